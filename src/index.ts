@@ -1,0 +1,27 @@
+/**
+ * zhuyi (注意, "attention"): build, train, run, inspect and export attention models in TypeScript.
+ * The public API follows PyTorch's vocabulary in camelCase.
+ */
+import './ops/index.js';
+import { JsBackend } from './backends/js/index.js';
+import { registerBackend } from './tensor/realize.js';
+
+registerBackend('js', new JsBackend());
+
+export { Tensor, tensor, type NestedArray, type TensorOptions } from './tensor/tensor.js';
+export { type DType, type TypedArray, DTYPES } from './tensor/dtype.js';
+export { ZhuyiError, ShapeError, DTypeError, ArgumentError } from './tensor/errors.js';
+export { realize, setBackend, getBackend, registerBackend, buildGraph, type Backend, type Graph, type GraphValue } from './tensor/realize.js';
+export { noGrad, isGradEnabled, setGradEnabled } from './tensor/grad-mode.js';
+export { Generator, manualSeed, defaultGenerator } from './tensor/random.js';
+export * from './tensor/creation.js';
+export { grad, type GradOptions } from './autograd/grad.js';
+export {
+  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, reciprocal, tanh, sigmoid, relu, gelu, erf, abs, sign, sin, cos,
+  maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalNot, where, maskedFill, clamp,
+  sum, mean, max, min, amax, amin, argmax, argmin, topk, softmax, logSoftmax,
+  reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, broadcastTo, slice, narrow, split, chunk, cat, stack, pad,
+  gather, indexSelect, scatterAdd, matmul, tril, triu, oneHot, layerNorm, dropout, cast, clone, detach,
+  type ValuesIndices,
+} from './ops/functional.js';
+export { listOps, getOp, type OpDef, type Meta } from './ops/registry.js';

@@ -1,0 +1,244 @@
+/**
+ * Elementwise ops: constants, casts, unary math, binary arithmetic with broadcasting, comparisons,
+ * logic and `where`. Binary ops expect inputs of one dtype (functional.ts promotes first).
+ */
+import { type DType, type TypedArray, arrayFor, castArray, isFloat } from '../tensor/dtype.js';
+import { DTypeError, fmtShape } from '../tensor/errors.js';
+import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import * as F from './functional.js';
+import { INV_SQRT_2PI, SQRT1_2, SQRT_2_OVER_PI, erf, geluExact, geluTanh } from './math.js';
+import { type Attrs, type Meta, type OnnxLowering, type VjpContext, defineOp } from './registry.js';
+import { stridedOffsets } from './strided.js';
+
+// ---- constants and casts ----------------------------------------------------------------------
+
+export interface FullAttrs extends Attrs { shape: number[]; value: number; dtype: DType }
+
+/** A tensor filled with one value; no inputs. Lazy zeros/ones inside graphs (gradients, masks) are these. */
+defineOp<FullAttrs>({
+  name: 'full',
+  infer: (_, a) => ({ shape: a.shape, dtype: a.dtype }),
+  kernel: (_, __, a) => arrayFor(a.dtype, numel(a.shape)).fill(a.dtype === 'bool' ? (a.value ? 1 : 0) : a.value),
+  vjp: 'nondiff',
+  onnx: (b, n) => {
+    const scalar = b.constant([n.attrs.value], n.attrs.dtype, []);
+    if (n.attrs.shape.length === 0) return scalar;
+    return b.node('Expand', [scalar, b.constant(n.attrs.shape, 'int64', [n.attrs.shape.length])])[0]!;
+  },
+});
+
+export interface CastAttrs extends Attrs { dtype: DType }
+
+defineOp<CastAttrs>({
+  name: 'cast',
+  infer: ([x], a) => ({ shape: x!.shape, dtype: a.dtype }),
+  kernel: ([x], _, a) => castArray(x!, a.dtype),
+  // Gradients pass float -> float casts; casts to or from int/bool carry none.
+  vjp: ({ inputs: [x] }, g) => [isFloat(x!.dtype) ? F.cast(g, x!.dtype) : null],
+  onnx: (b, n) => b.node('Cast', n.inputs, { to: onnxDTypeCode(n.attrs.dtype) })[0]!,
+});
+
+/** ONNX TensorProto.DataType codes. */
+export function onnxDTypeCode(dtype: DType | 'int64'): number {
+  switch (dtype) {
+    case 'float32': return 1;
+    case 'bool': return 9;
+    case 'int32': return 6;
+    case 'int64': return 7;
+    case 'float64': return 11;
+  }
+}
+
+// ---- unary ------------------------------------------------------------------------------------
+
+type Unary = (x: number) => number;
+
+function defineUnary(
+  name: string,
+  f: Unary,
+  accepts: 'float' | 'number' | 'bool',
+  vjp: ((ctx: VjpContext<Attrs>, g: Tensor) => (Tensor | null)[]) | 'nondiff',
+  onnx: OnnxLowering<Attrs>,
+): void {
+  defineOp({
+    name,
+    infer: ([x]) => {
+      const ok = accepts === 'float' ? isFloat(x!.dtype) : accepts === 'bool' ? x!.dtype === 'bool' : x!.dtype !== 'bool';
+      if (!ok) throw new DTypeError(`${name}: expects a ${accepts === 'number' ? 'numeric' : accepts} tensor, got ${x!.dtype}${fmtShape(x!.shape)}`);
+      return x!;
+    },
+    kernel: ([x], [m]) => {
+      const out = arrayFor(m!.dtype, x!.length);
+      for (let i = 0; i < x!.length; i++) out[i] = f(x![i]!);
+      return out;
+    },
+    vjp,
+    onnx,
+  });
+}
+
+const simple = (opType: string): OnnxLowering<Attrs> => (b, n) => b.node(opType, n.inputs)[0]!;
+
+defineUnary('neg', (x) => -x, 'number', (_, g) => [F.neg(g)], simple('Neg'));
+defineUnary('exp', Math.exp, 'float', ({ out }, g) => [F.mul(g, out)], simple('Exp'));
+defineUnary('log', Math.log, 'float', ({ inputs: [x] }, g) => [F.div(g, x!)], simple('Log'));
+defineUnary('sqrt', Math.sqrt, 'float', ({ out }, g) => [F.div(g, F.mul(out, 2))], simple('Sqrt'));
+defineUnary('reciprocal', (x) => 1 / x, 'float', ({ out }, g) => [F.neg(F.mul(g, F.mul(out, out)))], simple('Reciprocal'));
+defineUnary('tanh', Math.tanh, 'float', ({ out }, g) => [F.mul(g, F.rsub(F.mul(out, out), 1))], simple('Tanh'));
+defineUnary('sigmoid', (x) => 1 / (1 + Math.exp(-x)), 'float', ({ out }, g) => [F.mul(g, F.mul(out, F.rsub(out, 1)))], simple('Sigmoid'));
+defineUnary('relu', (x) => (x > 0 ? x : 0), 'number', ({ inputs: [x] }, g) => [F.where(F.gt(x!, 0), g, 0)], simple('Relu'));
+defineUnary('erf', erf, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.mul(F.exp(F.neg(F.mul(x!, x!))), 2 / Math.sqrt(Math.PI)))], simple('Erf'));
+defineUnary('abs', Math.abs, 'number', ({ inputs: [x] }, g) => [F.mul(g, F.sign(x!))], simple('Abs'));
+defineUnary('sign', Math.sign, 'number', 'nondiff', simple('Sign'));
+defineUnary('sin', Math.sin, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.cos(x!))], simple('Sin'));
+defineUnary('cos', Math.cos, 'float', ({ inputs: [x] }, g) => [F.neg(F.mul(g, F.sin(x!)))], simple('Cos'));
+defineUnary('logicalNot', (x) => (x ? 0 : 1), 'bool', 'nondiff', simple('Not'));
+
+export interface GeluAttrs extends Attrs { approximate: 'none' | 'tanh' }
+
+defineOp<GeluAttrs>({
+  name: 'gelu',
+  infer: ([x]) => {
+    if (!isFloat(x!.dtype)) throw new DTypeError(`gelu: expects a float tensor, got ${x!.dtype}`);
+    return x!;
+  },
+  kernel: ([x], [m], a) => {
+    const f = a.approximate === 'tanh' ? geluTanh : geluExact;
+    const out = arrayFor(m!.dtype, x!.length);
+    for (let i = 0; i < x!.length; i++) out[i] = f(x![i]!);
+    return out;
+  },
+  vjp: ({ inputs: [x], attrs }, g) => {
+    if (attrs.approximate === 'tanh') {
+      // d/dx 0.5x(1+tanh(u)) = 0.5(1+tanh u) + 0.5x(1-tanh^2 u) u',  u = c(x + 0.044715x^3)
+      const x3 = F.mul(F.mul(x!, x!), x!);
+      const th = F.tanh(F.mul(F.add(x!, F.mul(x3, 0.044715)), SQRT_2_OVER_PI));
+      const du = F.mul(F.add(F.mul(F.mul(x!, x!), 3 * 0.044715), 1), SQRT_2_OVER_PI);
+      const d = F.add(F.mul(F.add(th, 1), 0.5), F.mul(F.mul(F.mul(x!, 0.5), F.rsub(F.mul(th, th), 1)), du));
+      return [F.mul(g, d)];
+    }
+    // d/dx x*Phi(x) = Phi(x) + x*phi(x)
+    const cdf = F.mul(F.add(F.erf(F.mul(x!, SQRT1_2)), 1), 0.5);
+    const pdf = F.mul(F.exp(F.mul(F.mul(x!, x!), -0.5)), INV_SQRT_2PI);
+    return [F.mul(g, F.add(cdf, F.mul(x!, pdf)))];
+  },
+  onnx: (b, n) => {
+    const [x] = n.inputs as [string];
+    const dt = n.out.dtype;
+    const c = (v: number): string => b.constant([v], dt, []);
+    if (n.attrs.approximate === 'tanh') {
+      const x3 = b.node('Mul', [b.node('Mul', [x, x])[0]!, x])[0]!;
+      const inner = b.node('Mul', [b.node('Add', [x, b.node('Mul', [x3, c(0.044715)])[0]!])[0]!, c(SQRT_2_OVER_PI)])[0]!;
+      const t = b.node('Add', [b.node('Tanh', [inner])[0]!, c(1)])[0]!;
+      return b.node('Mul', [b.node('Mul', [x, c(0.5)])[0]!, t])[0]!;
+    }
+    // x * 0.5 * (1 + erf(x / sqrt 2)): ONNX Runtime fuses this pattern into its Gelu kernel.
+    const e = b.node('Erf', [b.node('Mul', [x, c(SQRT1_2)])[0]!])[0]!;
+    return b.node('Mul', [b.node('Mul', [x, c(0.5)])[0]!, b.node('Add', [e, c(1)])[0]!])[0]!;
+  },
+});
+
+// ---- binary with broadcasting -------------------------------------------------------------------
+
+type Binary = (a: number, b: number) => number;
+
+/** out[i] = f(a[i'], b[i'']) over the broadcast shape. Fast paths for equal shapes and scalars. */
+export function broadcastBinary(a: TypedArray, am: Meta, b: TypedArray, bm: Meta, out: TypedArray, outShape: readonly number[], f: Binary): TypedArray {
+  const n = out.length;
+  if (sameShape(am.shape, outShape) && sameShape(bm.shape, outShape)) {
+    for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!);
+  } else if (b.length === 1 && sameShape(am.shape, outShape)) {
+    const b0 = b[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(a[i]!, b0);
+  } else if (a.length === 1 && sameShape(bm.shape, outShape)) {
+    const a0 = a[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(a0, b[i]!);
+  } else {
+    const ao = stridedOffsets(outShape, broadcastStrides(am.shape, outShape));
+    const bo = stridedOffsets(outShape, broadcastStrides(bm.shape, outShape));
+    for (let i = 0; i < n; i++) out[i] = f(a[ao[i]!]!, b[bo[i]!]!);
+  }
+  return out;
+}
+
+function defineBinary(
+  name: string,
+  f: Binary,
+  kind: 'arith' | 'compare' | 'logic',
+  vjp: ((ctx: VjpContext<Attrs>, g: Tensor) => (Tensor | null)[]) | 'nondiff',
+  onnx: OnnxLowering<Attrs>,
+): void {
+  defineOp({
+    name,
+    infer: ([a, b]) => {
+      if (a!.dtype !== b!.dtype) throw new DTypeError(`${name}: dtypes differ: ${a!.dtype}${fmtShape(a!.shape)} and ${b!.dtype}${fmtShape(b!.shape)}`);
+      if (kind === 'logic' && a!.dtype !== 'bool') throw new DTypeError(`${name}: expects bool tensors, got ${a!.dtype}`);
+      if (kind === 'arith' && a!.dtype === 'bool') throw new DTypeError(`${name}: expects numeric tensors, got bool (cast first)`);
+      return { shape: broadcastShapes(name, a!.shape, b!.shape), dtype: kind === 'arith' ? a!.dtype : 'bool' };
+    },
+    kernel: ([a, b], [am, bm], _, out) => broadcastBinary(a!, am!, b!, bm!, arrayFor(out.dtype, numel(out.shape)), out.shape, f),
+    vjp,
+    onnx,
+  });
+}
+
+defineBinary('add', (a, b) => a + b, 'arith', ({ inputs: [a, b] }, g) => [F.sumTo(g, a!.shape), F.sumTo(g, b!.shape)], simple('Add'));
+defineBinary('sub', (a, b) => a - b, 'arith', ({ inputs: [a, b] }, g) => [F.sumTo(g, a!.shape), F.sumTo(F.neg(g), b!.shape)], simple('Sub'));
+defineBinary('mul', (a, b) => a * b, 'arith', ({ inputs: [a, b] }, g) => [F.sumTo(F.mul(g, b!), a!.shape), F.sumTo(F.mul(g, a!), b!.shape)], simple('Mul'));
+defineBinary('div', (a, b) => a / b, 'arith',
+  ({ inputs: [a, b], out }, g) => [F.sumTo(F.div(g, b!), a!.shape), F.sumTo(F.neg(F.div(F.mul(g, out), b!)), b!.shape)],
+  simple('Div'));
+defineBinary('pow', Math.pow, 'arith',
+  ({ inputs: [a, b], out }, g) => [
+    F.sumTo(F.mul(g, F.mul(b!, F.pow(a!, F.sub(b!, 1)))), a!.shape),
+    // d/db a^b = a^b log a; PyTorch gives 0 where a == 0 (and b >= 0) instead of 0 * -inf.
+    F.sumTo(F.where(F.eq(a!, 0), 0, F.mul(g, F.mul(out, F.log(a!)))), b!.shape),
+  ],
+  simple('Pow'));
+// At ties PyTorch splits the gradient evenly between both inputs.
+defineBinary('maximum', Math.max, 'arith',
+  ({ inputs: [a, b] }, g) => tieSplit(a!, b!, g, F.gt(a!, b!)),
+  simple('Max'));
+defineBinary('minimum', Math.min, 'arith',
+  ({ inputs: [a, b] }, g) => tieSplit(a!, b!, g, F.lt(a!, b!)),
+  simple('Min'));
+
+function tieSplit(a: Tensor, b: Tensor, g: Tensor, aWins: Tensor): Tensor[] {
+  const tie = F.eq(a, b);
+  const half = F.mul(g, 0.5);
+  const ga = F.where(aWins, g, F.where(tie, half, 0));
+  const gb = F.where(aWins, 0, F.where(tie, half, g));
+  return [F.sumTo(ga, a.shape), F.sumTo(gb, b.shape)];
+}
+
+defineBinary('eq', (a, b) => (a === b ? 1 : 0), 'compare', 'nondiff', simple('Equal'));
+defineBinary('ne', (a, b) => (a !== b ? 1 : 0), 'compare', 'nondiff', (b, n) => b.node('Not', [b.node('Equal', n.inputs)[0]!])[0]!);
+defineBinary('lt', (a, b) => (a < b ? 1 : 0), 'compare', 'nondiff', simple('Less'));
+defineBinary('le', (a, b) => (a <= b ? 1 : 0), 'compare', 'nondiff', simple('LessOrEqual'));
+defineBinary('gt', (a, b) => (a > b ? 1 : 0), 'compare', 'nondiff', simple('Greater'));
+defineBinary('ge', (a, b) => (a >= b ? 1 : 0), 'compare', 'nondiff', simple('GreaterOrEqual'));
+defineBinary('logicalAnd', (a, b) => (a && b ? 1 : 0), 'logic', 'nondiff', simple('And'));
+defineBinary('logicalOr', (a, b) => (a || b ? 1 : 0), 'logic', 'nondiff', simple('Or'));
+
+// ---- where --------------------------------------------------------------------------------------
+
+defineOp({
+  name: 'where',
+  infer: ([c, a, b]) => {
+    if (c!.dtype !== 'bool') throw new DTypeError(`where: condition must be bool, got ${c!.dtype}${fmtShape(c!.shape)}`);
+    if (a!.dtype !== b!.dtype) throw new DTypeError(`where: dtypes differ: ${a!.dtype} and ${b!.dtype}`);
+    return { shape: broadcastShapes('where', c!.shape, a!.shape, b!.shape), dtype: a!.dtype };
+  },
+  kernel: ([c, a, b], [cm, am, bm], _, out) => {
+    const shape = out.shape;
+    const res = arrayFor(out.dtype, numel(shape));
+    const co = stridedOffsets(shape, broadcastStrides(cm!.shape, shape));
+    const ao = stridedOffsets(shape, broadcastStrides(am!.shape, shape));
+    const bo = stridedOffsets(shape, broadcastStrides(bm!.shape, shape));
+    for (let i = 0; i < res.length; i++) res[i] = c![co[i]!] ? a![ao[i]!]! : b![bo[i]!]!;
+    return res;
+  },
+  vjp: ({ inputs: [c, a, b] }, g) => [null, F.sumTo(F.where(c!, g, 0), a!.shape), F.sumTo(F.where(c!, 0, g), b!.shape)],
+  onnx: simple('Where'),
+});

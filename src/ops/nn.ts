@@ -1,0 +1,129 @@
+/** Composite ops with their own vjp and a fused ONNX lowering: softmax, logSoftmax, layerNorm; and trilu. */
+import { arrayFor, isFloat } from '../tensor/dtype.js';
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../tensor/errors.js';
+import { numel } from '../tensor/shape.js';
+import * as F from './functional.js';
+import { type Attrs, type Meta, defineOp } from './registry.js';
+import { aroundAxis } from './strided.js';
+
+export interface SoftmaxAttrs extends Attrs { axis: number }
+
+function floatOnly(op: string, x: Meta): Meta {
+  if (!isFloat(x.dtype)) throw new DTypeError(`${op}: expects a float tensor, got ${x.dtype}${fmtShape(x.shape)}`);
+  return x;
+}
+
+/** Shared max-subtracted softmax; rows that are all -inf give NaN, as in PyTorch. */
+function softmaxKernel(log: boolean) {
+  return ([x]: readonly (Float32Array | Float64Array | Int32Array | Uint8Array)[], [m]: readonly Meta[], a: SoftmaxAttrs) => {
+    const res = arrayFor(m!.dtype, x!.length);
+    if (m!.shape.length === 0) { res[0] = log ? 0 : 1; return res; }
+    const [outer, size, inner] = aroundAxis(m!.shape, a.axis);
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        const base = o * size * inner + j;
+        let mx = -Infinity;
+        for (let k = 0; k < size; k++) mx = Math.max(mx, x![base + k * inner]!);
+        let s = 0;
+        for (let k = 0; k < size; k++) s += Math.exp(x![base + k * inner]! - mx);
+        const ls = Math.log(s);
+        for (let k = 0; k < size; k++) {
+          const v = x![base + k * inner]! - mx;
+          res[base + k * inner] = log ? v - ls : Math.exp(v) / s;
+        }
+      }
+    }
+    return res;
+  };
+}
+
+defineOp<SoftmaxAttrs>({
+  name: 'softmax',
+  infer: ([x]) => floatOnly('softmax', x!),
+  kernel: softmaxKernel(false),
+  // dx = y * (g - sum(g * y))
+  vjp: ({ out, attrs }, g) => [F.mul(out, F.sub(g, F.sum(F.mul(g, out), attrs.axis, true)))],
+  onnx: (b, n) => b.node('Softmax', n.inputs, { axis: n.attrs.axis })[0]!,
+});
+
+defineOp<SoftmaxAttrs>({
+  name: 'logSoftmax',
+  infer: ([x]) => floatOnly('logSoftmax', x!),
+  kernel: softmaxKernel(true),
+  // dx = g - softmax * sum(g)
+  vjp: ({ out, attrs }, g) => [F.sub(g, F.mul(F.exp(out), F.sum(g, attrs.axis, true)))],
+  onnx: (b, n) => b.node('LogSoftmax', n.inputs, { axis: n.attrs.axis })[0]!,
+});
+
+/** Layer normalisation over the last `dims` axes: (x - mean) / sqrt(var + eps) * weight + bias (biased variance). */
+export interface LayerNormAttrs extends Attrs { dims: number; eps: number }
+
+defineOp<LayerNormAttrs>({
+  name: 'layerNorm',
+  infer: ([x, w, b], a) => {
+    floatOnly('layerNorm', x!);
+    const norm = x!.shape.slice(x!.shape.length - a.dims);
+    const fits = (m: Meta): boolean => m.dtype === x!.dtype && m.shape.length === a.dims && m.shape.every((d, i) => d === norm[i]);
+    if (a.dims < 1 || a.dims > x!.shape.length) throw new ArgumentError(`layerNorm: cannot normalise the last ${a.dims} dims of ${fmtShape(x!.shape)}`);
+    if (!fits(w!) || !fits(b!)) throw new ShapeError(`layerNorm: weight ${fmtShape(w!.shape)} and bias ${fmtShape(b!.shape)} must have the normalised shape ${fmtShape(norm)} and dtype ${x!.dtype}`);
+    return x!;
+  },
+  kernel: ([x, w, b], [m], a) => {
+    const n = numel(m!.shape.slice(m!.shape.length - a.dims));
+    const rows = n === 0 ? 0 : x!.length / n;
+    const res = arrayFor(m!.dtype, x!.length);
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      let mean = 0;
+      for (let i = 0; i < n; i++) mean += x![o + i]!;
+      mean /= n;
+      let v = 0;
+      for (let i = 0; i < n; i++) { const d = x![o + i]! - mean; v += d * d; }
+      const rstd = 1 / Math.sqrt(v / n + a.eps);
+      for (let i = 0; i < n; i++) res[o + i] = (x![o + i]! - mean) * rstd * w![i]! + b![i]!;
+    }
+    return res;
+  },
+  vjp: ({ inputs: [x, w, b], attrs }, g) => {
+    const axes = Array.from({ length: attrs.dims }, (_, i) => x!.shape.length - attrs.dims + i);
+    const lead = Array.from({ length: x!.shape.length - attrs.dims }, (_, i) => i);
+    const mean = F.mean(x!, axes, true);
+    const centered = F.sub(x!, mean);
+    const rstd = F.rsqrt(F.add(F.mean(F.mul(centered, centered), axes, true), attrs.eps));
+    const xhat = F.mul(centered, rstd);
+    // dxhat = g * w;  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+    const dxhat = F.mul(g, w!);
+    const dx = F.mul(rstd, F.sub(F.sub(dxhat, F.mean(dxhat, axes, true)), F.mul(xhat, F.mean(F.mul(dxhat, xhat), axes, true))));
+    const dw = F.sum(F.mul(g, xhat), lead, false);
+    const db = F.sum(g, lead, false);
+    return [dx, F.reshape(dw, [...w!.shape]), F.reshape(db, [...b!.shape])];
+  },
+  onnx: (b, n) => b.node('LayerNormalization', n.inputs, { axis: -n.attrs.dims, epsilon: { float: n.attrs.eps } })[0]!,
+});
+
+/** Lower (upper=false) or upper triangle of the last two dims, from diagonal k; the rest is zero. */
+export interface TriluAttrs extends Attrs { k: number; upper: boolean }
+
+defineOp<TriluAttrs>({
+  name: 'trilu',
+  infer: ([x], a) => {
+    if (x!.shape.length < 2) throw new ShapeError(`${a.upper ? 'triu' : 'tril'}: expects at least 2 dims, got ${fmtShape(x!.shape)}`);
+    return x!;
+  },
+  kernel: ([x], [m], a) => {
+    const s = m!.shape;
+    const R = s[s.length - 2]!, C = s[s.length - 1]!;
+    const res = arrayFor(m!.dtype, x!.length);
+    for (let base = 0; base < x!.length; base += R * C) {
+      for (let i = 0; i < R; i++) {
+        for (let j = 0; j < C; j++) {
+          const keep = a.upper ? j - i >= a.k : j - i <= a.k;
+          if (keep) res[base + i * C + j] = x![base + i * C + j]!;
+        }
+      }
+    }
+    return res;
+  },
+  vjp: ({ attrs }, g) => [F.trilu(g, attrs.k, attrs.upper)],
+  onnx: (b, n) => b.node('Trilu', [n.inputs[0]!, b.constant([n.attrs.k], 'int64', [])], { upper: n.attrs.upper ? 1 : 0 })[0]!,
+});
