@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as z from '../../src/index.js';
+import { assertClose, gradcheck } from '../helpers.js';
+
+test('tensor(): nested arrays, typed arrays, shapes, dtypes', async () => {
+  const t = z.tensor([[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual([...t.shape], [2, 3]);
+  assert.equal(t.dtype, 'float32');
+  assert.equal(t.ndim, 2);
+  assert.equal(t.size, 6);
+  assert.deepEqual(await t.tolist(), [[1, 2, 3], [4, 5, 6]]);
+  assert.equal(z.tensor(new Int32Array([1, 2])).dtype, 'int32');
+  assert.equal(z.tensor([true, false]).dtype, 'bool');
+  assert.deepEqual(await z.tensor([true, false]).tolist(), [true, false]);
+  assert.deepEqual([...z.tensor([1, 2, 3, 4], { shape: [2, 2] }).shape], [2, 2]);
+  assert.throws(() => z.tensor([[1, 2], [3]]), z.ShapeError);
+  assert.throws(() => z.tensor([1, 2, 3], { shape: [2, 2] }), /3 values do not fill shape \[2,2\]/);
+});
+
+test('both argument forms PyTorch takes for sizes and dims', async () => {
+  const x = z.arange(6);
+  assert.deepEqual([...x.reshape(2, 3).shape], [2, 3]);
+  assert.deepEqual([...x.reshape([3, 2]).shape], [3, 2]);
+  assert.deepEqual([...x.reshape(-1, 2).shape], [3, 2]);
+  const y = z.zeros(2, 3, 4);
+  assert.deepEqual([...y.permute(0, 2, 1).shape], [2, 4, 3]);
+  assert.deepEqual([...y.permute([2, 0, 1]).shape], [4, 2, 3]);
+  assert.deepEqual([...z.ones([2, 3], { dtype: 'int32' }).shape], [2, 3]);
+});
+
+test('errors name the op and the shapes', () => {
+  assert.throws(() => z.zeros(2, 3).matmul(z.zeros(4, 5)), (e: Error) => e instanceof z.ShapeError && e.message === 'matmul: inner dimensions differ: [2,3] @ [4,5]');
+  assert.throws(() => z.zeros(2, 3).add(z.zeros(4)), /add: shapes cannot be broadcast together: \[2,3\], \[4\]/);
+  assert.throws(() => z.zeros(2, 3).sum(2), /sum: dim 2 out of range/);
+  assert.throws(() => z.zeros(2, 3).to('float16' as z.DType), z.DTypeError);
+});
+
+test('realize cuts the graph: realized tensors become leaves for the backend', async () => {
+  const a = z.tensor([1, 2, 3]);
+  const b = a.mul(2).add(1);
+  assert.equal(b.isRealized, false);
+  await z.realize(b);
+  assert.equal(b.isRealized, true);
+  assert.equal(b.inputs.length, 0);
+  const g = z.buildGraph([b.mul(3)]);
+  assert.equal(g.values.filter((v) => v.kind === 'input').length, 1);
+  assert.deepEqual(await b.tolist(), [3, 5, 7]);
+});
+
+test('same seed, same numbers', async () => {
+  z.manualSeed(42);
+  const a = await z.randn(5).data();
+  const d1 = await z.dropout(z.ones(20), 0.5).data();
+  z.manualSeed(42);
+  const b = await z.randn(5).data();
+  const d2 = await z.dropout(z.ones(20), 0.5).data();
+  assert.deepEqual(a, b);
+  assert.deepEqual(d1, d2);
+  z.manualSeed(43);
+  assert.notDeepEqual(await z.randn(5).data(), a);
+});
+
+test('backward accumulates into leaves; noGrad and detach stop history', async () => {
+  const w = z.tensor([1, 2, 3], { requiresGrad: true });
+  const loss = w.mul(w).sum(); // d/dw = 2w
+  loss.backward();
+  assert.deepEqual(await w.grad!.tolist(), [2, 4, 6]);
+  w.mul(3).sum().backward();
+  assert.deepEqual(await w.grad!.tolist(), [5, 7, 9]);
+  assert.equal(z.noGrad(() => w.mul(2)).requiresGrad, false);
+  assert.equal(w.mul(2).detach().requiresGrad, false);
+  assert.throws(() => z.tensor([1, 2]).sum().backward(), /does not require grad/);
+});
+
+test('broadcast gradients reduce back to the input shape', async () => {
+  await gradcheck((a, b) => a!.mul(b!).add(b!), [z.randn(3, 1, 4, { dtype: 'float64' }), z.randn(5, 1, { dtype: 'float64' })]);
+  const b = z.tensor([1, 2], { requiresGrad: true });
+  const [gb] = z.grad(z.ones(3, 2).mul(b).sum(), [b]);
+  assertClose(await gb!.data(), [3, 3]);
+});
