@@ -25,3 +25,6 @@ export {
   type ValuesIndices,
 } from './ops/functional.js';
 export { listOps, getOp, type OpDef, type Meta } from './ops/registry.js';
+export { Module, Parameter, Sequential, ModuleList, ModuleDict, StateDictError, type StateDict, type LoadResult } from './nn/module.js';
+export { Linear, Embedding, LayerNorm, Dropout, ReLU, GELU, Tanh, Sigmoid, Identity, embedding } from './nn/layers.js';
+export * as init from './nn/init.js';
