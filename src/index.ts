@@ -28,3 +28,4 @@ export { listOps, getOp, type OpDef, type Meta } from './ops/registry.js';
 export { Module, Parameter, Sequential, ModuleList, ModuleDict, StateDictError, type StateDict, type LoadResult } from './nn/module.js';
 export { Linear, Embedding, LayerNorm, Dropout, ReLU, GELU, Tanh, Sigmoid, Identity, embedding } from './nn/layers.js';
 export * as init from './nn/init.js';
+export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, writeFileAtomic, SafetensorsError, type SafetensorsFile } from './io/safetensors.js';
