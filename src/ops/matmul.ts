@@ -7,36 +7,53 @@ import { defineOp } from './registry.js';
 import { stridedOffsets } from './strided.js';
 
 /**
- * C[m, n] += A[m, k] B[k, n] on contiguous row-major blocks. Four rows of A at a time reuse each
- * loaded row of B four times; the inner loop runs over contiguous memory of B and C.
+ * C[m, n] = A[m, k] B[k, n] on contiguous row-major blocks. A and B are packed into panels of four
+ * rows / four columns (k-major), then a 4x4 micro-kernel keeps sixteen accumulators in registers:
+ * eight loads feed sixteen multiply-adds, and C is written once per block. Accumulation is in
+ * double precision (JavaScript numbers), rounded once on store.
  */
 export function gemm(a: TypedArray, aOff: number, b: TypedArray, bOff: number, c: TypedArray, cOff: number, M: number, K: number, N: number): void {
-  const KB = 128; // k-block so the B panel (KB x N) stays in cache across the row blocks
-  for (let k0 = 0; k0 < K; k0 += KB) {
-    const k1 = Math.min(K, k0 + KB);
-    let i = 0;
-    for (; i + 4 <= M; i += 4) {
-      const c0 = cOff + i * N, c1 = c0 + N, c2 = c1 + N, c3 = c2 + N;
-      const a0 = aOff + i * K, a1 = a0 + K, a2 = a1 + K, a3 = a2 + K;
-      for (let k = k0; k < k1; k++) {
-        const x0 = a[a0 + k]!, x1 = a[a1 + k]!, x2 = a[a2 + k]!, x3 = a[a3 + k]!;
-        const bk = bOff + k * N;
-        for (let j = 0; j < N; j++) {
-          const y = b[bk + j]!;
-          c[c0 + j] += x0 * y;
-          c[c1 + j] += x1 * y;
-          c[c2 + j] += x2 * y;
-          c[c3 + j] += x3 * y;
-        }
+  const mb = Math.ceil(M / 4), nb = Math.ceil(N / 4);
+  const ap = new Float64Array(mb * K * 4);
+  const bp = new Float64Array(nb * K * 4);
+  for (let i = 0; i < M; i++) {
+    const base = (i >> 2) * K * 4 + (i & 3);
+    const row = aOff + i * K;
+    for (let k = 0; k < K; k++) ap[base + k * 4] = a[row + k]!;
+  }
+  for (let k = 0; k < K; k++) {
+    const row = bOff + k * N;
+    for (let j = 0; j < N; j++) bp[(j >> 2) * K * 4 + k * 4 + (j & 3)] = b[row + j]!;
+  }
+  for (let ib = 0; ib < mb; ib++) {
+    const pa = ib * K * 4;
+    for (let jb = 0; jb < nb; jb++) {
+      const pb = jb * K * 4;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let k = 0; k < K; k++) {
+        const x = pa + k * 4, y = pb + k * 4;
+        const a0 = ap[x]!, a1 = ap[x + 1]!, a2 = ap[x + 2]!, a3 = ap[x + 3]!;
+        const b0 = bp[y]!, b1 = bp[y + 1]!, b2 = bp[y + 2]!, b3 = bp[y + 3]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
       }
-    }
-    for (; i < M; i++) {
-      const ci = cOff + i * N;
-      const ai = aOff + i * K;
-      for (let k = k0; k < k1; k++) {
-        const x = a[ai + k]!;
-        const bk = bOff + k * N;
-        for (let j = 0; j < N; j++) c[ci + j] += x * b[bk + j]!;
+      const i0 = ib * 4, j0 = jb * 4;
+      if (i0 + 4 <= M && j0 + 4 <= N) {
+        let o = cOff + i0 * N + j0;
+        c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; o += N;
+        c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; o += N;
+        c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; o += N;
+        c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33;
+        continue;
+      }
+      // Edge block: write only the rows and columns inside C.
+      const block = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+      for (let r = 0; r < Math.min(4, M - i0); r++) {
+        const o = cOff + (i0 + r) * N + j0;
+        for (let t = 0; t < Math.min(4, N - j0); t++) c[o + t] = block[r * 4 + t]!;
       }
     }
   }
