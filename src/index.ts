@@ -4,9 +4,13 @@
  */
 import './ops/index.js';
 import { JsBackend } from './backends/js/index.js';
-import { registerBackend } from './tensor/realize.js';
+import { createOrtBackend } from './backends/ort/index.js';
+import { registerBackend, setBackend } from './tensor/realize.js';
 
 registerBackend('js', new JsBackend());
+registerBackend('ort', createOrtBackend);
+// ONNX Runtime is the default in Node; ZHUYI_BACKEND=js selects the reference backend.
+setBackend(process.env.ZHUYI_BACKEND ?? 'ort');
 
 export { Tensor, tensor, type NestedArray, type TensorOptions } from './tensor/tensor.js';
 export { type DType, type TypedArray, DTYPES } from './tensor/dtype.js';
@@ -29,3 +33,4 @@ export { Module, Parameter, Sequential, ModuleList, ModuleDict, StateDictError, 
 export { Linear, Embedding, LayerNorm, Dropout, ReLU, GELU, Tanh, Sigmoid, Identity, embedding } from './nn/layers.js';
 export * as init from './nn/init.js';
 export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, writeFileAtomic, SafetensorsError, type SafetensorsFile } from './io/safetensors.js';
+export { configureOrt, ortStats, resetOrtStats, type OrtOptions, type OrtStats } from './backends/ort/index.js';
