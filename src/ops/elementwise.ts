@@ -8,7 +8,7 @@ import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/s
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from './functional.js';
 import { INV_SQRT_2PI, SQRT1_2, SQRT_2_OVER_PI, erf, geluExact, geluTanh } from './math.js';
-import { type Attrs, type Meta, type OnnxLowering, type VjpContext, defineOp } from './registry.js';
+import { type Attrs, type Meta, type OnnxBuilder, type OnnxLowering, type VjpContext, defineOp } from './registry.js';
 import { stridedOffsets } from './strided.js';
 
 // ---- constants and casts ----------------------------------------------------------------------
@@ -88,7 +88,14 @@ defineUnary('reciprocal', (x) => 1 / x, 'float', ({ out }, g) => [F.neg(F.mul(g,
 defineUnary('tanh', Math.tanh, 'float', ({ out }, g) => [F.mul(g, F.rsub(F.mul(out, out), 1))], simple('Tanh'));
 defineUnary('sigmoid', (x) => 1 / (1 + Math.exp(-x)), 'float', ({ out }, g) => [F.mul(g, F.mul(out, F.rsub(out, 1)))], simple('Sigmoid'));
 defineUnary('relu', (x) => (x > 0 ? x : 0), 'number', ({ inputs: [x] }, g) => [F.where(F.gt(x!, 0), g, 0)], simple('Relu'));
-defineUnary('erf', erf, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.mul(F.exp(F.neg(F.mul(x!, x!))), 2 / Math.sqrt(Math.PI)))], simple('Erf'));
+defineUnary('erf', erf, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.mul(F.exp(F.neg(F.mul(x!, x!))), 2 / Math.sqrt(Math.PI)))], (b, n) => onnxErf(b, n.inputs[0]!, n.out.dtype));
+
+/** ONNX Runtime's CPU Erf has only a float32 kernel: float64 goes through float32 (about 1e-7 relative error). */
+function onnxErf(b: OnnxBuilder, x: string, dtype: DType): string {
+  if (dtype !== 'float64') return b.node('Erf', [x])[0]!;
+  const e = b.node('Erf', [b.node('Cast', [x], { to: onnxDTypeCode('float32') })[0]!])[0]!;
+  return b.node('Cast', [e], { to: onnxDTypeCode('float64') })[0]!;
+}
 defineUnary('abs', Math.abs, 'number', ({ inputs: [x] }, g) => [F.mul(g, F.sign(x!))], simple('Abs'));
 defineUnary('sign', Math.sign, 'number', 'nondiff', simple('Sign'));
 defineUnary('sin', Math.sin, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.cos(x!))], simple('Sin'));
@@ -134,7 +141,7 @@ defineOp<GeluAttrs>({
       return b.node('Mul', [b.node('Mul', [x, c(0.5)])[0]!, t])[0]!;
     }
     // x * 0.5 * (1 + erf(x / sqrt 2)): ONNX Runtime fuses this pattern into its Gelu kernel.
-    const e = b.node('Erf', [b.node('Mul', [x, c(SQRT1_2)])[0]!])[0]!;
+    const e = onnxErf(b, b.node('Mul', [x, c(SQRT1_2)])[0]!, dt);
     return b.node('Mul', [b.node('Mul', [x, c(0.5)])[0]!, b.node('Add', [e, c(1)])[0]!])[0]!;
   },
 });

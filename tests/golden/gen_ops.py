@@ -1,0 +1,150 @@
+"""Golden fixtures for the op suite: inputs, PyTorch outputs and PyTorch gradients.
+
+Run with Debian's torch:  /usr/bin/python3 tests/golden/gen_ops.py
+Writes tests/golden/ops.json. Each case: name, inputs (data, shape, dtype, grad flag), output,
+and for differentiable cases the gradient of sum(w * out) w.r.t. each float input, with w stored.
+The TypeScript side (tests/ops/cases.ts) defines the same computation under the same name.
+"""
+import json, math, os
+import torch
+
+torch.manual_seed(0)
+torch.set_default_dtype(torch.float64)
+F = torch.nn.functional
+
+def rn(*s): return torch.randn(s)
+def pos(*s): return torch.rand(s) + 0.5
+def ints(lo, hi, *s): return torch.randint(lo, hi, s, dtype=torch.int64)
+
+CASES = []
+def case(name, inputs, fn, grad=True):
+    CASES.append((name, inputs, fn, grad))
+
+# elementwise
+case('add', [rn(2, 3), rn(2, 3)], lambda a, b: a + b)
+case('add_broadcast', [rn(3, 1, 4), rn(5, 1)], lambda a, b: a + b)
+case('add_scalar_alpha', [rn(4), rn(4)], lambda a, b: torch.add(a, b, alpha=2.5) + 3)
+case('sub_broadcast', [rn(2, 3), rn(3)], lambda a, b: a - b)
+case('mul_broadcast', [rn(2, 1, 3), rn(4, 1)], lambda a, b: a * b)
+case('div', [rn(2, 3), pos(2, 3)], lambda a, b: a / b)
+case('div_rank0', [rn(2, 3), pos()], lambda a, b: a / b)
+case('pow', [pos(2, 3), rn(2, 3)], lambda a, b: a ** b)
+case('pow_scalar', [rn(5)], lambda a: a ** 3)
+case('neg', [rn(4)], lambda a: -a)
+case('exp', [rn(2, 3)], torch.exp)
+case('log', [pos(2, 3)], torch.log)
+case('sqrt', [pos(2, 3)], torch.sqrt)
+case('rsqrt', [pos(2, 3)], torch.rsqrt)
+case('reciprocal', [pos(5)], torch.reciprocal)
+case('tanh', [rn(2, 3)], torch.tanh)
+case('sigmoid', [rn(2, 3)], torch.sigmoid)
+case('relu', [rn(3, 4)], torch.relu)
+case('gelu', [rn(3, 4) * 2], F.gelu)
+case('gelu_tanh', [rn(3, 4) * 2], lambda a: F.gelu(a, approximate='tanh'))
+case('erf', [rn(3, 4) * 2], torch.erf)
+case('abs', [rn(3, 4)], torch.abs)
+case('sign', [torch.tensor([-2.0, 0.0, 3.0])], torch.sign, grad=False)
+case('sin', [rn(5)], torch.sin)
+case('cos', [rn(5)], torch.cos)
+case('maximum', [rn(2, 3), rn(3)], torch.maximum)
+case('minimum', [rn(2, 3), rn(2, 1)], torch.minimum)
+case('maximum_ties', [torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 5.0, 3.0])], torch.maximum)
+case('clamp', [rn(10)], lambda a: torch.clamp(a, -0.5, 0.7))
+case('clamp_min', [rn(10)], lambda a: torch.clamp(a, min=0.1))
+for op in ['eq', 'ne', 'lt', 'le', 'gt', 'ge']:
+    case(op, [torch.tensor([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]), torch.tensor([2.0, 2.0, 2.0])], getattr(torch, op), grad=False)
+case('logical', [torch.tensor([True, True, False, False]), torch.tensor([True, False, True, False])],
+     lambda a, b: torch.stack([a & b, a | b, ~a]), grad=False)
+case('where', [torch.tensor([[True, False, True]]), rn(2, 3), rn(3)], lambda c, a, b: torch.where(c, a, b))
+case('masked_fill', [rn(2, 3), torch.tensor([[False, True, False]])], lambda a, m: a.masked_fill(m, -1e9))
+# reductions
+case('sum_all', [rn(3, 4)], lambda a: a.sum())
+case('sum_dims_keepdim', [rn(2, 3, 4)], lambda a: a.sum(dim=(0, -1), keepdim=True))
+case('sum_neg_dim', [rn(2, 3, 4)], lambda a: a.sum(-2))
+case('mean', [rn(2, 3, 4)], lambda a: a.mean(1))
+case('mean_all', [rn(2, 3)], lambda a: a.mean())
+case('amax', [rn(3, 4)], lambda a: a.amax(1))
+case('amax_ties', [torch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])], lambda a: a.amax(1))
+case('amin_keepdim', [rn(3, 4)], lambda a: a.amin(0, keepdim=True))
+case('max_all_ties', [torch.tensor([1.0, 4.0, 4.0, 2.0])], lambda a: a.max())
+case('max_dim_values', [rn(3, 5)], lambda a: a.max(1).values)
+case('max_dim_indices', [rn(3, 5)], lambda a: a.max(1).indices, grad=False)
+case('min_dim_values', [rn(3, 5)], lambda a: a.min(0, keepdim=True).values)
+case('argmax', [rn(3, 5)], lambda a: a.argmax(-1), grad=False)
+case('argmax_flat', [rn(3, 5)], lambda a: a.argmax(), grad=False)
+case('argmin', [rn(3, 5)], lambda a: a.argmin(0), grad=False)
+case('topk_values', [rn(3, 6)], lambda a: a.topk(3, dim=-1).values)
+case('topk_indices_smallest', [rn(3, 6)], lambda a: a.topk(2, dim=0, largest=False).indices, grad=False)
+case('softmax', [rn(3, 5)], lambda a: a.softmax(-1))
+case('softmax_dim0', [rn(3, 5)], lambda a: a.softmax(0))
+case('softmax_large', [torch.tensor([[1000.0, 1000.0], [1000.0, -1000.0]])], lambda a: a.softmax(-1))
+case('softmax_masked_row', [torch.tensor([[0.5, float('-inf'), 1.0], [float('-inf'), float('-inf'), float('-inf')]])], lambda a: a.softmax(-1), grad=False)
+case('log_softmax', [rn(3, 5)], lambda a: a.log_softmax(1))
+case('log_softmax_large', [torch.tensor([1000.0, 0.0, -1000.0])], lambda a: a.log_softmax(0))
+# movement
+case('reshape', [rn(2, 6)], lambda a: a.reshape(3, -1) * torch.arange(12.0).reshape(3, 4))
+case('view_flatten', [rn(2, 3, 4)], lambda a: a.flatten(1) * torch.arange(12.0))
+case('squeeze_unsqueeze', [rn(2, 1, 3)], lambda a: a.squeeze(1).unsqueeze(0).unsqueeze(-1))
+case('permute', [rn(2, 3, 4)], lambda a: a.permute(2, 0, 1))
+case('transpose', [rn(2, 3, 4)], lambda a: a.transpose(-1, 0))
+case('expand', [rn(3, 1)], lambda a: a.expand(2, 3, 4))
+case('broadcast_to', [rn(1, 4)], lambda a: torch.broadcast_to(a, (3, 4)))
+case('slice', [rn(4, 5)], lambda a: a[1:3, -3:])
+case('narrow', [rn(4, 5)], lambda a: a.narrow(1, 1, 3))
+case('cat', [rn(2, 3), rn(2, 2)], lambda a, b: torch.cat([a, b, a], 1))
+case('stack', [rn(2, 3), rn(2, 3)], lambda a, b: torch.stack([a, b], -1))
+case('split', [rn(5, 2)], lambda a: torch.cat([p * (i + 1) for i, p in enumerate(a.split(2, 0))], 0))
+case('split_sections', [rn(2, 6)], lambda a: torch.cat([p * (i + 1) for i, p in enumerate(a.split([1, 2, 3], 1))], 1))
+case('chunk', [rn(7, 2)], lambda a: torch.cat([p * (i + 1) for i, p in enumerate(a.chunk(3, 0))], 0))
+case('pad', [rn(2, 3)], lambda a: F.pad(a, (1, 2, 0, 1), value=0.5))
+# indexing
+case('gather', [rn(3, 4), ints(0, 4, 3, 2)], lambda a, i: torch.gather(a, 1, i))
+case('gather_dim0_repeats', [rn(3, 4), torch.tensor([[0, 0, 2, 1], [0, 0, 0, 0]])], lambda a, i: torch.gather(a, 0, i))
+case('index_select', [rn(5, 3), torch.tensor([4, 0, 4, 2])], lambda a, i: a.index_select(0, i))
+case('index_select_dim1', [rn(2, 5, 3), torch.tensor([1, 1, 3])], lambda a, i: a.index_select(1, i))
+case('scatter_add', [rn(3, 4), torch.tensor([[0, 1, 2, 0], [0, 0, 0, 0]]), rn(2, 4)], lambda a, i, s: a.scatter_add(0, i, s))
+case('one_hot', [torch.tensor([0, 2, 1, 2])], lambda i: F.one_hot(i, 4), grad=False)
+# matmul
+case('matmul_2d', [rn(3, 4), rn(4, 5)], torch.matmul)
+case('matmul_vec_vec', [rn(4), rn(4)], torch.matmul)
+case('matmul_mat_vec', [rn(3, 4), rn(4)], torch.matmul)
+case('matmul_vec_mat', [rn(4), rn(4, 2)], torch.matmul)
+case('matmul_batched', [rn(2, 3, 4), rn(2, 4, 5)], torch.matmul)
+case('matmul_broadcast', [rn(2, 1, 3, 4), rn(3, 4, 2)], torch.matmul)
+case('matmul_batched_vec', [rn(2, 3, 4), rn(4)], torch.matmul)
+case('tril', [rn(2, 4, 4)], lambda a: a.tril())
+case('triu_k', [rn(3, 5)], lambda a: a.triu(1))
+case('tril_neg_k', [rn(4, 3)], lambda a: a.tril(-1))
+case('layer_norm', [rn(2, 3, 5), rn(5), rn(5)], lambda x, w, b: F.layer_norm(x, (5,), w, b, 1e-5))
+case('layer_norm_2d_noaffine', [rn(2, 3, 4)], lambda x: F.layer_norm(x, (3, 4)))
+case('dropout_eval', [rn(3, 4)], lambda x: F.dropout(x, 0.5, training=False))
+
+def enc(v):
+    if isinstance(v, float):
+        if math.isnan(v): return 'NaN'
+        if math.isinf(v): return 'Infinity' if v > 0 else '-Infinity'
+    return v
+
+def tensor_json(t):
+    dt = {torch.float64: 'float64', torch.int64: 'int32', torch.bool: 'bool'}[t.dtype]
+    vals = t.detach().reshape(-1).tolist()
+    if t.dtype == torch.bool: vals = [int(v) for v in vals]
+    return {'shape': list(t.shape), 'dtype': dt, 'data': [enc(float(v)) if dt == 'float64' else v for v in vals]}
+
+out = []
+for name, inputs, fn, want_grad in CASES:
+    ins = [t.clone().requires_grad_(want_grad and t.is_floating_point()) for t in inputs]
+    y = fn(*ins)
+    rec = {'name': name, 'inputs': [tensor_json(t) for t in inputs], 'output': tensor_json(y)}
+    if want_grad and y.is_floating_point() and any(t.requires_grad for t in ins):
+        w = torch.randn(y.shape)
+        grads = torch.autograd.grad((y * w).sum(), [t for t in ins if t.requires_grad], allow_unused=True)
+        it = iter(grads)
+        rec['w'] = tensor_json(w)
+        rec['grads'] = [(lambda g: tensor_json(g) if g is not None else None)(next(it)) if t.requires_grad else None for t in ins]
+    out.append(rec)
+
+path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ops.json')
+with open(path, 'w') as f:
+    json.dump({'torch': torch.__version__, 'cases': out}, f, separators=(',', ':'))
+print(f'wrote {len(out)} cases to {path} ({os.path.getsize(path)} bytes)')
