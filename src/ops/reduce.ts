@@ -2,6 +2,7 @@
 import { type DType, arrayFor, isFloat } from '../tensor/dtype.js';
 import { ArgumentError, DTypeError, fmtShape } from '../tensor/errors.js';
 import { numel, stridesOf } from '../tensor/shape.js';
+import { onnxDTypeCode } from './elementwise.js';
 import * as F from './functional.js';
 import { type Attrs, type Meta, type OnnxBuilder, type OnnxNodeInfo, defineOp } from './registry.js';
 import { aroundAxis, stridedOffsets } from './strided.js';
@@ -37,9 +38,15 @@ function onnxReduce(opType: string) {
   return (b: OnnxBuilder, n: OnnxNodeInfo<ReduceAttrs>): string => {
     const rank = n.inMetas[0]!.shape.length;
     if (rank === 0) return b.node('Identity', n.inputs)[0]!;
+    const keepdims = n.attrs.keepdim ? 1 : 0;
     const axes = b.constant(n.attrs.axes, 'int64', [n.attrs.axes.length]);
-    if (opType === 'ReduceSum' || b.opset >= 18) return b.node(opType, [n.inputs[0]!, axes], { keepdims: n.attrs.keepdim ? 1 : 0 })[0]!;
-    return b.node(opType, [n.inputs[0]!], { axes: n.attrs.axes, keepdims: n.attrs.keepdim ? 1 : 0 })[0]!;
+    const reduce = (x: string): string => b.node(opType, [x, axes], { keepdims })[0]!;
+    const result = reduce(n.inputs[0]!);
+    if (opType === 'ReduceSum' || !isFloat(n.out.dtype)) return result;
+    // ONNX Runtime's ReduceMax/ReduceMin skip NaN; PyTorch propagates it. Put NaN back where a reduced slice had one.
+    const hadNaN = reduce(b.node('Cast', [b.node('IsNaN', [n.inputs[0]!])[0]!], { to: onnxDTypeCode(n.out.dtype) })[0]!);
+    const nan = b.constant([NaN], n.out.dtype, []);
+    return b.node('Where', [b.node('Greater', [hadNaN, b.constant([0], n.out.dtype, [])])[0]!, nan, result])[0]!;
   };
 }
 

@@ -1,0 +1,93 @@
+/** Numerical and argument edge cases, on every backend. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as z from '../../src/index.js';
+import { assertClose } from '../helpers.js';
+import { backendsUnderTest } from './backends.js';
+
+for (const backend of backendsUnderTest()) {
+  describe(`edge cases on ${backend}`, () => {
+    const on = (name: string, fn: () => Promise<void>, skip: string | false = false): void => {
+      test(name, { skip }, async () => {
+        const prev = z.getBackend();
+        z.setBackend(backend);
+        try { await fn(); } finally { z.setBackend(prev); }
+      });
+    };
+
+    on('softmax of [1000, 1000] and of a row of -1000 and 1000', async () => {
+      assertClose(await z.tensor([[1000, 1000], [-1000, 1000]]).softmax(-1).data(), [0.5, 0.5, 0, 1]);
+      assertClose(await z.tensor([1000, 1000]).logSoftmax(0).data(), [-Math.LN2, -Math.LN2]);
+    });
+
+    on('softmax of a fully -inf-masked row is NaN (as PyTorch); a partly masked row ignores the masked entries', async () => {
+      const x = z.tensor([[1, 2, 3], [4, 5, 6]]);
+      const mask = z.tensor([[false, true, false], [true, true, true]]);
+      const p = await x.maskedFill(mask, -Infinity).softmax(-1).data();
+      const e = Math.exp(1) + Math.exp(3);
+      assertClose(p.slice(0, 3), [Math.exp(1) / e, 0, Math.exp(3) / e]);
+      assert.ok([...p.slice(3)].every(Number.isNaN));
+    });
+
+    on('broadcasting corners: scalars, rank differences, size-1 on both sides, zero-size dims', async () => {
+      assert.deepEqual([...z.ones(3, 1).add(z.ones(1, 4)).shape], [3, 4]);
+      assert.deepEqual([...z.ones(2, 1, 5).mul(z.ones(4, 1)).shape], [2, 4, 5]);
+      assert.deepEqual(await z.tensor(2).mul(z.tensor([1, 2])).tolist(), [2, 4]);
+      const empty = z.zeros(0, 3).add(z.ones(3));
+      assert.deepEqual([...empty.shape], [0, 3]);
+      assert.equal((await empty.data()).length, 0);
+      assert.deepEqual(await z.zeros(0, 3).sum(0).tolist(), [0, 0, 0]);
+      assert.throws(() => z.ones(2, 3).add(z.ones(3, 2)), /add: shapes cannot be broadcast together: \[2,3\], \[3,2\]/);
+    });
+
+    on('negative axes and size-1 dims', async () => {
+      const x = z.arange(24, undefined, 1, { dtype: 'float32' }).reshape(2, 3, 4);
+      assert.deepEqual(await x.sum(-1).tolist(), await x.sum(2).tolist());
+      assert.deepEqual([...x.unsqueeze(-1).shape], [2, 3, 4, 1]);
+      assert.deepEqual([...x.unsqueeze(0).squeeze().shape], [2, 3, 4]);
+      assert.deepEqual([...x.squeeze(1).shape], [2, 3, 4], 'squeezing a dim whose size is not 1 leaves it alone');
+      assert.deepEqual(await x.amax([-1, -3]).tolist(), [15, 19, 23]);
+      assert.throws(() => x.sum(-4), /sum: dim -4 out of range for a tensor of rank 3/);
+    });
+
+    on('NaN propagates through amax, argmax and maximum', async () => {
+      const x = z.tensor([1, NaN, 3]);
+      assert.ok(Number.isNaN(await x.amax().item()));
+      assert.equal(await x.argmax().item(), 1);
+      assert.ok(Number.isNaN((await x.maximum(z.tensor([2, 2, 2])).data())[1]!));
+    });
+
+    on('dtype promotion: int with float, bool arithmetic, true division of ints', async () => {
+      const i = z.tensor([1, 2, 3], { dtype: 'int32' });
+      assert.equal(i.add(1).dtype, 'int32');
+      assert.equal(i.add(0.5).dtype, 'float32');
+      assert.equal(i.div(2).dtype, 'float32');
+      assert.deepEqual(await i.div(2).tolist(), [0.5, 1, 1.5]);
+      assert.deepEqual(await z.tensor([true, false, true]).sum().tolist(), 2);
+      assert.equal(i.mul(z.tensor([1.5, 1, 1])).dtype, 'float32');
+      assert.equal(z.tensor([1], { dtype: 'float64' }).add(z.tensor([1])).dtype, 'float64');
+    });
+
+    on('int32 ops: neg, abs, relu, maximum, sum, matmul, argmax', async () => {
+      const a = z.tensor([[-3, 2], [4, -5]], { dtype: 'int32' });
+      assert.deepEqual(await a.neg().tolist(), [[3, -2], [-4, 5]]);
+      assert.deepEqual(await a.abs().tolist(), [[3, 2], [4, 5]]);
+      assert.deepEqual(await a.relu().tolist(), [[0, 2], [4, 0]]);
+      assert.deepEqual(await a.matmul(a).tolist(), [[17, -16], [-32, 33]]);
+      assert.deepEqual(await a.sum(0).tolist(), [1, -3]);
+      assert.deepEqual(await a.argmax(1).tolist(), [1, 0]);
+    });
+
+    on('indices out of range are an error naming the op', async () => {
+      await assert.rejects(z.ones(3, 2).indexSelect(0, z.tensor([3], { dtype: 'int32' })).data(), /indexSelect: index 3 out of range for dim 0 of size 3/);
+    }, backend === 'js' ? false : 'ONNX Runtime checks indices itself, with its own message');
+
+    on('oneHot, tril/triu on int, clamp boundaries pass gradient (PyTorch rule)', async () => {
+      assert.deepEqual(await z.tensor([1, 0], { dtype: 'int32' }).oneHot(3).tolist(), [[0, 1, 0], [1, 0, 0]]);
+      assert.deepEqual(await z.ones(2, 2, { dtype: 'int32' }).triu(1).tolist(), [[0, 1], [0, 0]]);
+      const x = z.tensor([-1, 0, 0.5, 1, 2], { requiresGrad: true });
+      x.clamp(0, 1).sum().backward();
+      assert.deepEqual(await x.grad!.tolist(), [0, 1, 1, 1, 0]);
+    });
+  });
+}
