@@ -1,0 +1,47 @@
+/**
+ * Training checkpoints: ONE safetensors file holding the model's state dict (`model.` keys), the
+ * optimizer's tensors (`optimizer.` keys) and, in `__metadata__`, the JSON trainer state (step,
+ * epoch, data position, RNG states, schedule, best metric). One file means one atomic rename: a
+ * crash at any point leaves either the previous checkpoint or the new one, never a mix.
+ */
+import { existsSync } from 'node:fs';
+import { ZhuyiError } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
+
+export class CheckpointError extends ZhuyiError {}
+
+export interface Checkpoint<S> {
+  model: Map<string, Tensor>;
+  optimizer: Map<string, Tensor>;
+  state: S;
+}
+
+const STATE_KEY = 'zhuyi.trainer';
+
+export async function saveCheckpoint<S>(path: string, model: Record<string, Tensor>, optimizer: Record<string, Tensor>, state: S): Promise<void> {
+  const tensors = new Map<string, Tensor>();
+  for (const [k, t] of Object.entries(model)) tensors.set(`model.${k}`, t);
+  for (const [k, t] of Object.entries(optimizer)) tensors.set(`optimizer.${k}`, t);
+  await saveSafetensors(path, tensors, { format: 'zhuyi-checkpoint', [STATE_KEY]: JSON.stringify(state) });
+}
+
+export function loadCheckpoint<S>(path: string): Checkpoint<S> {
+  if (!existsSync(path)) throw new CheckpointError(`${path}: no checkpoint to resume from`);
+  const { tensors, metadata } = loadSafetensors(path);
+  const raw = metadata[STATE_KEY];
+  if (raw === undefined) throw new CheckpointError(`${path}: not a zhuyi training checkpoint (no '${STATE_KEY}' metadata)`);
+  let state: S;
+  try {
+    state = JSON.parse(raw) as S;
+  } catch (e) {
+    throw new CheckpointError(`${path}: trainer state is not valid JSON (${(e as Error).message})`);
+  }
+  const model = new Map<string, Tensor>();
+  const optimizer = new Map<string, Tensor>();
+  for (const [k, t] of tensors) {
+    if (k.startsWith('model.')) model.set(k.slice(6), t);
+    else if (k.startsWith('optimizer.')) optimizer.set(k.slice(10), t);
+  }
+  return { model, optimizer, state };
+}
