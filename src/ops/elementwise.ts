@@ -87,7 +87,8 @@ defineUnary('sqrt', Math.sqrt, 'float', ({ out }, g) => [F.div(g, F.mul(out, 2))
 defineUnary('reciprocal', (x) => 1 / x, 'float', ({ out }, g) => [F.neg(F.mul(g, F.mul(out, out)))], simple('Reciprocal'));
 defineUnary('tanh', Math.tanh, 'float', ({ out }, g) => [F.mul(g, F.rsub(F.mul(out, out), 1))], simple('Tanh'));
 defineUnary('sigmoid', (x) => 1 / (1 + Math.exp(-x)), 'float', ({ out }, g) => [F.mul(g, F.mul(out, F.rsub(out, 1)))], simple('Sigmoid'));
-defineUnary('relu', (x) => (x > 0 ? x : 0), 'number', ({ inputs: [x] }, g) => [F.where(F.gt(x!, 0), g, 0)], simple('Relu'));
+// NaN stays NaN, as in PyTorch (`x > 0 ? x : 0` would turn it into 0).
+defineUnary('relu', (x) => (x <= 0 ? 0 : x), 'number', ({ inputs: [x] }, g) => [F.where(F.gt(x!, 0), g, 0)], simple('Relu'));
 defineUnary('erf', erf, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.mul(F.exp(F.neg(F.mul(x!, x!))), 2 / Math.sqrt(Math.PI)))], (b, n) => onnxErf(b, n.inputs[0]!, n.out.dtype));
 
 /** ONNX Runtime's CPU Erf has only a float32 kernel: float64 goes through float32 (about 1e-7 relative error). */
@@ -198,9 +199,10 @@ defineBinary('div', (a, b) => a / b, 'arith',
   simple('Div'));
 defineBinary('pow', Math.pow, 'arith',
   ({ inputs: [a, b], out }, g) => [
-    F.sumTo(F.mul(g, F.mul(b!, F.pow(a!, F.sub(b!, 1)))), a!.shape),
-    // d/db a^b = a^b log a; PyTorch gives 0 where a == 0 (and b >= 0) instead of 0 * -inf.
-    F.sumTo(F.where(F.eq(a!, 0), 0, F.mul(g, F.mul(out, F.log(a!)))), b!.shape),
+    // d/da a^b = b a^(b-1); PyTorch gives 0 where b == 0 (else 0 * 0^-1 = NaN at a == 0).
+    F.sumTo(F.where(F.eq(b!, 0), 0, F.mul(g, F.mul(b!, F.pow(a!, F.sub(b!, 1))))), a!.shape),
+    // d/db a^b = a^b log a; PyTorch gives 0 where a == 0 and b >= 0 instead of 0 * -inf.
+    F.sumTo(F.where(F.logicalAnd(F.eq(a!, 0), F.ge(b!, 0)), 0, F.mul(g, F.mul(out, F.log(a!)))), b!.shape),
   ],
   simple('Pow'));
 // At ties PyTorch splits the gradient evenly between both inputs.
