@@ -34,3 +34,14 @@ export { Linear, Embedding, LayerNorm, Dropout, ReLU, GELU, Tanh, Sigmoid, Ident
 export * as init from './nn/init.js';
 export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, writeFileAtomic, SafetensorsError, type SafetensorsFile } from './io/safetensors.js';
 export { configureOrt, ortStats, resetOrtStats, type OrtOptions, type OrtStats } from './backends/ort/index.js';
+export { GRUCell, LSTMCell, GRU, LSTM, type CellOptions, type RNNOptions, type RNNForwardOptions } from './nn/rnn.js';
+export {
+  AdditiveAttention, LuongAttention, MultiheadAttention, scaledDotProductAttention, scaledDotProductAttentionWithWeights,
+  applyMask, causalMask, headWeights,
+  type LuongScore, type AttentionMasks, type AttentionResult, type SDPAOptions, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions,
+} from './nn/attention.js';
+export {
+  TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer,
+  type Activation, type TransformerLayerOptions, type TransformerOptions, type SelfAttentionMasks, type DecoderMasks, type TransformerMasks,
+} from './nn/transformer.js';
+export { SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type PositionalOptions } from './nn/positional.js';

@@ -1,0 +1,320 @@
+/**
+ * The Transformer of Vaswani et al. 2017 with torch.nn 1.13's semantics and state-dict keys:
+ * TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder,
+ * Transformer. Shape letters: T target/query positions, S source positions, B batch, E = dModel,
+ * H heads. Inputs are (T, B, E) unless batchFirst, as in PyTorch.
+ *
+ * Every forward has a `...WithAttention` twin that also returns each attention's per-head weights
+ * (B, H, T, S) for visualisation; the outputs are the same.
+ */
+import * as F from '../ops/functional.js';
+import { ArgumentError } from '../tensor/errors.js';
+import { type Generator, defaultGenerator } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { MultiheadAttention } from './attention.js';
+import * as init from './init.js';
+import { Dropout, LayerNorm, Linear } from './layers.js';
+import { Module, ModuleList } from './module.js';
+
+export type Activation = 'relu' | 'gelu';
+
+export interface TransformerLayerOptions {
+  /** Width of the position-wise feed-forward network (default 2048). */
+  dimFeedforward?: number;
+  /** Dropout after attention, inside and after the feed-forward network, and on attention weights (default 0.1). */
+  dropout?: number;
+  activation?: Activation;
+  layerNormEps?: number;
+  batchFirst?: boolean;
+  /** Pre-norm x + f(LN(x)) instead of the paper's post-norm LN(x + f(x)) (default false). */
+  normFirst?: boolean;
+  generator?: Generator;
+}
+
+export interface SelfAttentionMasks {
+  /** (T, T) or (B*H, T, T): bool (true = masked out) or additive float. */
+  mask?: Tensor | null;
+  /** (B, T): true at padding. */
+  keyPaddingMask?: Tensor | null;
+  /** Adds the causal mask (zhuyi's extension; torch 1.13 layers take the mask only). */
+  isCausal?: boolean;
+}
+
+export interface DecoderMasks {
+  tgtMask?: Tensor | null;
+  memoryMask?: Tensor | null;
+  tgtKeyPaddingMask?: Tensor | null;
+  memoryKeyPaddingMask?: Tensor | null;
+  tgtIsCausal?: boolean;
+}
+
+function activationFn(name: Activation): (x: Tensor) => Tensor {
+  if (name === 'relu') return F.relu;
+  if (name === 'gelu') return (x) => F.gelu(x);
+  throw new ArgumentError(`Transformer: activation must be 'relu' or 'gelu', got '${String(name)}'`);
+}
+
+/** Defaults shared by the layers (PyTorch's). */
+function layerDefaults(o: TransformerLayerOptions): Required<TransformerLayerOptions> {
+  return {
+    dimFeedforward: o.dimFeedforward ?? 2048, dropout: o.dropout ?? 0.1, activation: o.activation ?? 'relu',
+    layerNormEps: o.layerNormEps ?? 1e-5, batchFirst: o.batchFirst ?? false, normFirst: o.normFirst ?? false, generator: o.generator ?? defaultGenerator,
+  };
+}
+
+/** Runs self-attention and returns [output, per-head weights (B, H, T, S) or null]. */
+function attention(attn: MultiheadAttention, q: Tensor, kv: Tensor, m: SelfAttentionMasks, needWeights: boolean): [Tensor, Tensor | null] {
+  return attn.forward(q, kv, kv, { attnMask: m.mask ?? null, keyPaddingMask: m.keyPaddingMask ?? null, isCausal: m.isCausal ?? false, needWeights, averageAttnWeights: false });
+}
+
+/**
+ * One encoder block (§3.1): x -> LN(x + Dropout(SelfAttn(x))) -> LN(x + Dropout(FFN(x))),
+ * FFN(x) = linear2(Dropout(act(linear1(x)))). With normFirst (pre-norm, a deviation from the paper
+ * that trains more stably): x + Dropout(SelfAttn(LN(x))), then x + Dropout(FFN(LN(x))).
+ */
+export class TransformerEncoderLayer extends Module {
+  // Declaration order is registration order: PyTorch's.
+  self_attn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  readonly normFirst: boolean;
+  private readonly act: (x: Tensor) => Tensor;
+
+  constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
+    super();
+    const o = layerDefaults(options);
+    const g = o.generator;
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: o.dropout, batchFirst: o.batchFirst, generator: g });
+    this.linear1 = new Linear(dModel, o.dimFeedforward, { generator: g });
+    this.dropout = new Dropout(o.dropout, g);
+    this.linear2 = new Linear(o.dimFeedforward, dModel, { generator: g });
+    this.norm1 = new LayerNorm(dModel, o.layerNormEps);
+    this.norm2 = new LayerNorm(dModel, o.layerNormEps);
+    this.dropout1 = new Dropout(o.dropout, g);
+    this.dropout2 = new Dropout(o.dropout, g);
+    this.normFirst = o.normFirst;
+    this.act = activationFn(o.activation);
+  }
+
+  private ff(x: Tensor): Tensor {
+    return this.dropout2.forward(this.linear2.forward(this.dropout.forward(this.act(this.linear1.forward(x)))));
+  }
+
+  forwardWithAttention(src: Tensor, m: SelfAttentionMasks = {}, needWeights = true): { output: Tensor; attention: Tensor | null } {
+    let x = src;
+    let w: Tensor | null;
+    let a: Tensor;
+    if (this.normFirst) {
+      [a, w] = attention(this.self_attn, this.norm1.forward(x), this.norm1.forward(x), m, needWeights);
+      x = F.add(x, this.dropout1.forward(a));
+      x = F.add(x, this.ff(this.norm2.forward(x)));
+    } else {
+      [a, w] = attention(this.self_attn, x, x, m, needWeights);
+      x = this.norm1.forward(F.add(x, this.dropout1.forward(a)));
+      x = this.norm2.forward(F.add(x, this.ff(x)));
+    }
+    return { output: x, attention: w };
+  }
+
+  forward(src: Tensor, masks: SelfAttentionMasks = {}): Tensor {
+    return this.forwardWithAttention(src, masks, false).output;
+  }
+}
+
+/**
+ * One decoder block (§3.1): masked self-attention, attention over the encoder's memory, FFN, each
+ * wrapped as LN(x + Dropout(sublayer(x))) (or pre-norm with normFirst).
+ */
+export class TransformerDecoderLayer extends Module {
+  self_attn: MultiheadAttention;
+  multihead_attn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  norm3: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  dropout3: Dropout;
+  readonly normFirst: boolean;
+  private readonly act: (x: Tensor) => Tensor;
+
+  constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
+    super();
+    const o = layerDefaults(options);
+    const g = o.generator;
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: o.dropout, batchFirst: o.batchFirst, generator: g });
+    this.multihead_attn = new MultiheadAttention(dModel, nhead, { dropout: o.dropout, batchFirst: o.batchFirst, generator: g });
+    this.linear1 = new Linear(dModel, o.dimFeedforward, { generator: g });
+    this.dropout = new Dropout(o.dropout, g);
+    this.linear2 = new Linear(o.dimFeedforward, dModel, { generator: g });
+    this.norm1 = new LayerNorm(dModel, o.layerNormEps);
+    this.norm2 = new LayerNorm(dModel, o.layerNormEps);
+    this.norm3 = new LayerNorm(dModel, o.layerNormEps);
+    this.dropout1 = new Dropout(o.dropout, g);
+    this.dropout2 = new Dropout(o.dropout, g);
+    this.dropout3 = new Dropout(o.dropout, g);
+    this.normFirst = o.normFirst;
+    this.act = activationFn(o.activation);
+  }
+
+  private ff(x: Tensor): Tensor {
+    return this.dropout3.forward(this.linear2.forward(this.dropout.forward(this.act(this.linear1.forward(x)))));
+  }
+
+  forwardWithAttention(tgt: Tensor, memory: Tensor, m: DecoderMasks = {}, needWeights = true): { output: Tensor; selfAttention: Tensor | null; crossAttention: Tensor | null } {
+    const selfMasks: SelfAttentionMasks = { mask: m.tgtMask ?? null, keyPaddingMask: m.tgtKeyPaddingMask ?? null, isCausal: m.tgtIsCausal ?? false };
+    const crossMasks: SelfAttentionMasks = { mask: m.memoryMask ?? null, keyPaddingMask: m.memoryKeyPaddingMask ?? null };
+    let x = tgt;
+    let a: Tensor;
+    let ws: Tensor | null;
+    let wc: Tensor | null;
+    if (this.normFirst) {
+      const n1 = this.norm1.forward(x);
+      [a, ws] = attention(this.self_attn, n1, n1, selfMasks, needWeights);
+      x = F.add(x, this.dropout1.forward(a));
+      [a, wc] = attention(this.multihead_attn, this.norm2.forward(x), memory, crossMasks, needWeights);
+      x = F.add(x, this.dropout2.forward(a));
+      x = F.add(x, this.ff(this.norm3.forward(x)));
+    } else {
+      [a, ws] = attention(this.self_attn, x, x, selfMasks, needWeights);
+      x = this.norm1.forward(F.add(x, this.dropout1.forward(a)));
+      [a, wc] = attention(this.multihead_attn, x, memory, crossMasks, needWeights);
+      x = this.norm2.forward(F.add(x, this.dropout2.forward(a)));
+      x = this.norm3.forward(F.add(x, this.ff(x)));
+    }
+    return { output: x, selfAttention: ws, crossAttention: wc };
+  }
+
+  forward(tgt: Tensor, memory: Tensor, masks: DecoderMasks = {}): Tensor {
+    return this.forwardWithAttention(tgt, memory, masks, false).output;
+  }
+}
+
+/**
+ * A stack of encoder layers (`layers.0`, `layers.1`, ...) and an optional final `norm`.
+ * Deviation: PyTorch deep-copies one layer N times; zhuyi calls `makeLayer(i)` N times, so layers
+ * start from independent draws (Transformer re-initialises them anyway, as PyTorch does).
+ */
+export class TransformerEncoder extends Module {
+  layers: ModuleList<TransformerEncoderLayer>;
+  norm: LayerNorm | null;
+  constructor(makeLayer: (i: number) => TransformerEncoderLayer, readonly numLayers: number, norm: LayerNorm | null = null) {
+    super();
+    this.layers = new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i)));
+    this.norm = norm;
+  }
+  /** Output and each layer's self-attention weights (B, H, S, S). */
+  forwardWithAttention(src: Tensor, masks: SelfAttentionMasks = {}, needWeights = true): { output: Tensor; attentions: Tensor[] } {
+    let x = src;
+    const attentions: Tensor[] = [];
+    for (const layer of this.layers) {
+      const r = layer.forwardWithAttention(x, masks, needWeights);
+      x = r.output;
+      if (r.attention) attentions.push(r.attention);
+    }
+    return { output: this.norm ? this.norm.forward(x) : x, attentions };
+  }
+  forward(src: Tensor, masks: SelfAttentionMasks = {}): Tensor {
+    return this.forwardWithAttention(src, masks, false).output;
+  }
+}
+
+/** A stack of decoder layers (`layers.N`) and an optional final `norm`; see TransformerEncoder. */
+export class TransformerDecoder extends Module {
+  layers: ModuleList<TransformerDecoderLayer>;
+  norm: LayerNorm | null;
+  constructor(makeLayer: (i: number) => TransformerDecoderLayer, readonly numLayers: number, norm: LayerNorm | null = null) {
+    super();
+    this.layers = new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i)));
+    this.norm = norm;
+  }
+  /** Output and each layer's self-attention (B, H, T, T) and cross-attention (B, H, T, S) weights. */
+  forwardWithAttention(tgt: Tensor, memory: Tensor, masks: DecoderMasks = {}, needWeights = true): { output: Tensor; selfAttentions: Tensor[]; crossAttentions: Tensor[] } {
+    let x = tgt;
+    const selfAttentions: Tensor[] = [];
+    const crossAttentions: Tensor[] = [];
+    for (const layer of this.layers) {
+      const r = layer.forwardWithAttention(x, memory, masks, needWeights);
+      x = r.output;
+      if (r.selfAttention) selfAttentions.push(r.selfAttention);
+      if (r.crossAttention) crossAttentions.push(r.crossAttention);
+    }
+    return { output: this.norm ? this.norm.forward(x) : x, selfAttentions, crossAttentions };
+  }
+  forward(tgt: Tensor, memory: Tensor, masks: DecoderMasks = {}): Tensor {
+    return this.forwardWithAttention(tgt, memory, masks, false).output;
+  }
+}
+
+export interface TransformerOptions extends TransformerLayerOptions {
+  dModel?: number;
+  nhead?: number;
+  numEncoderLayers?: number;
+  numDecoderLayers?: number;
+}
+
+export interface TransformerMasks {
+  srcMask?: Tensor | null;
+  tgtMask?: Tensor | null;
+  memoryMask?: Tensor | null;
+  srcKeyPaddingMask?: Tensor | null;
+  tgtKeyPaddingMask?: Tensor | null;
+  memoryKeyPaddingMask?: Tensor | null;
+  /** Causal self-attention in the decoder (the same as tgtMask = generateSquareSubsequentMask(T)). */
+  tgtIsCausal?: boolean;
+}
+
+/**
+ * torch.nn.Transformer: encoder and decoder stacks, each with a final LayerNorm (PyTorch adds them
+ * for post-norm too). Init as PyTorch's _reset_parameters: xavier_uniform_ on every matrix.
+ */
+export class Transformer extends Module {
+  encoder: TransformerEncoder;
+  decoder: TransformerDecoder;
+  readonly dModel: number;
+  readonly nhead: number;
+  readonly batchFirst: boolean;
+
+  constructor(options: TransformerOptions = {}) {
+    super();
+    const o = layerDefaults(options);
+    this.dModel = options.dModel ?? 512;
+    this.nhead = options.nhead ?? 8;
+    this.batchFirst = o.batchFirst;
+    const [E, H] = [this.dModel, this.nhead];
+    this.encoder = new TransformerEncoder(() => new TransformerEncoderLayer(E, H, o), options.numEncoderLayers ?? 6, new LayerNorm(E, o.layerNormEps));
+    this.decoder = new TransformerDecoder(() => new TransformerDecoderLayer(E, H, o), options.numDecoderLayers ?? 6, new LayerNorm(E, o.layerNormEps));
+    for (const p of this.parameters()) {
+      if (p.ndim > 1) p.buffer = init.xavierUniform(p.shape, 1, o.generator).buffer;
+    }
+  }
+
+  /** PyTorch's generate_square_subsequent_mask: (T, T) float, 0 on and below the diagonal, -inf above. */
+  static generateSquareSubsequentMask(T: number): Tensor {
+    const m = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -Infinity;
+    return Tensor.fromBuffer(m, [T, T]);
+  }
+
+  forwardWithAttention(src: Tensor, tgt: Tensor, m: TransformerMasks = {}, needWeights = true): {
+    output: Tensor; encoderAttentions: Tensor[]; decoderSelfAttentions: Tensor[]; decoderCrossAttentions: Tensor[];
+  } {
+    const enc = this.encoder.forwardWithAttention(src, { mask: m.srcMask ?? null, keyPaddingMask: m.srcKeyPaddingMask ?? null }, needWeights);
+    const dec = this.decoder.forwardWithAttention(tgt, enc.output, {
+      tgtMask: m.tgtMask ?? null, memoryMask: m.memoryMask ?? null, tgtKeyPaddingMask: m.tgtKeyPaddingMask ?? null,
+      memoryKeyPaddingMask: m.memoryKeyPaddingMask ?? null, tgtIsCausal: m.tgtIsCausal ?? false,
+    }, needWeights);
+    return { output: dec.output, encoderAttentions: enc.attentions, decoderSelfAttentions: dec.selfAttentions, decoderCrossAttentions: dec.crossAttentions };
+  }
+
+  forward(src: Tensor, tgt: Tensor, masks: TransformerMasks = {}): Tensor {
+    return this.forwardWithAttention(src, tgt, masks, false).output;
+  }
+}

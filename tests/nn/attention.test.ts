@@ -1,0 +1,102 @@
+/** Scaled dot-product, Bahdanau, Luong and multi-head attention against PyTorch 1.13 (MultiheadAttention) and reference modules written in PyTorch. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as z from '../../src/index.js';
+import { checkModuleCase, goldenBackends, loadModuleGoldens, onBackend, worstRelativeError } from './module-golden.js';
+
+const { cases } = loadModuleGoldens('attention.safetensors');
+
+type Forward = Parameters<typeof checkModuleCase>[2];
+const seqOut = (r: z.AttentionResult): Record<string, z.Tensor> => ({ context: r.context, weights: r.weights });
+const BUILD: Record<string, () => [z.Module | null, Forward]> = {
+  mha_self: () => {
+    const m = new z.MultiheadAttention(8, 2);
+    return [m, (i) => { const [output, weights] = m.forward(i.x!, i.x!, i.x!, { keyPaddingMask: i.kpm!, attnMask: i.mask! }); return { output, weights }; }];
+  },
+  mha_cross_heads: () => {
+    const m = new z.MultiheadAttention(8, 2, { batchFirst: true });
+    return [m, (i) => {
+      const [output, weights] = m.forward(i.q!, i.k!, i.v!, { keyPaddingMask: i.kpm!, attnMask: i.mask!, averageAttnWeights: false });
+      return { output, weights };
+    }];
+  },
+  mha_kvdim: () => {
+    const m = new z.MultiheadAttention(8, 2, { kdim: 5, vdim: 6, bias: false });
+    return [m, (i) => {
+      const [output, weights] = m.forward(i.q!, i.k!, i.v!, { keyPaddingMask: i.kpm!, attnMask: i.mask!, averageAttnWeights: false });
+      return { output, weights };
+    }];
+  },
+  sdpa_causal: () => [null, (i) => ({ output: z.scaledDotProductAttention(i.q!, i.k!, i.v!, { isCausal: true, scale: 0.7 }) })],
+  additive_seq: () => {
+    const m = new z.AdditiveAttention(4, 5, 6, { bias: true });
+    return [m, (i) => seqOut(m.forward(i.q!, i.k!, i.v!, { keyPaddingMask: i.kpm! }))];
+  },
+  additive_step: () => {
+    const m = new z.AdditiveAttention(4, 5, 6);
+    return [m, (i) => seqOut(m.forward(i.q!, i.k!))];
+  },
+  luong_dot: () => {
+    const m = new z.LuongAttention('dot', 4);
+    return [m, (i) => seqOut(m.forward(i.q!, i.k!, undefined, { keyPaddingMask: i.kpm!, attnMask: i.mask! }))];
+  },
+  luong_general: () => {
+    const m = new z.LuongAttention('general', 4, 5);
+    return [m, (i) => seqOut(m.forward(i.q!, i.k!, undefined, { keyPaddingMask: i.kpm!, attnMask: i.mask! }))];
+  },
+  luong_concat: () => {
+    const m = new z.LuongAttention('concat', 4, 5, { hiddenDim: 6 });
+    return [m, (i) => seqOut(m.forward(i.q!, i.k!, undefined, { keyPaddingMask: i.kpm!, attnMask: i.mask! }))];
+  },
+};
+
+describe('attention goldens', () => {
+  test('every fixture case has a zhuyi builder', () => {
+    assert.deepEqual([...cases.keys()].sort(), Object.keys(BUILD).sort());
+  });
+  for (const b of goldenBackends()) {
+    for (const c of cases.values()) {
+      test(`${c.name} on ${b}`, async () => {
+        await onBackend(b, async () => {
+          const [m, f] = BUILD[c.name]!();
+          await checkModuleCase(c, m, f);
+        });
+      });
+    }
+  }
+  test('worst relative error', () => { const w = worstRelativeError(); console.log(`attention: worst relative error ${w.value.toExponential(2)} at ${w.where}`); });
+});
+
+describe('attention behaviour', () => {
+  test('MultiheadAttention: weights layouts, needWeights, isCausal equals the causal mask', async () => {
+    const m = new z.MultiheadAttention(4, 2, { batchFirst: true });
+    const x = z.randn(2, 3, 4);
+    const [, avg] = m.forward(x, x, x);
+    const [, heads] = m.forward(x, x, x, { averageAttnWeights: false });
+    const [, none] = m.forward(x, x, x, { needWeights: false });
+    assert.deepEqual([avg!.shape, heads!.shape, none], [[2, 3, 3], [2, 2, 3, 3], null]);
+    const [a] = m.forward(x, x, x, { isCausal: true });
+    const [b] = m.forward(x, x, x, { attnMask: z.Transformer.generateSquareSubsequentMask(3) });
+    const [av, bv] = [await a.data(), await b.data()];
+    for (let i = 0; i < av.length; i++) assert.ok(Math.abs(av[i]! - bv[i]!) < 1e-6);
+    const [, w] = m.forward(x, x, x, { isCausal: true, averageAttnWeights: false });
+    const wv = await w!.data();
+    assert.equal(wv[1], 0, 'query 0 must not see key 1');
+  });
+  test('unbatched MultiheadAttention and mask shape errors', () => {
+    const m = new z.MultiheadAttention(4, 2);
+    const x = z.randn(3, 4);
+    const [out, w] = m.forward(x, x, x);
+    assert.deepEqual([out.shape, w!.shape], [[3, 4], [3, 3]]);
+    assert.throws(() => m.forward(z.randn(3, 2, 4), z.randn(3, 2, 4), z.randn(3, 2, 4), { attnMask: z.zeros(2, 3) }), /attnMask \[2,3\] must be \(3, 3\) or \(4, 3, 3\)/);
+    assert.throws(() => new z.MultiheadAttention(5, 2), z.ArgumentError);
+  });
+  test('headWeights shapes any weights as (B, H, T, S)', () => {
+    assert.deepEqual(z.headWeights(z.zeros(2, 5)).shape, [2, 1, 1, 5]);
+    assert.deepEqual(z.headWeights(z.zeros(2, 3, 5)).shape, [2, 1, 3, 5]);
+  });
+  test('state-dict keys as PyTorch', () => {
+    assert.deepEqual(Object.keys(new z.MultiheadAttention(4, 2).stateDict()), ['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']);
+    assert.deepEqual(Object.keys(new z.MultiheadAttention(4, 2, { kdim: 3 }).stateDict()), ['q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']);
+  });
+});
