@@ -59,16 +59,15 @@ export async function onBackend(b: string, body: () => Promise<void>): Promise<b
 
 export const TOL = { rtol: 1e-4, atol: 1e-5 };
 
-/** Worst relative error over elements with |expected| > 1e-3, for the report. */
+/** The largest share of the tolerance any element used, |a - b| / (atol + rtol |b|) (<= 1 passes), for the report. */
 const worst = { value: 0, where: '' };
 export function worstRelativeError(): { value: number; where: string } { return worst; }
 
 function trackWorst(actual: ArrayLike<number>, expected: ArrayLike<number>, where: string): void {
   for (let i = 0; i < expected.length; i++) {
     const e = Number(expected[i]);
-    if (Math.abs(e) <= 1e-3) continue;
-    const r = Math.abs(Number(actual[i]) - e) / Math.abs(e);
-    if (r > worst.value) { worst.value = r; worst.where = where; }
+    const r = Math.abs(Number(actual[i]) - e) / (TOL.atol + TOL.rtol * Math.abs(e));
+    if (r > worst.value) { worst.value = r; worst.where = `${where}[${i}] (expected ${e.toPrecision(4)}, got ${Number(actual[i]).toPrecision(8)})`; }
   }
 }
 
