@@ -107,7 +107,7 @@ function attend(name: string, scores: Tensor, values: Tensor, masks: AttentionMa
   if (!sameShape(s.shape, scores.shape)) throw new ShapeError(`${name}: masks do not broadcast to the scores ${fmtShape(scores.shape)}`);
   const weights = F.softmax(s, -1);
   const context = F.matmul(weights, values); // (B, T, S) @ (B, S, Dv) -> (B, T, Dv)
-  return single ? { context: F.squeeze(context, 1), weights: F.squeeze(weights, 1) } : { context, weights };
+  return single ? { context: F.squeeze(context, 1), weights: F.squeeze(weights, 1) } : { context, weights }; // (B, 1, *) -> (B, *)
 }
 
 /** Queries (B, Dq) or (B, T, Dq); keys (B, S, Dk); values (B, S, Dv), default keys. */
@@ -116,7 +116,7 @@ function seqInputs(name: string, query: Tensor, keys: Tensor, values: Tensor | u
   const ok = (query.ndim === 2 || query.ndim === 3) && query.shape[query.ndim - 1] === dq && keys.ndim === 3 && keys.shape[2] === dk
     && v.ndim === 3 && v.shape[0] === keys.shape[0] && v.shape[1] === keys.shape[1] && query.shape[0] === keys.shape[0];
   if (!ok) throw new ShapeError(`${name}: expected query (B, ${dq}) or (B, T, ${dq}), keys (B, S, ${dk}), values (B, S, Dv); got ${fmtShape(query.shape)}, ${fmtShape(keys.shape)}, ${fmtShape(v.shape)}`);
-  return query.ndim === 2 ? [F.unsqueeze(query, 1), v, true] : [query, v, false];
+  return query.ndim === 2 ? [F.unsqueeze(query, 1), v, true] : [query, v, false]; // (B, Dq) -> (B, 1, Dq)
 }
 
 /**
@@ -253,7 +253,7 @@ export class MultiheadAttention extends Module {
   private project(x: Tensor, i: number): Tensor {
     const E = this.embedDim;
     const w = this.in_proj_weight ? F.narrow(this.in_proj_weight, 0, i * E, E) : [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight][i]!;
-    const y = F.matmul(x, F.transpose(w, 0, 1));
+    const y = F.matmul(x, F.transpose(w, 0, 1)); // (..., In) @ (In, E) -> (..., E)
     return this.in_proj_bias ? F.add(y, F.narrow(this.in_proj_bias, 0, i * E, E)) : y;
   }
 
@@ -286,7 +286,7 @@ export class MultiheadAttention extends Module {
     }
     let kpm: Tensor | null = null;
     if (o.keyPaddingMask) {
-      const m = unbatched && o.keyPaddingMask.ndim === 1 ? F.unsqueeze(o.keyPaddingMask, 0) : o.keyPaddingMask;
+      const m = unbatched && o.keyPaddingMask.ndim === 1 ? F.unsqueeze(o.keyPaddingMask, 0) : o.keyPaddingMask; // (S) -> (1, S)
       if (m.ndim !== 2 || m.shape[0] !== B || m.shape[1] !== S) throw new ShapeError(`MultiheadAttention: keyPaddingMask ${fmtShape(o.keyPaddingMask.shape)} must be (${B}, ${S})`);
       kpm = F.reshape(m, [B, 1, 1, S]); // (B, S) -> (B, 1, 1, S)
     }
@@ -299,11 +299,11 @@ export class MultiheadAttention extends Module {
       generator: this.generator,
     });
     // 4. Concatenate heads and project: (B, H, T, D) -> (B, T, H, D) -> (B, T, E).
-    let out = this.out_proj.forward(F.reshape(F.permute(output, [0, 2, 1, 3]), [B, T, E]));
+    let out = this.out_proj.forward(F.reshape(F.permute(output, [0, 2, 1, 3]), [B, T, E])); // (B, H, T, D) -> (B, T, H, D) -> (B, T, E)
     out = unbatched ? F.squeeze(out, 0) : this.batchFirst ? out : F.transpose(out, 0, 1); // (B, T, E) -> input's layout
     if (!(o.needWeights ?? true)) return [out, null];
     let w = (o.averageAttnWeights ?? true) ? F.mean(weights, 1) : weights; // (B, H, T, S) -> (B, T, S)
-    if (unbatched) w = F.squeeze(w, 0);
+    if (unbatched) w = F.squeeze(w, 0); // (1, ..., T, S) -> (..., T, S)
     return [out, w];
   }
 }

@@ -80,7 +80,7 @@ abstract class RNNCellBase extends Module {
     this.bias_hh = bias ? rnnParam([G], hiddenSize, g) : null;
   }
   protected weights(): Weights {
-    return { wihT: F.transpose(this.weight_ih, 0, 1), whhT: F.transpose(this.weight_hh, 0, 1), bih: this.bias_ih, bhh: this.bias_hh };
+    return { wihT: F.transpose(this.weight_ih, 0, 1), whhT: F.transpose(this.weight_hh, 0, 1), bih: this.bias_ih, bhh: this.bias_hh }; // (G*H, I) -> (I, G*H), (G*H, H) -> (H, G*H)
   }
   /** Accepts (B, I) or unbatched (I); returns the batched input and whether to squeeze the result. */
   protected batched(x: Tensor): [Tensor, boolean] {
@@ -88,11 +88,11 @@ abstract class RNNCellBase extends Module {
     if ((x.ndim !== 1 && x.ndim !== 2) || x.shape[x.ndim - 1] !== this.inputSize) {
       throw new ShapeError(`${name}: input ${fmtShape(x.shape)} must be (B, ${this.inputSize}) or (${this.inputSize})`);
     }
-    return x.ndim === 1 ? [F.unsqueeze(x, 0), true] : [x, false];
+    return x.ndim === 1 ? [F.unsqueeze(x, 0), true] : [x, false]; // (I) -> (1, I)
   }
   protected state(s: Tensor | null | undefined, B: number, squeeze: boolean, what: string): Tensor {
     if (s == null) return F.constant(0, [B, this.hiddenSize]);
-    const st = squeeze ? F.unsqueeze(s, 0) : s;
+    const st = squeeze ? F.unsqueeze(s, 0) : s; // (H) -> (1, H)
     if (st.ndim !== 2 || st.shape[0] !== B || st.shape[1] !== this.hiddenSize) {
       throw new ShapeError(`${this.mode}Cell: ${what} ${fmtShape(s.shape)} must be (${squeeze ? '' : `${B}, `}${this.hiddenSize})`);
     }
@@ -112,7 +112,7 @@ export class GRUCell extends RNNCellBase {
     const h = this.state(hx, x.shape[0]!, squeeze, 'hx');
     const w = this.weights();
     const out = gruStep(inputProjection(x, w), h, w);
-    return squeeze ? F.squeeze(out, 0) : out;
+    return squeeze ? F.squeeze(out, 0) : out; // (1, H) -> (H)
   }
 }
 
@@ -128,7 +128,7 @@ export class LSTMCell extends RNNCellBase {
     const c = this.state(hx?.[1], B, squeeze, 'c');
     const w = this.weights();
     const [h2, c2] = lstmStep(inputProjection(x, w), h, c, w);
-    return squeeze ? [F.squeeze(h2, 0), F.squeeze(c2, 0)] : [h2, c2];
+    return squeeze ? [F.squeeze(h2, 0), F.squeeze(c2, 0)] : [h2, c2]; // (1, H) -> (H)
   }
 }
 
@@ -191,7 +191,7 @@ abstract class RNNBase extends Module {
     const sfx = `_l${layer}${reverse ? '_reverse' : ''}`;
     const p = new Map(this.namedDirectParameters());
     const get = (name: string): Parameter | null => p.get(name + sfx) ?? null;
-    return { wihT: F.transpose(get('weight_ih')!, 0, 1), whhT: F.transpose(get('weight_hh')!, 0, 1), bih: get('bias_ih'), bhh: get('bias_hh') };
+    return { wihT: F.transpose(get('weight_ih')!, 0, 1), whhT: F.transpose(get('weight_hh')!, 0, 1), bih: get('bias_ih'), bhh: get('bias_hh') }; // (G*H, In) -> (In, G*H)
   }
 
   /** Checks and reads `lengths`; returns per-step validity masks (B, 1) or null when every sequence is full. */
@@ -268,7 +268,7 @@ abstract class RNNBase extends Module {
       for (let d = 0; d < D; d++) {
         const w = this.weightsOf(l, d === 1);
         const i = l * D + d;
-        const s0: State = { h: F.squeeze(F.slice(hInit, 0, i, i + 1), 0), c: cInit ? F.squeeze(F.slice(cInit, 0, i, i + 1), 0) : null };
+        const s0: State = { h: F.squeeze(F.slice(hInit, 0, i, i + 1), 0), c: cInit ? F.squeeze(F.slice(cInit, 0, i, i + 1), 0) : null }; // (L*D, B, H) -> (B, H)
         const [out, s] = this.runDirection(inputProjection(x, w), s0, w, d === 1, masks);
         outs.push(out);
         hN.push(s.h);
@@ -282,7 +282,7 @@ abstract class RNNBase extends Module {
     let c = cN.length ? F.stack(cN, 0) : null;
     if (unbatched) {
       h = F.squeeze(h, 1);
-      c = c && F.squeeze(c, 1);
+      c = c && F.squeeze(c, 1); // (L*D, 1, H) -> (L*D, H)
     }
     return [output, h, c];
   }
