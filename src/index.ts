@@ -45,3 +45,13 @@ export {
   type Activation, type TransformerLayerOptions, type TransformerOptions, type SelfAttentionMasks, type DecoderMasks, type TransformerMasks,
 } from './nn/transformer.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type PositionalOptions } from './nn/positional.js';
+export {
+  BertConfig, BertConfigError, BERT_ACTIVATIONS, type BertActivation, type BertConfigJSON, type ProblemType,
+  BertPreTrainedModel, BertCheckpointError, readBertFolder, type LoadingInfo, type FromPretrainedOptions as BertFromPretrainedOptions,
+  type BertConstructorOptions, type BertModelClass, type HfFolder,
+  BertModel, BertEmbeddings, BertSelfAttention, BertSelfOutput, BertAttention, BertIntermediate, BertOutput, BertLayer, BertEncoder, BertPooler,
+  bertActivation, extendedAttentionMask, type BertForwardOptions, type BertModelOutput,
+  BertForPreTraining, BertForMaskedLM, BertForNextSentencePrediction, BertForSequenceClassification, BertForTokenClassification,
+  BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
+  BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
+} from './models/bert/index.js';
