@@ -221,12 +221,20 @@ function tieSplit(a: Tensor, b: Tensor, g: Tensor, aWins: Tensor): Tensor[] {
   return [F.sumTo(ga, a.shape), F.sumTo(gb, b.shape)];
 }
 
+/** ONNX orders numbers only: bool operands of Less/Greater compare as int32 (false < true). */
+function ordered(opType: string): OnnxLowering<Attrs> {
+  return (b, n) => {
+    const ins = n.inMetas[0]!.dtype === 'bool' ? n.inputs.map((x) => b.node('Cast', [x], { to: onnxDTypeCode('int32') })[0]!) : n.inputs;
+    return b.node(opType, ins)[0]!;
+  };
+}
+
 defineBinary('eq', (a, b) => (a === b ? 1 : 0), 'compare', 'nondiff', simple('Equal'));
 defineBinary('ne', (a, b) => (a !== b ? 1 : 0), 'compare', 'nondiff', (b, n) => b.node('Not', [b.node('Equal', n.inputs)[0]!])[0]!);
-defineBinary('lt', (a, b) => (a < b ? 1 : 0), 'compare', 'nondiff', simple('Less'));
-defineBinary('le', (a, b) => (a <= b ? 1 : 0), 'compare', 'nondiff', simple('LessOrEqual'));
-defineBinary('gt', (a, b) => (a > b ? 1 : 0), 'compare', 'nondiff', simple('Greater'));
-defineBinary('ge', (a, b) => (a >= b ? 1 : 0), 'compare', 'nondiff', simple('GreaterOrEqual'));
+defineBinary('lt', (a, b) => (a < b ? 1 : 0), 'compare', 'nondiff', ordered('Less'));
+defineBinary('le', (a, b) => (a <= b ? 1 : 0), 'compare', 'nondiff', ordered('LessOrEqual'));
+defineBinary('gt', (a, b) => (a > b ? 1 : 0), 'compare', 'nondiff', ordered('Greater'));
+defineBinary('ge', (a, b) => (a >= b ? 1 : 0), 'compare', 'nondiff', ordered('GreaterOrEqual'));
 defineBinary('logicalAnd', (a, b) => (a && b ? 1 : 0), 'logic', 'nondiff', simple('And'));
 defineBinary('logicalOr', (a, b) => (a || b ? 1 : 0), 'logic', 'nondiff', simple('Or'));
 
@@ -249,5 +257,10 @@ defineOp({
     return res;
   },
   vjp: ({ inputs: [c, a, b] }, g) => [null, F.sumTo(F.where(c!, g, 0), a!.shape), F.sumTo(F.where(c!, 0, g), b!.shape)],
-  onnx: simple('Where'),
+  onnx: (b, n) => {
+    if (n.out.dtype !== 'bool') return b.node('Where', n.inputs)[0]!;
+    // ONNX Runtime has no bool Where kernel: select in uint8 and cast back.
+    const u8 = (x: string): string => b.node('Cast', [x], { to: 2 })[0]!;
+    return b.node('Cast', [b.node('Where', [n.inputs[0]!, u8(n.inputs[1]!), u8(n.inputs[2]!)])[0]!], { to: onnxDTypeCode('bool') })[0]!;
+  },
 });

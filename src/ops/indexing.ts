@@ -1,7 +1,8 @@
 /** Indexing ops: gather (torch.gather), indexSelect, scatterAdd and topk. Indices are int32. */
-import { arrayFor } from '../tensor/dtype.js';
+import { arrayFor, isFloat } from '../tensor/dtype.js';
 import { ArgumentError, DTypeError, ShapeError, ZhuyiError, fmtShape } from '../tensor/errors.js';
 import { numel, stridesOf } from '../tensor/shape.js';
+import { onnxDTypeCode } from './elementwise.js';
 import * as F from './functional.js';
 import { type Attrs, type Meta, defineOp } from './registry.js';
 import { aroundAxis, stridedOffsets } from './strided.js';
@@ -133,9 +134,14 @@ defineOp<TopkAttrs>({
   },
   vjp: 'nondiff',
   onnx: (b, n) => {
-    const [, idx] = b.node('TopK', [n.inputs[0]!, b.constant([n.attrs.k], 'int64', [1])], {
+    let x = n.inputs[0]!;
+    const dt = n.inMetas[0]!.dtype;
+    if (n.inMetas[0]!.shape.length === 0) return b.constant([0], 'int32', []);
+    // NaN ranks as +inf (ties by index), as in the js kernel; ONNX leaves NaN order unspecified.
+    if (isFloat(dt)) x = b.node('Where', [b.node('IsNaN', [x])[0]!, b.constant([Infinity], dt, []), x])[0]!;
+    const [, idx] = b.node('TopK', [x, b.constant([n.attrs.k], 'int64', [1])], {
       axis: n.attrs.axis, largest: n.attrs.largest ? 1 : 0, sorted: n.attrs.sorted ? 1 : 0,
     }, 2);
-    return b.node('Cast', [idx!], { to: 6 })[0]!;
+    return b.node('Cast', [idx!], { to: onnxDTypeCode('int32') })[0]!;
   },
 });

@@ -82,7 +82,11 @@ defineOp({
   },
   vjp: ({ inputs: [a, b] }, g) => [
     F.sumTo(F.matmul(g, F.transpose(b!, -2, -1)), a!.shape),
-    F.sumTo(F.matmul(F.transpose(a!, -2, -1), g), b!.shape),
+    b!.ndim === 2 && a!.ndim > 2
+      // A shared weight (x[..., K] @ W[K, N], every Linear layer): one GEMM over the flattened rows,
+      // instead of a batch of per-slice products summed afterwards (batch x more memory and work).
+      ? F.matmul(F.transpose(F.reshape(a!, [-1, a!.shape[a!.ndim - 1]!]), 0, 1), F.reshape(g, [-1, g.shape[g.ndim - 1]!]))
+      : F.sumTo(F.matmul(F.transpose(a!, -2, -1), g), b!.shape),
   ],
   onnx: (b, n) => b.node('MatMul', n.inputs)[0]!,
 });

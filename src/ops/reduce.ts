@@ -40,11 +40,12 @@ function onnxReduce(opType: string) {
     if (rank === 0) return b.node('Identity', n.inputs)[0]!;
     const keepdims = n.attrs.keepdim ? 1 : 0;
     const axes = b.constant(n.attrs.axes, 'int64', [n.attrs.axes.length]);
-    const reduce = (x: string): string => b.node(opType, [x, axes], { keepdims })[0]!;
+    const reduce = (x: string, op = opType): string => b.node(op, [x, axes], { keepdims })[0]!;
     const result = reduce(n.inputs[0]!);
     if (opType === 'ReduceSum' || !isFloat(n.out.dtype)) return result;
     // ONNX Runtime's ReduceMax/ReduceMin skip NaN; PyTorch propagates it. Put NaN back where a reduced slice had one.
-    const hadNaN = reduce(b.node('Cast', [b.node('IsNaN', [n.inputs[0]!])[0]!], { to: onnxDTypeCode(n.out.dtype) })[0]!);
+    // "Any NaN in the slice" is a max of the indicator, for amin too.
+    const hadNaN = reduce(b.node('Cast', [b.node('IsNaN', [n.inputs[0]!])[0]!], { to: onnxDTypeCode(n.out.dtype) })[0]!, 'ReduceMax');
     const nan = b.constant([NaN], n.out.dtype, []);
     return b.node('Where', [b.node('Greater', [hadNaN, b.constant([0], n.out.dtype, [])])[0]!, nan, result])[0]!;
   };
@@ -138,8 +139,16 @@ function defineArg(name: 'argmax' | 'argmin', better: (a: number, b: number) => 
     vjp: 'nondiff',
     onnx: (b, n) => {
       if (n.inMetas[0]!.shape.length === 0) return b.constant([0], 'int32', []);
-      const idx = b.node(onnxOp, n.inputs, { axis: n.attrs.axis, keepdims: n.attrs.keepdim ? 1 : 0, select_last_index: 0 })[0]!;
-      return b.node('Cast', [idx], { to: 6 })[0]!;
+      const attrs = { axis: n.attrs.axis, keepdims: n.attrs.keepdim ? 1 : 0, select_last_index: 0 };
+      let idx = b.node(onnxOp, n.inputs, attrs)[0]!;
+      if (isFloat(n.inMetas[0]!.dtype)) {
+        // The first NaN wins (PyTorch); ONNX leaves NaN order unspecified. Pick it explicitly.
+        const isNan = b.node('Cast', [b.node('IsNaN', n.inputs)[0]!], { to: onnxDTypeCode('int32') })[0]!;
+        const axes = b.constant([n.attrs.axis], 'int64', [1]);
+        const has = b.node('Cast', [b.node('ReduceMax', [isNan, axes], { keepdims: attrs.keepdims })[0]!], { to: onnxDTypeCode('bool') })[0]!;
+        idx = b.node('Where', [has, b.node('ArgMax', [isNan], attrs)[0]!, idx])[0]!;
+      }
+      return b.node('Cast', [idx], { to: onnxDTypeCode('int32') })[0]!;
     },
   });
 }
