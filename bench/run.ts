@@ -1,0 +1,98 @@
+/**
+ * `npm run bench`: matmul GFLOP/s on js and ort; one Transformer-block training step on ort against
+ * the same step in PyTorch; the session compile time of that step's graph. Medians after warm-up.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as z from '../src/index.js';
+
+import { BLOCK, blockStep, initBlock } from './block.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PYTHON = '/usr/bin/python3';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeIt(f: () => Promise<void>, warmup: number, runs: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await f();
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await f();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+async function matmulBench(backend: string, n: number): Promise<number> {
+  z.setBackend(backend);
+  const g = new z.Generator(1);
+  const a = z.randn([n, n], { generator: g });
+  const b = z.randn([n, n], { generator: g });
+  const slow = backend === 'js' && n >= 1024;
+  const ms = await timeIt(async () => { await a.matmul(b).data(); }, slow ? 0 : 2, slow ? 1 : backend === 'js' ? 3 : 10);
+  return (2 * n * n * n) / (ms * 1e6);
+}
+
+/** One training step: realize [loss, updated params] in one call, then carry the params forward. */
+async function blockBench(runs: number): Promise<{ ms: number; compileMs: number; nodes: number; sessionRuns: number }> {
+  z.setBackend('ort');
+  const state = await initBlock(BLOCK);
+  const step = async (): Promise<void> => {
+    const { loss, updated } = blockStep(BLOCK, state);
+    await z.realize(loss, ...updated);
+    state.params = updated;
+  };
+  z.resetOrtStats();
+  const t0 = performance.now();
+  await step();
+  const firstMs = performance.now() - t0;
+  const compileMs = z.ortStats().compileMs;
+  const { loss, updated } = blockStep(BLOCK, state);
+  const nodes = z.buildGraph([loss, ...updated]).values.length;
+  z.resetOrtStats();
+  const ms = await timeIt(step, 2, runs);
+  void firstMs;
+  return { ms, compileMs, nodes, sessionRuns: z.ortStats().runs / (runs + 2) };
+}
+
+function pytorchBlock(runs: number): { ms: number; torch: string; threads: number } | string {
+  const script = join(HERE, 'pytorch', 'block.py');
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  const r = spawnSync(PYTHON, [script, String(runs)], { encoding: 'utf8' });
+  if (r.status !== 0) return (r.stderr || r.stdout || 'failed').trim().split('\n').slice(-1)[0]!;
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { median_ms: number; torch: string; threads: number };
+  return { ms: out.median_ms, torch: out.torch, threads: out.threads };
+}
+
+async function main(): Promise<void> {
+  const threads = Number(process.env.ZHUYI_THREADS) || cpus().length;
+  console.log(`zhuyi bench: node ${process.version}, ${cpus().length} cores, ort threads ${threads}`);
+  for (const n of [256, 512, 1024]) {
+    const js = await matmulBench('js', n);
+    const ort = await matmulBench('ort', n);
+    console.log(`matmul ${n}^3 float32: js ${js.toFixed(2)} GFLOP/s, ort ${ort.toFixed(1)} GFLOP/s`);
+  }
+  const { B, T, C, H, FF } = BLOCK;
+  const runs = Number(process.env.BENCH_RUNS) || 10;
+  const mine = await blockBench(runs);
+  const desc = `B${B} T${T} C${C} H${H} FF${FF}`;
+  console.log(`block step (${desc}, fwd+bwd+SGD, ${mine.nodes} graph values, ${mine.sessionRuns} session run/step): ort ${mine.ms.toFixed(1)} ms (median of ${runs})`);
+  console.log(`block step session compile: ${mine.compileMs.toFixed(0)} ms`);
+  const torch = pytorchBlock(runs);
+  if (typeof torch === 'string') console.log(`block step pytorch: skipped (${torch})`);
+  else {
+    console.log(`block step pytorch ${torch.torch} (${torch.threads} threads): ${torch.ms.toFixed(1)} ms (median of ${runs})`);
+    console.log(`block step ratio ort/pytorch: ${(mine.ms / torch.ms).toFixed(2)} (<= 1.0 means ort is at least as fast)`);
+  }
+}
+
+void (async () => {
+  try { await main(); } catch (e) { console.error(e); process.exitCode = 1; }
+})();
