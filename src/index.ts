@@ -46,6 +46,12 @@ export {
 } from './nn/transformer.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type PositionalOptions } from './nn/positional.js';
 export {
+  BertTokenizer, BasicTokenizer, WordpieceTokenizer, BertTokenizerError, trainWordPiece, readVocabTxt,
+  type BertTokenizerOptions, type FromPretrainedOptions as BertTokenizerFromPretrainedOptions, type DecodeOptions as BertDecodeOptions,
+  type BasicTokenizerOptions, type AlignedToken, type WordPiece, type BertEncoding, type EncodeOptions as BertEncodeOptions,
+  type TruncationStrategy, type PaddingStrategy, type WordPieceTrainerOptions,
+} from './text/bert/index.js';
+export {
   BertConfig, BertConfigError, BERT_ACTIVATIONS, type BertActivation, type BertConfigJSON, type ProblemType,
   BertPreTrainedModel, BertCheckpointError, readBertFolder, type LoadingInfo, type FromPretrainedOptions as BertFromPretrainedOptions,
   type BertConstructorOptions, type BertModelClass, type HfFolder,
