@@ -44,7 +44,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
   const entries: [string, Entry][] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null) fail('__metadata__ must be an object of strings');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__ key '${k}' is not a string`);
         metadata[k] = v as string;
@@ -54,7 +54,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
     const e = raw as Partial<Entry> | null;
     if (typeof e !== 'object' || e === null) fail(`tensor '${name}': entry must be an object`);
     const { dtype, shape, data_offsets: off } = e as Partial<Entry>;
-    if (typeof dtype !== 'string' || !(dtype in BYTES)) fail(`tensor '${name}': unknown dtype ${JSON.stringify(dtype)} (known: ${Object.keys(BYTES).join(', ')})`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) fail(`tensor '${name}': unknown dtype ${JSON.stringify(dtype)} (known: ${Object.keys(BYTES).join(', ')})`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}': shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0]! > off[1]!) {
       fail(`tensor '${name}': data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}`);
@@ -75,13 +75,14 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
   for (const [name, e] of entries) {
     const [b, en] = e.data_offsets;
     // Copy into an aligned buffer: data offsets need not be aligned to the element size.
-    const raw = bytes.slice(dataStart + b, dataStart + en);
-    tensors.set(name, Tensor.fromBuffer(decode(raw, e.dtype), e.shape));
+    // (new Uint8Array(view) copies; bytes.slice would not when bytes is a Node Buffer, as from readFileSync.)
+    const raw = new Uint8Array(bytes.subarray(dataStart + b, dataStart + en));
+    tensors.set(name, Tensor.fromBuffer(decode(raw, e.dtype, (msg) => fail(`tensor '${name}': ${msg}`)), e.shape));
   }
   return { tensors, metadata };
 }
 
-function decode(raw: Uint8Array, dtype: string): TypedArray {
+function decode(raw: Uint8Array, dtype: string, fail: (msg: string) => never): TypedArray {
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const n = raw.byteLength / BYTES[dtype]!;
   switch (dtype) {
@@ -97,7 +98,7 @@ function decode(raw: Uint8Array, dtype: string): TypedArray {
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = dv.getBigInt64(8 * i, true);
-        if (v > 2147483647n || v < -2147483648n) throw new SafetensorsError(`I64 value ${v} does not fit int32`);
+        if (v > 2147483647n || v < -2147483648n) fail(`I64 value ${v} at element ${i} does not fit int32`);
         out[i] = Number(v);
       }
       return out;
@@ -110,7 +111,7 @@ function decode(raw: Uint8Array, dtype: string): TypedArray {
       return out;
     }
   }
-  throw new SafetensorsError(`unknown dtype ${dtype}`);
+  return fail(`unknown dtype ${dtype}`);
 }
 
 function halfToFloat(h: number): number {
