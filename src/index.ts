@@ -61,3 +61,6 @@ export {
   BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
   BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
 } from './models/bert/index.js';
+export { CheckpointError, UnsafePickleError } from './io/checkpoint-error.js';
+export { loadTorchBin, readTorchBin, parseTorchBin, type TorchBinFile, type TorchBinFormat } from './io/torch-bin.js';
+export { readHfCheckpointFolder, type HfCheckpoint, type HfWeightsFormat } from './io/hf.js';
