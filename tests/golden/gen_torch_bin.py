@@ -5,6 +5,7 @@ Writes tests/golden/torch-bin/*.bin and tests/golden/torch-bin/expected.json:
 - basic_{zip,legacy}.bin: one OrderedDict state dict in both torch.save formats, with every dtype
   the reader converts, a 0-d tensor, an empty tensor, a transposed view and a slice sharing one
   storage (offset + strides), and an nn.Parameter.
+- basic_{zip,legacy}_p4.bin: the same with pickle protocol 4.
 - nested_zip.bin: a training checkpoint shaped dict (nested dicts, an int key, non-tensor leaves).
 - deflate_prefix.bin / zip64.bin: basic_zip re-zipped with deflate under another archive name,
   and with zip64 records forced, since torch's own writer only does these for huge files.
@@ -177,6 +178,9 @@ def main():
     sd = basic_state()
     torch.save(sd, os.path.join(OUT, 'basic_zip.bin'))
     torch.save(sd, os.path.join(OUT, 'basic_legacy.bin'), _use_new_zipfile_serialization=False)
+    # Protocol 4 exercises FRAME, MEMOIZE, STACK_GLOBAL and SHORT_BINUNICODE (torch's default is 2).
+    torch.save(sd, os.path.join(OUT, 'basic_zip_p4.bin'), pickle_protocol=4)
+    torch.save(sd, os.path.join(OUT, 'basic_legacy_p4.bin'), _use_new_zipfile_serialization=False, pickle_protocol=4)
     expected['basic'] = summary(sd)
 
     nested = {'model': collections.OrderedDict(w=torch.randn(2, 2), b=torch.zeros(2)), 'step': 7, 'name': 'run-1',

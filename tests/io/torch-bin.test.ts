@@ -32,7 +32,7 @@ function assertMatches(tensors: Map<string, z.Tensor>, expected: Record<string, 
   }
 }
 
-for (const [file, format] of [['basic_zip.bin', 'torch-zip'], ['basic_legacy.bin', 'torch-legacy'], ['deflate_prefix.bin', 'torch-zip'], ['zip64.bin', 'torch-zip']] as const) {
+for (const [file, format] of [['basic_zip.bin', 'torch-zip'], ['basic_legacy.bin', 'torch-legacy'], ['basic_zip_p4.bin', 'torch-zip'], ['basic_legacy_p4.bin', 'torch-legacy'], ['deflate_prefix.bin', 'torch-zip'], ['zip64.bin', 'torch-zip']] as const) {
   test(`${file}: every dtype, shared storage with offsets and strides, parameters`, () => {
     const r = readTorchBin(fixture(file));
     assert.equal(r.format, format);
