@@ -33,7 +33,7 @@ export { Module, Parameter, Sequential, ModuleList, ModuleDict, StateDictError, 
 export { Linear, Embedding, LayerNorm, Dropout, ReLU, GELU, Tanh, Sigmoid, Identity, embedding } from './nn/layers.js';
 export * as init from './nn/init.js';
 export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, writeFileAtomic, SafetensorsError, type SafetensorsFile } from './io/safetensors.js';
-export { configureOrt, ortStats, resetOrtStats, type OrtOptions, type OrtStats } from './backends/ort/index.js';
+export { configureOrt, ortConfig, ortStats, resetOrtStats, type OrtOptions, type OrtStats, type GraphOptimizationLevel } from './backends/ort/index.js';
 export { GRUCell, LSTMCell, GRU, LSTM, type CellOptions, type RNNOptions, type RNNForwardOptions } from './nn/rnn.js';
 export {
   AdditiveAttention, LuongAttention, MultiheadAttention, scaledDotProductAttention, scaledDotProductAttentionWithWeights,
@@ -46,12 +46,6 @@ export {
 } from './nn/transformer.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type PositionalOptions } from './nn/positional.js';
 export {
-  BertTokenizer, BasicTokenizer, WordpieceTokenizer, BertTokenizerError, trainWordPiece, readVocabTxt,
-  type BertTokenizerOptions, type FromPretrainedOptions as BertTokenizerFromPretrainedOptions, type DecodeOptions as BertDecodeOptions,
-  type BasicTokenizerOptions, type AlignedToken, type WordPiece, type BertEncoding, type EncodeOptions as BertEncodeOptions,
-  type TruncationStrategy, type PaddingStrategy, type WordPieceTrainerOptions,
-} from './text/bert/index.js';
-export {
   BertConfig, BertConfigError, BERT_ACTIVATIONS, type BertActivation, type BertConfigJSON, type ProblemType,
   BertPreTrainedModel, BertCheckpointError, readBertFolder, type LoadingInfo, type FromPretrainedOptions as BertFromPretrainedOptions,
   type BertConstructorOptions, type BertModelClass, type HfFolder,
@@ -61,6 +55,3 @@ export {
   BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
   BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
 } from './models/bert/index.js';
-export { CheckpointError, UnsafePickleError } from './io/checkpoint-error.js';
-export { loadTorchBin, readTorchBin, parseTorchBin, type TorchBinFile, type TorchBinFormat } from './io/torch-bin.js';
-export { readHfCheckpointFolder, type HfCheckpoint, type HfWeightsFormat } from './io/hf.js';

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as z from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';
+import { cpus } from 'node:os';
+import { nodeDefaults } from '../../src/backends/ort/node.js';
 import { constant } from '../../src/ops/functional.js';
 import { assertClose } from '../helpers.js';
 
@@ -287,6 +289,10 @@ describe('ort: gradients, cache, one run per step', () => {
         await z.tensor([5, 6]).mul(4).data(); // constant attribute
         await z.tensor([5, 6], { dtype: 'float64' }).mul(3).data(); // dtype
         assert.deepEqual([z.ortStats().misses, z.ortStats().hits], [4, 1]);
+        // Non-finite constants are distinct structures (JSON alone would write all of them as null).
+        const fills: ArrayLike<number>[] = [];
+        for (const v of [-Infinity, Infinity, NaN]) fills.push(await z.maskedFill(z.tensor([1, 2]), z.tensor([1, 0], { dtype: 'bool' }), v).data());
+        assert.deepEqual(fills.map((f) => Array.from(f).map(String)), [['-Infinity', '2'], ['Infinity', '2'], ['NaN', '2']]);
         assert.equal(z.ortStats().cached, 3);
         assert.ok(z.ortStats().compileMs > 0);
       } finally {
@@ -295,13 +301,20 @@ describe('ort: gradients, cache, one run per step', () => {
     });
   });
 
-  test('threads come from ZHUYI_THREADS or configureOrt', async () => {
+  test('threads: cores by default, ZHUYI_THREADS, then configureOrt; bad values are named', async () => {
+    assert.equal(nodeDefaults({}).threads, cpus().length);
+    assert.equal(nodeDefaults({ ZHUYI_THREADS: '3' }).threads, 3);
+    assert.deepEqual(nodeDefaults({ ZHUYI_EP: 'cuda, cpu' }).executionProviders, ['cuda', 'cpu']);
+    assert.throws(() => nodeDefaults({ ZHUYI_THREADS: 'many' }), /ZHUYI_THREADS/);
+    assert.throws(() => z.configureOrt({ threads: 0 }), /threads/);
     z.configureOrt({ threads: 1 });
     try {
+      assert.equal(z.ortConfig().threads, 1);
       const t = await onBackend('ort', () => z.tensor([1, 2]).matmul(z.tensor([3, 4])).item());
       assert.equal(t, 11);
     } finally {
       z.configureOrt({ threads: undefined });
     }
+    assert.equal(z.ortConfig().threads, nodeDefaults().threads);
   });
 });

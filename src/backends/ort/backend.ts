@@ -1,36 +1,48 @@
 /**
  * The fast backend: compiles each distinct graph structure once into an ONNX Runtime
- * InferenceSession and feeds realized tensors as inputs. onnxruntime-node is imported lazily
- * (only this file touches it), so importing zhuyi stays cheap and a browser build can swap in
- * onnxruntime-web.
+ * InferenceSession and feeds realized tensors as inputs. Platform-neutral: the runtime module
+ * (onnxruntime-node here, onnxruntime-web in a browser build) and the platform's defaults are
+ * handed in by node.ts, the only file that touches Node APIs.
  */
-import { cpus } from 'node:os';
-import type * as Ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-common';
 import { JsBackend } from '../js/index.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { ZhuyiError } from '../../tensor/errors.js';
 import type { Backend, Graph } from '../../tensor/realize.js';
 import { graphKey, lowerGraph } from './builder.js';
 
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
 export interface OrtOptions {
-  /** Intra-op threads; default ZHUYI_THREADS or the machine's cores. */
+  /** Intra-op threads; default ZHUYI_THREADS, else the machine's cores. */
   threads?: number;
   /** Sessions kept in the LRU cache (default 64). */
   cacheSize?: number;
-  /** Execution providers, e.g. ['cuda', 'cpu'] (default ZHUYI_EP split on commas, else ['cpu']). */
+  /** Execution providers in order of preference, e.g. ['cuda', 'cpu'] (default ZHUYI_EP split on commas, else ['cpu']). */
   executionProviders?: string[];
+  /** ONNX Runtime graph optimizations (default 'all': fusions such as MatMul+Add, Gelu, transposes into GEMM). */
+  graphOptimizationLevel?: GraphOptimizationLevel;
 }
 
 export interface OrtStats {
   /** Session runs (one per realize that reached ONNX Runtime). */
   runs: number;
+  /** Realizes whose graph structure was already compiled. */
   hits: number;
+  /** Realizes that lowered a graph and created a session. */
   misses: number;
-  /** Total milliseconds spent lowering and creating sessions. */
+  /** Total milliseconds spent lowering graphs and creating sessions. */
   compileMs: number;
   /** Graphs run on the js backend instead (zero-size tensors, which ONNX Runtime handles poorly). */
   fallbacks: number;
+  /** Sessions currently in the cache. */
   cached: number;
+}
+
+/** The part of an onnxruntime module (node or web) the backend uses. */
+export interface OrtRuntime {
+  readonly InferenceSession: { create(model: Uint8Array, options?: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession> };
+  readonly Tensor: new (type: Ort.Tensor.Type, data: TypedArray, dims: readonly number[]) => Ort.Tensor;
 }
 
 interface Compiled {
@@ -41,44 +53,71 @@ interface Compiled {
 
 const ORT_TYPE: Record<DType, Ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
 
-let options: Required<OrtOptions> = defaults();
+let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: 64, executionProviders: ['cpu'], graphOptimizationLevel: 'all' };
+let overrides: OrtOptions = {};
+let instance: OrtBackend | null = null;
 
-function defaults(): Required<OrtOptions> {
-  const env = Number(process.env.ZHUYI_THREADS);
+/** The options in effect: platform defaults (cores, environment), then configureOrt's overrides. */
+export function ortConfig(): Required<OrtOptions> {
+  const set = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as OrtOptions;
+  return { ...platformDefaults, ...set };
+}
+
+/**
+ * Overrides ort options; a key set to undefined goes back to its default. Cached sessions are
+ * dropped when threads, providers or optimization change, so the next realize picks them up.
+ */
+export function configureOrt(next: OrtOptions): void {
+  for (const key of ['threads', 'cacheSize'] as const) {
+    const v = next[key];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new ZhuyiError(`configureOrt: ${key} must be a positive integer, got ${v}`);
+  }
+  const before = JSON.stringify(sessionOptions(ortConfig()));
+  overrides = { ...overrides, ...next };
+  if (instance && JSON.stringify(sessionOptions(ortConfig())) !== before) instance.clear();
+  instance?.evict();
+}
+
+function sessionOptions(o: Required<OrtOptions>): Ort.InferenceSession.SessionOptions {
   return {
-    threads: Number.isInteger(env) && env > 0 ? env : cpus().length,
-    cacheSize: 64,
-    executionProviders: process.env.ZHUYI_EP ? process.env.ZHUYI_EP.split(',') : ['cpu'],
+    intraOpNumThreads: o.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: o.graphOptimizationLevel,
+    executionProviders: o.executionProviders,
   };
 }
 
-/** Sets ort options (threads, cache size, providers). Existing sessions are dropped so they pick up the change. */
-export function configureOrt(next: OrtOptions): void {
-  options = { ...options, ...next };
-  if (instance) instance.clear();
-}
-
-let instance: OrtBackend | null = null;
-
 export class OrtBackend implements Backend {
   readonly name = 'ort';
+  /** Insertion order is recency order: a hit moves its entry to the back, eviction takes the front. */
   private readonly cache = new Map<string, Promise<Compiled>>();
   private readonly fallback = new JsBackend();
   readonly stats: OrtStats = { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0 };
 
-  constructor(private readonly ort: typeof Ort) {}
+  constructor(private readonly ort: OrtRuntime) {}
 
   clear(): void {
-    for (const c of this.cache.values()) void c.then((x) => x.session.release()).catch(() => {});
+    for (const c of this.cache.values()) release(c);
     this.cache.clear();
     this.stats.cached = 0;
+  }
+
+  /** Drops least recently used sessions beyond the cache size. */
+  evict(): void {
+    const limit = ortConfig().cacheSize;
+    while (this.cache.size > limit) {
+      const oldest = this.cache.keys().next().value as string;
+      release(this.cache.get(oldest)!);
+      this.cache.delete(oldest);
+    }
+    this.stats.cached = this.cache.size;
   }
 
   private compile(graph: Graph, key: string): Promise<Compiled> {
     const cached = this.cache.get(key);
     if (cached) {
       this.stats.hits++;
-      // LRU: move to the back.
       this.cache.delete(key);
       this.cache.set(key, cached);
       return cached;
@@ -86,28 +125,23 @@ export class OrtBackend implements Backend {
     this.stats.misses++;
     const start = performance.now();
     const lowered = lowerGraph(graph);
-    const made = this.ort.InferenceSession.create(lowered.bytes, {
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      executionProviders: options.executionProviders,
-    }).then((session) => {
+    const made = this.ort.InferenceSession.create(lowered.bytes, sessionOptions(ortConfig())).then((session) => {
       this.stats.compileMs += performance.now() - start;
       return { session, inputNames: lowered.inputNames, outputNames: lowered.outputNames };
     });
-    made.catch(() => this.cache.delete(key));
+    // A failed compile must not poison the cache: the next realize of this structure tries again.
+    made.catch(() => {
+      if (this.cache.get(key) === made) this.cache.delete(key);
+      this.stats.cached = this.cache.size;
+    });
     this.cache.set(key, made);
-    while (this.cache.size > options.cacheSize) {
-      const oldest = this.cache.keys().next().value as string;
-      void this.cache.get(oldest)!.then((x) => x.session.release()).catch(() => {});
-      this.cache.delete(oldest);
-    }
-    this.stats.cached = this.cache.size;
+    this.evict();
     return made;
   }
 
   async run(graph: Graph): Promise<TypedArray[]> {
+    // ONNX Runtime rejects or mishandles zero-size tensors in several kernels (Reshape, MatMul,
+    // Concat); such graphs are tiny by definition, so the reference backend computes them.
     if (graph.values.some((v) => v.meta.shape.includes(0))) {
       this.stats.fallbacks++;
       return this.fallback.run(graph);
@@ -116,32 +150,43 @@ export class OrtBackend implements Backend {
     try {
       compiled = await this.compile(graph, graphKey(graph));
     } catch (e) {
-      throw new ZhuyiError(`ort backend: could not compile a graph of ${graph.values.length} values (ops: ${[...new Set(graph.values.flatMap((v) => (v.kind === 'op' ? [v.op] : [])))].join(', ')}): ${(e as Error).message}`);
+      throw new ZhuyiError(`ort backend: could not compile a graph of ${graph.values.length} values (ops: ${opsOf(graph)}): ${(e as Error).message}`);
     }
     const feeds: Record<string, Ort.Tensor> = {};
     for (const [i, name] of compiled.inputNames) {
       const v = graph.values[i]!;
-      if (v.kind !== 'input') continue;
-      feeds[name] = new this.ort.Tensor(ORT_TYPE[v.meta.dtype], v.buffer, [...v.meta.shape]);
+      // Zero-copy: the tensor wraps the realized buffer (bool as Uint8Array, which ORT reads as bool).
+      if (v.kind === 'input') feeds[name] = new this.ort.Tensor(ORT_TYPE[v.meta.dtype], v.buffer, v.meta.shape);
     }
     this.stats.runs++;
-    const results = await compiled.session.run(feeds);
+    let results: Ort.InferenceSession.ReturnType;
+    try {
+      results = await compiled.session.run(feeds);
+    } catch (e) {
+      // Data-dependent failures land here, e.g. an index out of range in Gather or ScatterElements.
+      throw new ZhuyiError(`ort backend: run failed (ops: ${opsOf(graph)}): ${(e as Error).message}`);
+    }
     return compiled.outputNames.map((name, k) => {
       const data = results[name]!.data as TypedArray;
       const meta = graph.values[graph.outputs[k]!]!.meta;
-      // bool outputs arrive as Uint8Array already; everything else matches the dtype's array type.
       if (meta.dtype === 'bool' && !(data instanceof Uint8Array)) return Uint8Array.from(data as ArrayLike<number>, (x) => (x ? 1 : 0));
       return data;
     });
   }
 }
 
-/** Loads onnxruntime-node and returns the shared backend. */
-export async function createOrtBackend(): Promise<OrtBackend> {
-  if (!instance) {
-    const ort = (await import('onnxruntime-node')) as typeof Ort;
-    instance = new OrtBackend(ort);
-  }
+function release(c: Promise<Compiled>): void {
+  void c.then((x) => x.session.release()).catch(() => {});
+}
+
+function opsOf(graph: Graph): string {
+  return [...new Set(graph.values.flatMap((v) => (v.kind === 'op' ? [v.op] : [])))].join(', ');
+}
+
+/** Creates the shared backend over a runtime module, with the platform's default options. */
+export function installOrt(ort: OrtRuntime, defaults: Required<OrtOptions>): OrtBackend {
+  platformDefaults = defaults;
+  instance ??= new OrtBackend(ort);
   return instance;
 }
 
@@ -150,7 +195,7 @@ export function ortStats(): OrtStats {
   return instance ? { ...instance.stats } : { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0 };
 }
 
+/** Zeroes the counters (not `cached`, which is the cache's size). */
 export function resetOrtStats(): void {
-  if (!instance) return;
-  Object.assign(instance.stats, { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0 });
+  if (instance) Object.assign(instance.stats, { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0 });
 }

@@ -2,26 +2,26 @@
  * Lowers a zhuyi Graph to an ONNX ModelProto. Each op's lowering lives beside the op in the
  * registry; this file owns naming, constant sharing, graph inputs/outputs and serialisation.
  */
-import onnxProto from 'onnx-proto';
 import { getOp } from '../../ops/registry.js';
 import type { OnnxAttr, OnnxBuilder } from '../../ops/registry.js';
 import { onnxDTypeCode } from '../../ops/elementwise.js';
 import type { DType } from '../../tensor/dtype.js';
 import { ZhuyiError } from '../../tensor/errors.js';
 import type { Graph } from '../../tensor/realize.js';
+import { type AttrValue, type NodeSpec, type TensorSpec, type ValueInfoSpec, encodeModel } from './proto.js';
 
-const { onnx } = onnxProto;
-
-/** Opset 18: LayerNormalization (17), ScatterElements reduction=add (16), reductions with axes as inputs (18). */
+/**
+ * Opset 18 (ONNX Runtime 1.30 supports up to 23): LayerNormalization (17), ScatterElements with
+ * reduction=add (16), Reduce* taking axes as an input (18, so one constant serves every reduction).
+ */
 export const OPSET = 18;
-
-type NodeProto = InstanceType<typeof onnx.NodeProto>;
-type TensorProto = InstanceType<typeof onnx.TensorProto>;
+/** IR version 8 goes with opset 18. */
+const IR_VERSION = 8;
 
 class Builder implements OnnxBuilder {
   readonly opset = OPSET;
-  readonly nodes: NodeProto[] = [];
-  readonly initializers: TensorProto[] = [];
+  readonly nodes: NodeSpec[] = [];
+  readonly initializers: TensorSpec[] = [];
   private readonly constants = new Map<string, string>();
   private counter = 0;
 
@@ -31,61 +31,50 @@ class Builder implements OnnxBuilder {
 
   node(opType: string, inputs: readonly string[], attrs: Record<string, OnnxAttr> = {}, outputs = 1, domain = ''): string[] {
     const outs = Array.from({ length: outputs }, () => this.fresh('v'));
-    this.nodes.push(onnx.NodeProto.create({
-      opType,
-      domain,
-      input: [...inputs],
-      output: outs,
-      name: this.fresh(`${opType}_`),
-      attribute: Object.entries(attrs).map(([name, v]) => attribute(name, v)),
-    }));
+    const list = Object.entries(attrs).map(([name, v]) => [name, attribute(opType, name, v)] as const);
+    this.nodes.push({ opType, domain, inputs: [...inputs], outputs: outs, name: this.fresh(`${opType}_`), attrs: list });
     return outs;
   }
 
+  /** Initializers are shared by value: the many scalar 0, 1, 0.5 and axis lists of a gradient graph become one each. */
   constant(values: ArrayLike<number>, dtype: DType | 'int64', shape: readonly number[]): string {
-    const key = `${dtype}|${shape.join(',')}|${Array.prototype.join.call(values, ',')}`;
+    const key = `${dtype}|${shape.join(',')}|${Array.from(values, (x) => (Object.is(x, -0) ? '-0' : String(x))).join(',')}`;
     const known = this.constants.get(key);
     if (known) return known;
     const name = this.fresh('c');
-    this.initializers.push(tensorProto(name, values, dtype, shape));
+    this.initializers.push({ name, dims: [...shape], dataType: onnxDTypeCode(dtype), raw: rawBytes(values, dtype) });
     this.constants.set(key, name);
     return name;
   }
 }
 
-function attribute(name: string, v: OnnxAttr): InstanceType<typeof onnx.AttributeProto> {
-  const T = onnx.AttributeProto.AttributeType;
+function attribute(opType: string, name: string, v: OnnxAttr): AttrValue {
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new ZhuyiError(`onnx attribute '${name}': ${v} is not an integer; use {float: v}`);
-    return onnx.AttributeProto.create({ name, type: T.INT, i: v });
+    if (!Number.isInteger(v)) throw new ZhuyiError(`onnx ${opType} attribute '${name}': ${v} is not an integer; use {float: v}`);
+    return { kind: 'int', value: v };
   }
-  if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
+  if (typeof v === 'string') return { kind: 'string', value: v };
   if (Array.isArray(v)) {
-    if (v.every((x) => typeof x === 'number')) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v as number[] });
-    return onnx.AttributeProto.create({ name, type: T.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) });
+    if (v.every((x) => typeof x === 'number')) return { kind: 'ints', value: v as readonly number[] };
+    return { kind: 'strings', value: v as readonly string[] };
   }
-  if ('float' in (v as object)) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: (v as { float: number }).float });
-  return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: [...(v as { floats: readonly number[] }).floats] });
+  if ('float' in (v as object)) return { kind: 'float', value: (v as { float: number }).float };
+  return { kind: 'floats', value: (v as { floats: readonly number[] }).floats };
 }
 
-function tensorProto(name: string, values: ArrayLike<number>, dtype: DType | 'int64', shape: readonly number[]): TensorProto {
-  const n = values.length;
-  let raw: Uint8Array;
+/** Little-endian raw_data of an initializer (typed arrays are little-endian on every platform ORT runs on). */
+function rawBytes(values: ArrayLike<number>, dtype: DType | 'int64'): Uint8Array {
   switch (dtype) {
-    case 'float32': raw = new Uint8Array(Float32Array.from(values).buffer); break;
-    case 'float64': raw = new Uint8Array(Float64Array.from(values).buffer); break;
-    case 'int32': raw = new Uint8Array(Int32Array.from(values).buffer); break;
-    case 'bool': raw = Uint8Array.from(values, (x) => (x ? 1 : 0)); break;
-    case 'int64': raw = new Uint8Array(BigInt64Array.from(Array.from({ length: n }, (_, i) => BigInt(Math.trunc(values[i]!)))).buffer); break;
+    case 'float32': return new Uint8Array(Float32Array.from(values).buffer);
+    case 'float64': return new Uint8Array(Float64Array.from(values).buffer);
+    case 'int32': return new Uint8Array(Int32Array.from(values).buffer);
+    case 'bool': return Uint8Array.from(values, (x) => (x ? 1 : 0));
+    case 'int64': return new Uint8Array(BigInt64Array.from(Array.from(values, (x) => BigInt(Math.trunc(x)))).buffer);
   }
-  return onnx.TensorProto.create({ name, dims: [...shape], dataType: onnxDTypeCode(dtype), rawData: raw });
 }
 
-function valueInfo(name: string, dtype: DType, shape: readonly number[]): InstanceType<typeof onnx.ValueInfoProto> {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: { tensorType: { elemType: onnxDTypeCode(dtype), shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
-  });
+function valueInfo(name: string, dtype: DType, shape: readonly number[]): ValueInfoSpec {
+  return { name, elemType: onnxDTypeCode(dtype), dims: shape };
 }
 
 export interface LoweredModel {
@@ -101,7 +90,7 @@ export function lowerGraph(graph: Graph): LoweredModel {
   const b = new Builder();
   const names: string[] = new Array(graph.values.length);
   const inputNames = new Map<number, string>();
-  const inputs: ReturnType<typeof valueInfo>[] = [];
+  const inputs: ValueInfoSpec[] = [];
   graph.values.forEach((v, i) => {
     if (v.kind === 'input') {
       const name = `in${inputNames.size}`;
@@ -117,22 +106,20 @@ export function lowerGraph(graph: Graph): LoweredModel {
   // Every output gets its own name (an output may repeat, or be a graph input or an initializer).
   const outputNames = graph.outputs.map((o, k) => {
     const name = `out${k}`;
-    b.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [names[o]!], output: [name], name: `Identity_out${k}` }));
+    b.nodes.push({ opType: 'Identity', domain: '', inputs: [names[o]!], outputs: [name], name: `Identity_out${k}`, attrs: [] });
     return name;
   });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'zhuyi',
-    opsetImport: [{ domain: '', version: OPSET }],
-    graph: {
-      name: 'zhuyi',
-      node: b.nodes,
-      initializer: b.initializers,
-      input: inputs,
-      output: graph.outputs.map((o, k) => valueInfo(outputNames[k]!, graph.values[o]!.meta.dtype, graph.values[o]!.meta.shape)),
-    },
+  const bytes = encodeModel({
+    irVersion: IR_VERSION,
+    opsets: [{ domain: '', version: OPSET }],
+    producer: 'zhuyi',
+    graphName: 'zhuyi',
+    nodes: b.nodes,
+    initializers: b.initializers,
+    inputs,
+    outputs: graph.outputs.map((o, k) => valueInfo(outputNames[k]!, graph.values[o]!.meta.dtype, graph.values[o]!.meta.shape)),
   });
-  return { bytes: onnx.ModelProto.encode(model).finish(), inputNames, outputNames, nodeCount: b.nodes.length };
+  return { bytes, inputNames, outputNames, nodeCount: b.nodes.length };
 }
 
 /**
@@ -143,7 +130,12 @@ export function graphKey(graph: Graph): string {
   const parts: string[] = [];
   for (const v of graph.values) {
     if (v.kind === 'input') parts.push(`I${v.meta.dtype}[${v.meta.shape.join(',')}]`);
-    else parts.push(`${v.op}${JSON.stringify(v.attrs)}${v.meta.dtype}[${v.meta.shape.join(',')}](${v.inputs.join(',')})`);
+    else parts.push(`${v.op}${JSON.stringify(v.attrs, exactNumbers)}${v.meta.dtype}[${v.meta.shape.join(',')}](${v.inputs.join(',')})`);
   }
   return `${parts.join(';')}=>${graph.outputs.join(',')}`;
+}
+
+/** JSON writes NaN, ±Infinity as null and -0 as 0; a cache key must tell them apart (mask fills are -inf). */
+function exactNumbers(_: string, x: unknown): unknown {
+  return typeof x === 'number' && (!Number.isFinite(x) || Object.is(x, -0)) ? `#${Object.is(x, -0) ? '-0' : x}` : x;
 }

@@ -1,0 +1,41 @@
+/**
+ * The Node half of the ort backend, and the only file that touches Node APIs: loads
+ * onnxruntime-node lazily (importing zhuyi stays cheap; the native library loads on the first
+ * realize) and reads the environment for defaults. A browser build swaps this for a file that
+ * passes onnxruntime-web to installOrt.
+ */
+import { cpus } from 'node:os';
+import { ZhuyiError } from '../../tensor/errors.js';
+import { type GraphOptimizationLevel, type OrtBackend, type OrtOptions, type OrtRuntime, installOrt } from './backend.js';
+
+const LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
+
+/** Defaults from the environment: ZHUYI_THREADS, ZHUYI_EP (e.g. "cuda,cpu"), ZHUYI_ORT_OPT. */
+export function nodeDefaults(env: NodeJS.ProcessEnv = process.env): Required<OrtOptions> {
+  const threads = Number(env.ZHUYI_THREADS);
+  if (env.ZHUYI_THREADS !== undefined && !(Number.isInteger(threads) && threads > 0)) {
+    throw new ZhuyiError(`ZHUYI_THREADS must be a positive integer, got '${env.ZHUYI_THREADS}'`);
+  }
+  const level = (env.ZHUYI_ORT_OPT ?? 'all') as GraphOptimizationLevel;
+  if (!LEVELS.includes(level)) throw new ZhuyiError(`ZHUYI_ORT_OPT must be one of ${LEVELS.join(', ')}, got '${level}'`);
+  return {
+    threads: env.ZHUYI_THREADS !== undefined ? threads : Math.max(1, cpus().length),
+    cacheSize: 64,
+    executionProviders: env.ZHUYI_EP ? env.ZHUYI_EP.split(',').map((s) => s.trim()).filter(Boolean) : ['cpu'],
+    graphOptimizationLevel: level,
+  };
+}
+
+let loading: Promise<OrtBackend> | null = null;
+
+/** Loads onnxruntime-node (once) and returns the shared backend. */
+export function createOrtBackend(): Promise<OrtBackend> {
+  loading ??= import('onnxruntime-node').then(
+    (ort) => installOrt(ort as unknown as OrtRuntime, nodeDefaults()),
+    (e: Error) => {
+      loading = null;
+      throw new ZhuyiError(`ort backend: could not load onnxruntime-node (${e.message}); setBackend('js') runs without it`);
+    },
+  );
+  return loading;
+}
