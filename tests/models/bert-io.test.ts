@@ -13,7 +13,7 @@ import * as z from '../../src/index.js';
 import {
   BertCheckpointError, BertConfig, BertConfigError, BertForMaskedLM, BertForMultipleChoice, BertForNextSentencePrediction,
   BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel,
-  type BertPreTrainedModel, type BertFromPretrainedOptions, type BertConfigJSON, type LoadingInfo, Generator, type Tensor, loadSafetensors, saveSafetensors,
+  type BertPreTrainedModel, type BertFromPretrainedOptions, type BertConfigJSON, type LoadingInfo, Generator, readBertFolder, type Tensor, loadSafetensors, saveSafetensors,
 } from '../../src/index.js';
 import { GOLDEN, sharedDataOrSkip } from '../helpers.js';
 
@@ -240,6 +240,30 @@ describe('savePretrained -> fromPretrained', () => {
       const keys = [...file.tensors.keys()];
       assert.ok(keys.every((k) => (cls === BertModel ? !k.startsWith('bert.') : k.startsWith('bert.') || /^(cls|classifier|qa_outputs)\./.test(k))), keys.join(', '));
       assert.ok(!keys.some((k) => k.startsWith('cls.predictions.decoder.')), 'tied decoder aliases are not written');
+    });
+  }
+
+  for (const [name, cls] of [['safetensors-bertmodel-h32-l2', BertModel], ['torchzip-bert-tokencls-h16-l1', BertForTokenClassification], ['torchlegacy-bert-xsmall-dummy', BertModel]] as const) {
+    test(`real checkpoint ${name}: load -> save -> load is exact, and the saved keys are the original ones`, async (t) => {
+      const root = sharedDataOrSkip('tiny-bert-checkpoints');
+      if (!root) { t.skip('../shared/data/tiny-bert-checkpoints is absent'); return; }
+      const src = join(root, name);
+      const first = (await load((d, o) => (cls as typeof BertModel).fromPretrained(d, o), src)).model;
+      const dir = join(tmp, `real-${name}`);
+      await first.savePretrained(dir);
+      const back = (await load((d, o) => (cls as typeof BertModel).fromPretrained(d, o), dir)).model;
+      assert.equal(back.constructor, cls);
+      await assertSameWeights(first, back);
+      const savedKeys = [...loadSafetensors(join(dir, 'model.safetensors')).tensors.keys()].sort();
+      const original = [...readBertFolder(src).stateDict.keys()].filter((k) => !k.endsWith('position_ids')).sort();
+      assert.deepEqual(savedKeys, original);
+      const ids = ints([[2, 17, 33, 3, 0]]);
+      const attentionMask = ints([[1, 1, 1, 1, 0]]);
+      const outputOf = async (m: BertPreTrainedModel): Promise<number[]> => {
+        const out = m instanceof BertModel ? m.forward(ids, { attentionMask }).lastHiddenState : (m as BertForTokenClassification).forward(ids, { attentionMask }).logits;
+        return [...await out.data()];
+      };
+      assert.deepEqual(await outputOf(back), await outputOf(first));
     });
   }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as z from '../../src/index.js';
 import {
-  BertCheckpointError, BertConfig, BertForMaskedLM, BertForMultipleChoice, BertForNextSentencePrediction, BertForPreTraining,
+  BertConfig, BertForMaskedLM, BertForMultipleChoice, BertForNextSentencePrediction, BertForPreTraining,
   BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel, type Tensor,
 } from '../../src/index.js';
 import { GOLDEN, assertClose, loadGolden, sharedDataOrSkip } from '../helpers.js';
@@ -47,16 +47,11 @@ function inputsOf(src: { inputIds: Nested; attentionMask: Nested; tokenTypeIds: 
   return { ids: ints(src.inputIds), attentionMask: ints(src.attentionMask), tokenTypeIds: ints(src.tokenTypeIds) };
 }
 
-/** Loads a real checkpoint, or skips with the reason (data absent, or no reader for its format yet). */
+/** Loads a real checkpoint, or skips when ../shared/data is absent. */
 async function loadReal<T>(t: { skip(msg: string): void }, name: string, load: (dir: string) => Promise<T>): Promise<T | null> {
   const root = sharedDataOrSkip(CHECKPOINTS);
   if (!root) { t.skip(`../shared/data/${CHECKPOINTS} is absent`); return null; }
-  try {
-    return await load(join(root, name));
-  } catch (e) {
-    if (e instanceof BertCheckpointError && /\.bin/.test(e.message) && /hf\.ts/.test(e.message)) { t.skip(e.message); return null; }
-    throw e;
-  }
+  return load(join(root, name));
 }
 
 const worst: Record<string, number> = {};

@@ -11,9 +11,10 @@
  *     such as `embeddings.position_ids` never count as unexpected); shape mismatches are errors;
  *   - legacy TF-converted names `LayerNorm.gamma` / `LayerNorm.beta` are read as weight / bias.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../../io/safetensors.js';
+import { readHfCheckpointFolder } from '../../io/hf.js';
+import { saveSafetensors, writeFileAtomic } from '../../io/safetensors.js';
 import * as init from '../../nn/init.js';
 import { Embedding, LayerNorm, Linear } from '../../nn/layers.js';
 import { Module, type Parameter } from '../../nn/module.js';
@@ -68,29 +69,19 @@ export interface BertModelClass<T extends BertPreTrainedModel> {
 export interface HfFolder {
   config: BertConfigJSON;
   stateDict: Map<string, Tensor>;
-  /** The weights file read, for messages. */
+  /** The weights file(s) read, for messages. */
   weightsFile: string;
 }
 
 /**
- * Reads `config.json` and the weights of an HF folder.
- * HOOK: only model.safetensors for now; pytorch_model.bin (zip and legacy pickle) comes through
- * `readHfCheckpointFolder` in src/io/hf.ts once that lands — replace the body of this function then.
+ * Reads `config.json` and the weights of an HF folder through src/io/hf.ts: model.safetensors
+ * (or its sharded index), else pytorch_model.bin in either torch.save format (zip since 1.6, legacy
+ * pickle before; a restricted unpickler that only rebuilds tensors).
  */
 export function readBertFolder(dir: string): HfFolder {
-  const configPath = join(dir, 'config.json');
-  if (!existsSync(configPath)) throw new BertCheckpointError(`${dir}: no config.json (expected a Hugging Face model folder)`);
-  let config: BertConfigJSON;
-  try {
-    config = JSON.parse(readFileSync(configPath, 'utf8')) as BertConfigJSON;
-  } catch (e) {
-    throw new BertCheckpointError(`${configPath}: not valid JSON (${(e as Error).message})`);
-  }
-  const st = join(dir, 'model.safetensors');
-  if (existsSync(st)) return { config, stateDict: loadSafetensors(st).tensors, weightsFile: st };
-  const bin = join(dir, 'pytorch_model.bin');
-  if (existsSync(bin)) throw new BertCheckpointError(`${bin}: PyTorch .bin checkpoints need src/io/hf.ts (not available yet); convert to model.safetensors`);
-  throw new BertCheckpointError(`${dir}: no model.safetensors or pytorch_model.bin`);
+  if (!existsSync(join(dir, 'config.json'))) throw new BertCheckpointError(`${dir}: no config.json (expected a Hugging Face model folder)`);
+  const { config, stateDict, files } = readHfCheckpointFolder(dir);
+  return { config: config as BertConfigJSON, stateDict, weightsFile: files.join(', ') };
 }
 
 // HF's _fix_key: TF-converted checkpoints name LayerNorm's parameters gamma and beta.
@@ -116,30 +107,33 @@ export abstract class BertPreTrainedModel extends Module {
    * HF's `_init_weights`, over every module: Linear and Embedding weights ~ N(0, initializer_range),
    * biases 0, the padding row of an embedding 0, LayerNorm weight 1 and bias 0. A parameter shared
    * by two modules (the tied decoder) is initialised once, as its first owner (the embedding).
+   * With `only`, just those parameters are (re)initialised (fromPretrained: the missing ones).
    */
-  initWeights(generator: Generator = defaultGenerator): void {
+  initWeights(generator: Generator = defaultGenerator, only: ReadonlySet<Parameter> | null = null): void {
     const std = this.config.initializerRange;
     const done = new Set<Parameter>();
-    const set = (p: Parameter | null, values: Tensor): void => {
+    const set = (p: Parameter | null, values: () => Tensor): void => {
       if (!p || done.has(p)) return;
       done.add(p);
-      p.buffer = values.buffer;
+      if (!only || only.has(p)) p.buffer = values().buffer;
     };
     for (const m of this.modules()) {
       if (m instanceof Linear) {
-        set(m.weight, init.normal(m.weight.shape, 0, std, generator));
-        if (m.bias) set(m.bias, init.zeros(m.bias.shape));
+        set(m.weight, () => init.normal(m.weight.shape, 0, std, generator));
+        if (m.bias) set(m.bias, () => init.zeros(m.bias!.shape));
       } else if (m instanceof Embedding) {
-        const w = init.normal(m.weight.shape, 0, std, generator);
-        if (m.paddingIdx !== null) w.buffer!.fill(0, m.paddingIdx * m.embeddingDim, (m.paddingIdx + 1) * m.embeddingDim);
-        set(m.weight, w);
+        set(m.weight, () => {
+          const w = init.normal(m.weight.shape, 0, std, generator);
+          if (m.paddingIdx !== null) w.buffer!.fill(0, m.paddingIdx * m.embeddingDim, (m.paddingIdx + 1) * m.embeddingDim);
+          return w;
+        });
       } else if (m instanceof LayerNorm) {
-        if (m.weight) set(m.weight, init.ones(m.weight.shape));
-        if (m.bias) set(m.bias, init.zeros(m.bias.shape));
+        if (m.weight) set(m.weight, () => init.ones(m.weight!.shape));
+        if (m.bias) set(m.bias, () => init.zeros(m.bias!.shape));
       }
     }
     // Parameters outside those modules (cls.predictions.bias) start at zero, as HF builds them.
-    for (const p of this.parameters()) if (!done.has(p)) p.buffer = init.zeros(p.shape).buffer;
+    for (const p of this.parameters()) if (!done.has(p) && (!only || only.has(p))) p.buffer = init.zeros(p.shape).buffer;
   }
 
   private get statics(): BertModelClass<BertPreTrainedModel> {
@@ -151,6 +145,11 @@ export abstract class BertPreTrainedModel extends Module {
    * Throws BertCheckpointError listing every shape mismatch; returns missing and unexpected keys.
    */
   async loadPretrainedStateDict(checkpoint: Map<string, Tensor>, source = 'checkpoint'): Promise<LoadingInfo> {
+    return (await this.loadWithUnloaded(checkpoint, source)).info;
+  }
+
+  /** loadPretrainedStateDict, plus the parameters that received no value (missing, ignored or not). */
+  private async loadWithUnloaded(checkpoint: Map<string, Tensor>, source: string): Promise<{ info: LoadingInfo; unloaded: Set<Parameter> }> {
     const cls = this.statics;
     const prefix = `${BertPreTrainedModel.baseModelPrefix}.`;
     const own = this.stateDict();
@@ -191,11 +190,13 @@ export abstract class BertPreTrainedModel extends Module {
       .filter((k) => !used.has(k) && !buffers.has(k))
       .filter((k) => !cls.keysToIgnoreOnLoadUnexpected.some((re) => re.test(k)));
     const missingKeys = missing.filter((k) => !cls.keysToIgnoreOnLoadMissing.some((re) => re.test(k)));
+    const unloaded = new Set(this.parameters());
     for (const [k, v] of values) {
       const t = own[k]!;
       t.buffer = (await v.to(t.dtype).data()).slice();
+      unloaded.delete(t as Parameter);
     }
-    return { missingKeys, unexpectedKeys };
+    return { info: { missingKeys, unexpectedKeys }, unloaded };
   }
 
   /**
@@ -207,8 +208,10 @@ export abstract class BertPreTrainedModel extends Module {
     const folder = readBertFolder(dir);
     const config = new BertConfig(folder.config, join(dir, 'config.json'));
     const hasPooler = [...folder.stateDict.keys()].some((k) => /(^|\.)pooler\./.test(k));
-    const model = new this(config, { addPoolingLayer: options.addPoolingLayer ?? hasPooler, generator: options.generator });
-    const info = await model.loadPretrainedStateDict(folder.stateDict, folder.weightsFile);
+    // Like HF's _fast_init: build without initialising, load, then initialise only what the checkpoint lacked.
+    const model = new this(config, { addPoolingLayer: options.addPoolingLayer ?? hasPooler, initialize: false });
+    const { info, unloaded } = await model.loadWithUnloaded(folder.stateDict, folder.weightsFile);
+    if (unloaded.size) model.initWeights(options.generator ?? defaultGenerator, unloaded);
     const warn = options.warn ?? ((m: string) => console.warn(m));
     if (info.unexpectedKeys.length) {
       warn(`Some weights of the model checkpoint at ${dir} were not used when initializing ${this.name}: [${info.unexpectedKeys.join(', ')}]`);
