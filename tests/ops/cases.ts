@@ -105,4 +105,94 @@ export const CASES: Record<string, Case> = {
   layer_norm: (x, w, b) => z.layerNorm(x!, 5, w, b, 1e-5),
   layer_norm_2d_noaffine: (x) => z.layerNorm(x!, [3, 4]),
   dropout_eval: (x) => z.dropout(x!, 0.5, false),
+
+  // dtypes
+  add_int_broadcast: (a, b) => a!.add(b!),
+  sub_mul_int: (a, b) => a!.sub(b!).mul(b!),
+  unary_int: (a) => z.stack([a!.neg(), a!.abs(), a!.relu(), z.sign(a!), a!.clamp(-2, 3)]),
+  maximum_minimum_int: (a, b) => z.stack([z.maximum(a!, b!), z.minimum(a!, b!)]),
+  sum_int: (a) => a!.sum(1),
+  sum_bool: (a) => a!.sum(0),
+  amax_amin_int: (a) => z.stack([a!.amax(0), a!.amin(0)]),
+  argmax_int: (a) => a!.argmax(1),
+  matmul_int: (a, b) => a!.matmul(b!),
+  compare_int_float: (a, b) => z.stack([a!.lt(b!), a!.le(b!), a!.eq(b!), a!.ge(b!)]),
+  compare_bool: (a, b) => z.stack([a!.eq(b!), a!.ne(b!)]),
+  logical_int: (a, b) => z.stack([z.logicalAnd(a!, b!), z.logicalOr(a!, b!), z.logicalNot(a!)]),
+  where_int: (c, a, b) => z.where(c!, a!, b!),
+  movement_int: (a) => z.cat([a!.permute(1, 0), a!.transpose(0, 1).slice(1, 1)], 1).reshape(-1, 9).expand(2, 9),
+  tril_int: (a) => a!.tril(-1).add(a!.triu(1).mul(10)),
+  pad_int: (a) => a!.pad([1, 0, 0, 1], 7),
+  mul_int_float: (a, b) => a!.mul(b!),
+  one_hot_default_classes: (i) => i!.oneHot(),
+  index_select_int_data: (a, i) => a!.indexSelect(0, i!),
+  // ties
+  minimum_ties: (a, b) => z.minimum(a!, b!),
+  amin_ties: (a) => a!.amin(-1),
+  amax_ties_multi_dim: (a) => a!.amax([1, 2], true),
+  max_dim_ties: (a) => a!.max(1).values,
+  max_dim_ties_indices: (a) => a!.max(1).indices,
+  min_dim_ties: (a) => a!.min(0).values,
+  min_all_ties: (a) => a!.min(),
+  argmax_argmin_ties: (a) => z.stack([a!.argmax(1), a!.argmin(1)]),
+  clamp_at_bounds: (a) => a!.clamp(-0.5, 0.7),
+  relu_abs_at_zero: (a) => z.stack([a!.relu(), a!.abs()]),
+  // numerical edges
+  softmax_partial_mask_grad: (a) => a!.softmax(-1),
+  log_softmax_masked: (a) => a!.logSoftmax(-1),
+  softmax_3d_middle: (a) => a!.softmax(1),
+  softmax_single: (a) => a!.softmax(-1),
+  saturated: (a) => z.stack([a!.sigmoid(), a!.tanh(), a!.gelu(), a!.gelu('tanh'), a!.erf()]),
+  exp_log_extremes: (a) => z.stack([a!.exp(), a!.log(), a!.sqrt(), a!.rsqrt()]),
+  div_by_zero: (a, b) => a!.div(b!),
+  pow_zero_base: (a, b) => a!.pow(b!),
+  pow_negative_base: (a) => z.stack([a!.pow(2), a!.pow(3), a!.pow(-1)]),
+  pow_fractional_negative_base: (a) => a!.pow(0.5),
+  nan_propagation: (a, b) => z.cat([z.maximum(a!, b!), z.minimum(a!, b!), a!.amax(1, true), a!.sum(1, true), a!.relu()], 1),
+  layer_norm_constant_row: (x, w, b) => z.layerNorm(x!, [4], w, b, 1e-5),
+  // broadcasting corners, negative axes, keepdim
+  rank0_ops: (a, b) => z.stack([a!.mul(b!), a!.sub(b!), a!.exp(), z.maximum(a!, b!)]),
+  broadcast_both_sides: (a, b) => a!.mul(b!),
+  broadcast_rank0_with_matrix: (a, b) => b!.sub(a!),
+  where_broadcast_cond: (c, a, b) => z.where(c!, a!, b!),
+  where_scalar_other: (c, a) => z.where(c!, a!, 0),
+  scalar_lhs: (a) => z.stack([z.sub(1, a!), z.div(2, a!), z.pow(2, a!), z.sub(a!, a!.mul(a!), 2)]),
+  mean_multi_keepdim: (a) => a!.mean([-1, 0], true),
+  sum_neg_keepdim: (a) => a!.sum(-1, true),
+  max_dim_keepdim_neg: (a) => a!.max(-2, true).values,
+  topk_k1_dim0: (a) => a!.topk(1, 0).values,
+  topk_all: (a) => a!.topk(5, -1).values,
+  view: (a) => a!.view(4, 3).mul(z.arange(12, undefined, 1, { dtype: a!.dtype }).reshape(4, 3)),
+  expand_keep_and_new: (a) => a!.expand(2, -1, 4),
+  squeeze_all_and_neg: (a) => z.stack([a!.squeeze(), a!.squeeze(-2).squeeze(0)]),
+  narrow_neg: (a) => a!.narrow(-1, -3, 2),
+  slice_step_clamped: (a) => a!.slice(0, -10, 2).slice(1, 3, 100),
+  cat_neg_dim: (a, b) => z.cat([a!, b!], -2),
+  stack_dim0: (a, b, c) => z.stack([a!, b!, c!]),
+  pad_3d: (a) => a!.pad([0, 1, 1, 0, 2, 1]),
+  gather_neg_dim: (a, i) => a!.gather(-2, i!),
+  scatter_add_dim1: (a, i, s) => a!.scatterAdd(1, i!, s!),
+  matmul_vec_batched: (a, b) => a!.matmul(b!),
+  matmul_broadcast_both: (a, b) => a!.matmul(b!),
+  transpose_mid: (a) => a!.transpose(1, -2),
+  cast_float_roundtrip: (a) => a!.to('float32').to(a!.dtype).mul(a!),
+  dropout_p0_train: (x) => z.dropout(x!, 0, true),
+};
+
+/**
+ * Golden cases finite differences cannot check, with the reason; gradcheck skips them. Their
+ * gradients (PyTorch's tie-splitting and boundary rules) are checked against PyTorch's in golden.test.ts.
+ */
+const KINK = 'evaluated at a kink (ties, clamp bounds, relu/abs at 0, 0^0): finite differences measure neither one-sided derivative';
+export const NO_FINITE_DIFFERENCES: ReadonlyMap<string, string> = new Map([
+  ...['maximum_ties', 'minimum_ties', 'amax_ties', 'amin_ties', 'amax_ties_multi_dim', 'max_all_ties', 'min_all_ties',
+    'max_dim_ties', 'min_dim_ties', 'clamp_at_bounds', 'relu_abs_at_zero', 'pow_zero_base'].map((n): [string, string] => [n, KINK]),
+]);
+
+/**
+ * Cases gradcheck runs with a wider step: float32 rounding makes the function a staircase (steps of
+ * ~6e-8 relative) that a 1e-6 step would resolve; at 1e-3 the rounding adds ~1e-4 to the estimate.
+ */
+export const GRADCHECK_OPTIONS: Readonly<Record<string, { eps: number; atol: number; rtol: number }>> = {
+  cast_float_roundtrip: { eps: 1e-3, atol: 5e-4, rtol: 1e-4 },
 };

@@ -3,16 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as z from '../../src/index.js';
 import { assertClose } from '../helpers.js';
-import { backendsUnderTest } from './backends.js';
+import { backendsUnderTest, onBackend } from './backends.js';
 
 for (const backend of backendsUnderTest()) {
   describe(`edge cases on ${backend}`, () => {
     const on = (name: string, fn: () => Promise<void>, skip: string | false = false): void => {
-      test(name, { skip }, async () => {
-        const prev = z.getBackend();
-        z.setBackend(backend);
-        try { await fn(); } finally { z.setBackend(prev); }
-      });
+      test(name, { skip }, () => onBackend(backend, fn));
     };
 
     on('softmax of [1000, 1000] and of a row of -1000 and 1000', async () => {
@@ -88,6 +84,45 @@ for (const backend of backendsUnderTest()) {
       const x = z.tensor([-1, 0, 0.5, 1, 2], { requiresGrad: true });
       x.clamp(0, 1).sum().backward();
       assert.deepEqual(await x.grad!.tolist(), [0, 1, 1, 1, 0]);
+    });
+
+    on('dropout: identity for p = 0 and in eval mode, zeros for p = 1, errors outside [0, 1]', async () => {
+      const x = z.tensor([[1, -2, 3], [4, 5, -6]]);
+      assert.deepEqual(await z.dropout(x, 0, true).tolist(), await x.tolist());
+      assert.deepEqual(await z.dropout(x, 0.9, false).tolist(), await x.tolist());
+      assertClose(await z.dropout(x, 1, true).data(), [0, 0, 0, 0, 0, 0], { atol: 0, rtol: 0, what: 'dropout p=1' });
+      assert.throws(() => z.dropout(x, 1.5), /dropout: probability must be in \[0, 1\], got 1.5/);
+      assert.throws(() => z.dropout(x, -0.1), /dropout/);
+    });
+
+    on('dropout statistics: drop rate p, survivors scaled by 1/(1-p), mean kept, gradient equals the mask', async () => {
+      const n = 50_000;
+      const p = 0.3;
+      z.manualSeed(1234);
+      const x = z.full([n], 2, { requiresGrad: true });
+      const y = z.dropout(x, p);
+      y.sum().backward();
+      const [out, g] = [await y.data(), await x.grad!.data()];
+      const dropped = out.filter((v) => v === 0).length / n;
+      // Binomial: sd of the drop rate is sqrt(p(1-p)/n) ~ 0.002; allow 5 sd.
+      assert.ok(Math.abs(dropped - p) < 5 * Math.sqrt((p * (1 - p)) / n), `drop rate ${dropped}, expected ${p}`);
+      assert.ok(out.every((v) => v === 0 || Math.abs(v - 2 / (1 - p)) < 1e-5), 'survivors are scaled by 1/(1-p)');
+      let total = 0;
+      for (const v of out) total += v;
+      const mean = total / n;
+      assert.ok(Math.abs(mean - 2) < 5 * 2 * Math.sqrt(p / (1 - p) / n), `mean ${mean}, expected 2`);
+      for (let i = 0; i < n; i++) assertClose([g[i]!], [out[i]! / 2], { atol: 1e-6, rtol: 0, what: `grad[${i}]` });
+    });
+
+    on('dropout masks: the same seed gives the same mask, consecutive calls differ', async () => {
+      const x = z.ones(4, 64);
+      z.manualSeed(7);
+      const a = await z.dropout(x, 0.5).data();
+      const b = await z.dropout(x, 0.5).data();
+      z.manualSeed(7);
+      const again = await z.dropout(x, 0.5).data();
+      assert.deepEqual([...again], [...a]);
+      assert.notDeepEqual([...b], [...a]);
     });
   });
 }

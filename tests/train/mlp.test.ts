@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Generator, type Tensor, argmax, getBackend, noGrad, realize, setBackend, tensor } from '../../src/index.js';
+import { backendsUnderTest } from '../ops/backends.js';
 
 function spirals(n: number, g: Generator): { x: Tensor; y: Tensor } {
   const xs: number[] = [];
@@ -42,12 +43,15 @@ async function trainSpirals(): Promise<number> {
   return pred.filter((p, i) => p === labels[i]).length / labels.length;
 }
 
-for (const backend of ['ort', 'js']) {
-  test(`two-spirals MLP reaches >= 98% accuracy with plain SGD (${backend})`, async () => {
+// Every backend under test (ZHUYI_TEST_BACKENDS; default js, ort and the active one, as the op suite).
+for (const backend of backendsUnderTest()) {
+  test(`two-spirals MLP reaches >= 98% accuracy with plain SGD (${backend})`, async (t) => {
     const prev = getBackend();
     setBackend(backend);
     try {
+      const started = performance.now();
       const acc = await trainSpirals();
+      t.diagnostic(`accuracy ${acc.toFixed(4)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       assert.ok(acc >= 0.98, `accuracy ${acc}`);
     } finally {
       setBackend(prev);
