@@ -55,3 +55,22 @@ export {
   BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
   BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
 } from './models/bert/index.js';
+export {
+  Vocab, TokenizerError, SPECIAL_TOKENS, PAD, UNK, BOS, EOS, CharTokenizer, WordTokenizer, VocabTokenizer, BpeTokenizer, trainBpe,
+  saveTokenizer, loadTokenizer, registerTokenizerKind, TOKENIZER_CONFIG_FILE, normalizeText, preTokenize, isCjkIdeograph,
+  type BuildVocabOptions, type Tokenizer, type EncodeOptions as TokenizerEncodeOptions, type DecodeOptions as TokenizerDecodeOptions,
+  type CharTokenizerOptions, type WordTokenizerOptions, type BpeOptions, type BpeTrainerOptions, type HfTokenizerJson, type TokenizerLoader, type NormalizeOptions,
+} from './text/index.js';
+export {
+  readParallelTsv, readParallelFiles, DataFormatError, BucketBatcher, filterByLength, DEFAULT_BUCKETS,
+  type ParallelPair, type ParallelCorpus, type ReadOptions, type TsvOptions, type BadLineReason,
+  type Batch, type BatchOptions, type DataPosition, type LengthFilter, type TokenizedExample,
+} from './data/index.js';
+export {
+  builtinTask, datesTask, numbersTask, reverseTask, numberToWords, isoDate, BUILTIN_TASKS,
+  type BuiltinTaskName, type TaskExample, type TaskSplits, type TaskSizes, type TaskOptions, type DatesOptions, type NumbersOptions, type ReverseOptions,
+} from './tasks/builtin/index.js';
+export {
+  corpusBleu, sentenceBleu, computeBleu, corpusChrf, sentenceChrf, exactMatch, exactMatchByLength, tokenize13a, tokenizeZh, SACREBLEU_VERSION,
+  type BleuOptions, type BleuScore, type SmoothMethod, type ChrfOptions, type ChrfScore, type ExactMatchOptions, type LengthRow, type BleuTokenizerName,
+} from './metrics/index.js';

@@ -1,0 +1,23 @@
+/** The built-in tasks: generated from a seed, no download. `builtinTask(name, options)` picks one by name. */
+import { ArgumentError } from '../../tensor/errors.js';
+import { type DatesOptions, datesTask } from './dates.js';
+import { type NumbersOptions, numbersTask } from './numbers.js';
+import { type ReverseOptions, reverseTask } from './reverse.js';
+import type { TaskSplits } from './splits.js';
+
+export { datesTask, isoDate, DATE_FORMATS, type DatesOptions } from './dates.js';
+export { numbersTask, numberToWords, MAX_NUMBER_DIGITS, type NumbersOptions } from './numbers.js';
+export { reverseTask, type ReverseOptions } from './reverse.js';
+export { type TaskExample, type TaskSplits, type TaskSizes, type TaskOptions } from './splits.js';
+
+export const BUILTIN_TASKS = ['dates', 'numbers', 'reverse'] as const;
+export type BuiltinTaskName = (typeof BUILTIN_TASKS)[number];
+
+export function builtinTask(name: string, options: DatesOptions & NumbersOptions & ReverseOptions = {}): TaskSplits {
+  switch (name) {
+    case 'dates': return datesTask(options);
+    case 'numbers': return numbersTask(options);
+    case 'reverse': return reverseTask(options);
+    default: throw new ArgumentError(`unknown built-in task '${name}' (expected one of ${BUILTIN_TASKS.join(', ')})`);
+  }
+}

@@ -1,0 +1,80 @@
+/** Built-in tasks: correct targets, disjoint deterministic splits, lengths as documented. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DATE_FORMATS, builtinTask, datesTask, isoDate, numberToWords, numbersTask, reverseTask } from '../../src/tasks/builtin/index.js';
+
+describe('numbers', () => {
+  test('English words', () => {
+    const cases: Array<[string, string]> = [
+      ['0', 'zero'], ['7', 'seven'], ['13', 'thirteen'], ['40', 'forty'], ['71', 'seventy one'], ['105', 'one hundred five'],
+      ['4071', 'four thousand seventy one'], ['12000', 'twelve thousand'], ['1000000', 'one million'],
+      ['1000001', 'one million one'], ['110011', 'one hundred ten thousand eleven'],
+      ['999999999999', 'nine hundred ninety nine billion nine hundred ninety nine million nine hundred ninety nine thousand nine hundred ninety nine'],
+      ['2000000000019', 'two trillion nineteen'], ['007', 'seven'],
+    ];
+    for (const [n, w] of cases) assert.equal(numberToWords(n), w, n);
+  });
+  test('splits: sizes, disjoint, deterministic, lengths = digits, up to maxDigits', () => {
+    const a = numbersTask({ seed: 5, train: 3000, valid: 200, test: 300 });
+    const b = numbersTask({ seed: 5, train: 3000, valid: 200, test: 300 });
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(numbersTask({ seed: 6, train: 3000, valid: 200, test: 300 }).test, a.test);
+    assert.deepEqual([a.train.length, a.valid.length, a.test.length], [3000, 200, 300]);
+    const sets = [a.train, a.valid, a.test].map((s) => new Set(s.map((e) => e.source)));
+    assert.equal(sets[0]!.size + sets[1]!.size + sets[2]!.size, new Set([...sets[0]!, ...sets[1]!, ...sets[2]!]).size, 'disjoint');
+    for (const e of a.test) {
+      assert.equal(e.length, e.source.length);
+      assert.equal(e.target, numberToWords(e.source));
+    }
+    assert.equal(Math.max(...a.train.map((e) => e.length)), 12);
+    assert.equal(Math.min(...a.train.map((e) => e.length)), 1);
+    assert.equal(a.sourceTokenizer, 'char');
+  });
+  test('digit range is an option; impossible sizes fail clearly', () => {
+    const t = numbersTask({ minDigits: 15, maxDigits: 20, train: 10, valid: 5, test: 5 });
+    assert.ok(t.train.every((e) => e.length >= 15 && e.length <= 20));
+    assert.throws(() => numbersTask({ minDigits: 1, maxDigits: 1, train: 20, valid: 0, test: 0 }), /could only draw 10 distinct train examples of 20/);
+  });
+});
+
+describe('dates', () => {
+  test('every format of 3 May 1998 maps to 1998-05-03, weekday right', () => {
+    const x = { y: 1998, m: 5, d: 3, wd: 0 }; // 3 May 1998 was a Sunday
+    assert.equal(new Date(Date.UTC(1998, 4, 3)).getUTCDay(), 0);
+    const written = DATE_FORMATS.map((f) => f.write(x));
+    for (const s of ['3 May 1998', 'May 3rd, 98', '03/05/1998', 'Sunday, May 3 1998', '1998年5月3日']) assert.ok(written.includes(s), s);
+    assert.equal(isoDate(x), '1998-05-03');
+    assert.equal(new Set(written).size, DATE_FORMATS.length, 'formats differ');
+  });
+  test('splits are disjoint by date, deterministic, ISO targets consistent with sources', () => {
+    const t = datesTask({ seed: 1, train: 2000, valid: 200, test: 200 });
+    assert.deepEqual(t, datesTask({ seed: 1, train: 2000, valid: 200, test: 200 }));
+    const trainDates = new Set(t.train.map((e) => e.target));
+    assert.ok(t.test.every((e) => !trainDates.has(e.target)) && t.valid.every((e) => !trainDates.has(e.target)));
+    for (const e of t.test) {
+      assert.match(e.target, /^\d{4}-\d{2}-\d{2}$/);
+      const [y, m, d] = e.target.split('-').map(Number) as [number, number, number];
+      assert.ok(y >= 1950 && y <= 2049);
+      assert.ok(e.source.includes(String(d)) || e.source.includes(String(d).padStart(2, '0')), `${e.source} has day ${d}`);
+      assert.equal(e.length, Array.from(e.source).length);
+      void m;
+    }
+    // years outside 1950-2049 never use two-digit formats
+    const old = datesTask({ minYear: 1800, maxYear: 1850, train: 300, valid: 0, test: 0 });
+    assert.ok(old.train.every((e) => e.source.includes(e.target.slice(0, 4))), 'four-digit years only');
+  });
+});
+
+describe('reverse and builtinTask', () => {
+  test('reverse', () => {
+    const t = reverseTask({ seed: 2, train: 500, valid: 50, test: 50, maxLength: 8 });
+    for (const e of t.train) {
+      assert.equal(e.target, e.source.split(' ').reverse().join(' '));
+      assert.equal(e.length, e.source.split(' ').length);
+    }
+  });
+  test('by name', () => {
+    assert.equal(builtinTask('reverse', { train: 5, valid: 1, test: 1 }).name, 'reverse');
+    assert.throws(() => builtinTask('sorting'), /unknown built-in task 'sorting'/);
+  });
+});
