@@ -148,8 +148,9 @@ export class BertSelfAttention extends Module {
     const v = this.splitHeads(this.value.forward(hidden));
     let scores = F.div(F.matmul(q, F.transpose(k, -1, -2)), Math.sqrt(this.headSize)); // (B, H, T, T)
     if (additiveMask) scores = F.add(scores, additiveMask);
-    const probs = F.softmax(scores, -1);
-    const context = F.matmul(this.dropout.forward(probs), v); // (B, H, T, D)
+    // HF returns the probabilities after dropout as `attentions` (identical in eval mode).
+    const probs = this.dropout.forward(F.softmax(scores, -1));
+    const context = F.matmul(probs, v); // (B, H, T, D)
     return { context: F.reshape(F.permute(context, [0, 2, 1, 3]), [B, T, C]), probs }; // (B, H, T, D) -> (B, T, C)
   }
 }
