@@ -194,8 +194,15 @@ case('gather_neg_dim', [rn(2, 3, 4), ints(0, 3, 2, 2, 4)], lambda a, i: torch.ga
 case('scatter_add_dim1', [rn(2, 5), torch.tensor([[0, 4, 4], [1, 1, 0]]), rn(2, 3)], lambda a, i, s: a.scatter_add(1, i, s))
 case('matmul_vec_batched', [rn(4), rn(2, 4, 3)], torch.matmul)
 case('matmul_broadcast_both', [rn(3, 1, 2, 4), rn(1, 5, 4, 3)], torch.matmul)
+# js gemm packs 4x4 blocks: 9x6 @ 6x10 has full blocks, a ragged row block and a ragged column block.
+case('matmul_full_and_edge_blocks', [rn(9, 6), rn(6, 10)], torch.matmul)
 case('transpose_mid', [rn(2, 3, 4, 2)], lambda a: a.transpose(1, -2))
 case('cast_float_roundtrip', [rn(2, 3)], lambda a: a.float().double() * a)
+case('layer_norm_2d_affine', [rn(2, 3, 4), rn(3, 4), rn(3, 4)], lambda x, w, b: F.layer_norm(x, (3, 4), w, b, 1e-5))
+case('log_softmax_partial_mask_grad', [torch.tensor([[0.5, -inf, 1.0], [-inf, 2.0, 0.0]])], lambda a: a.log_softmax(-1))
+case('cat_with_empty', [torch.zeros(0, 3), rn(2, 3)], lambda e, a: torch.cat([e, a, e], 0))
+case('reduce_size1_dim', [rn(3, 1, 2)], lambda a: torch.cat([a.mean(1), a.sum(1), a.amax(1), a.softmax(1).squeeze(1)], 1))
+case('sum_int_keepdim_neg', [ints(-5, 5, 2, 3, 2)], lambda a: a.sum((-1, 0), keepdim=True), grad=False)
 case('dropout_p0_train', [rn(3, 4)], lambda x: F.dropout(x, 0.0, training=True))
 
 def enc(v):

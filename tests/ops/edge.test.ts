@@ -86,6 +86,24 @@ for (const backend of backendsUnderTest()) {
       assert.deepEqual(await x.grad!.tolist(), [0, 1, 1, 1, 0]);
     });
 
+    on('matmul at sizes past the js kernel\'s 4x4 blocking agrees with a plain triple loop (batched, ragged edges)', async () => {
+      const [B, M, K, N] = [2, 37, 29, 23];
+      const a = Float64Array.from({ length: B * M * K }, (_, i) => Math.sin(0.37 * i + 0.1));
+      const b = Float64Array.from({ length: K * N }, (_, i) => Math.cos(0.11 * i - 0.3));
+      const expected = new Float64Array(B * M * N);
+      for (let t = 0; t < B; t++) {
+        for (let i = 0; i < M; i++) {
+          for (let j = 0; j < N; j++) {
+            let s = 0;
+            for (let k = 0; k < K; k++) s += a[t * M * K + i * K + k]! * b[k * N + j]!;
+            expected[t * M * N + i * N + j] = s;
+          }
+        }
+      }
+      const out = z.tensor(a, { dtype: 'float32', shape: [B, M, K] }).matmul(z.tensor(b, { dtype: 'float32', shape: [K, N] }));
+      assertClose(await out.data(), expected, { atol: 1e-4, rtol: 1e-5, what: 'matmul 2x37x29 @ 29x23' });
+    });
+
     on('dropout: identity for p = 0 and in eval mode, zeros for p = 1, errors outside [0, 1]', async () => {
       const x = z.tensor([[1, -2, 3], [4, 5, -6]]);
       assert.deepEqual(await z.dropout(x, 0, true).tolist(), await x.tolist());
