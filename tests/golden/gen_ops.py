@@ -4,6 +4,11 @@ Run with Debian's torch:  /usr/bin/python3 tests/golden/gen_ops.py
 Writes tests/golden/ops.json. Each case: name, inputs (data, shape, dtype, grad flag), output,
 and for differentiable cases the gradient of sum(w * out) w.r.t. each float input, with w stored.
 The TypeScript side (tests/ops/cases.ts) defines the same computation under the same name.
+
+Encoding: float64 values as JSON numbers, NaN and infinities as the strings 'NaN', 'Infinity',
+'-Infinity'; PyTorch int64 tensors are recorded with dtype 'int32' (zhuyi's index dtype; compared
+as values); bool as 0/1. Deterministic: one seed, cases drawn in file order, so rerunning gives a
+byte-identical file. Append new cases at the end of a section; the values of later cases shift.
 """
 import json, math, os
 import torch

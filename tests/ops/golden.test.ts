@@ -78,8 +78,12 @@ for (const backend of backendsUnderTest()) {
           try { built.set(rec.name, build(rec, floatType)); } catch (e) { built.set(rec.name, e as Error); }
         }
         const targets = [...built.values()].flatMap((b) => (b instanceof Error ? [] : [b.out, ...b.grads]));
-        // On failure the tensors stay lazy and each test realizes its own case.
-        try { await z.realize(...targets); } catch { /* reported per case below */ }
+        try {
+          await z.realize(...targets);
+        } catch (e) {
+          // The tensors stay lazy and each test realizes its own case, so the failure lands on its case.
+          console.log(`# golden ops on ${backend} (${floatType}): one realize of all cases failed (${(e as Error).message}); realizing case by case`);
+        }
       }));
       for (const rec of GOLDEN_OPS.cases) {
         test(rec.name, () => onBackend(backend, async () => {
