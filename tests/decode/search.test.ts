@@ -57,7 +57,7 @@ test('greedy search follows the argmax chain', async () => {
 test('beam search with a wide beam finds the brute-force optimum, with and without length penalty', async () => {
   for (const alpha of [0, 0.6, 1.0]) {
     const expected = bruteForce(6, alpha);
-    const [[h]] = (await beamSearch(stepper, z.zeros(1, 1), 1, { bos: BOS, eos: EOS, maxLength: 6, beamSize: 8, lengthPenalty: alpha })) as [[{ tokens: number[]; score: number }]];
+    const h = (await beamSearch(stepper, z.zeros(1, 1), 1, { bos: BOS, eos: EOS, maxLength: 6, beamSize: 8, lengthPenalty: alpha }))[0]![0]!;
     assert.deepEqual(h.tokens, expected.tokens, `alpha ${alpha}`);
     assertClose([h.score], [expected.score], { what: `score alpha ${alpha}` });
   }
