@@ -46,6 +46,12 @@ export {
 } from './nn/transformer.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type PositionalOptions } from './nn/positional.js';
 export {
+  BertTokenizer, BasicTokenizer, WordpieceTokenizer, BertTokenizerError, trainWordPiece, readVocabTxt,
+  type BertTokenizerOptions, type FromPretrainedOptions as BertTokenizerFromPretrainedOptions, type DecodeOptions as BertDecodeOptions,
+  type BasicTokenizerOptions, type AlignedToken, type WordPiece, type BertEncoding, type EncodeOptions as BertEncodeOptions,
+  type TruncationStrategy, type PaddingStrategy, type WordPieceTrainerOptions,
+} from './text/bert/index.js';
+export {
   BertConfig, BertConfigError, BERT_ACTIVATIONS, type BertActivation, type BertConfigJSON, type ProblemType,
   BertPreTrainedModel, BertCheckpointError, readBertFolder, type LoadingInfo, type FromPretrainedOptions as BertFromPretrainedOptions,
   type BertConstructorOptions, type BertModelClass, type HfFolder,
@@ -55,6 +61,9 @@ export {
   BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
   BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
 } from './models/bert/index.js';
+export { CheckpointError, UnsafePickleError } from './io/checkpoint-error.js';
+export { loadTorchBin, readTorchBin, parseTorchBin, type TorchBinFile, type TorchBinFormat } from './io/torch-bin.js';
+export { readHfCheckpointFolder, type HfCheckpoint, type HfWeightsFormat } from './io/hf.js';
 export {
   Vocab, TokenizerError, SPECIAL_TOKENS, PAD, UNK, BOS, EOS, CharTokenizer, WordTokenizer, VocabTokenizer, BpeTokenizer, trainBpe,
   saveTokenizer, loadTokenizer, registerTokenizerKind, TOKENIZER_CONFIG_FILE, normalizeText, preTokenize, isCjkIdeograph,
