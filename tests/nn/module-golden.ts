@@ -4,6 +4,7 @@
  * sum(w * output) for every float input and every parameter, on every backend.
  */
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from '../../src/index.js';
@@ -129,4 +130,29 @@ export async function checkModuleCase(
     trackWorst(got, await expected.data(), `${c.name} grad ${names[i]}`);
     assertClose(got, await expected.data(), { ...TOL, what: `${c.name} grad ${names[i]}` });
   }
+}
+
+export type ModuleBuilder = () => [Module | null, Parameters<typeof checkModuleCase>[2]];
+
+/** The shared golden suite of one fixture: every case has a builder, every case matches PyTorch on every backend. */
+export function describeModuleGoldens(label: string, cases: Map<string, ModuleCase>, build: Record<string, ModuleBuilder>): void {
+  describe(`${label} goldens`, () => {
+    test('every fixture case has a zhuyi builder', () => {
+      assert.deepEqual([...cases.keys()].sort(), Object.keys(build).sort());
+    });
+    for (const b of goldenBackends()) {
+      for (const c of cases.values()) {
+        test(`${c.name} on ${b}`, async () => {
+          await onBackend(b, async () => {
+            const [m, f] = build[c.name]!();
+            await checkModuleCase(c, m, f);
+          });
+        });
+      }
+    }
+    test('worst error against the tolerance', () => {
+      const w = worstRelativeError();
+      console.log(`${label}: worst error ${(100 * w.value).toFixed(1)}% of the tolerance (atol ${TOL.atol} + rtol ${TOL.rtol}) at ${w.where}`);
+    });
+  });
 }

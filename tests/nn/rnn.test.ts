@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as z from '../../src/index.js';
-import { checkModuleCase, goldenBackends, loadModuleGoldens, onBackend, worstRelativeError } from './module-golden.js';
+import { checkModuleCase, loadModuleGoldens, describeModuleGoldens } from './module-golden.js';
 
 const { cases } = loadModuleGoldens('rnn.safetensors');
 
@@ -34,22 +34,7 @@ const BUILD: Record<string, () => [z.Module, Forward]> = {
   },
 };
 
-describe('rnn goldens', () => {
-  test('every fixture case has a zhuyi builder', () => {
-    assert.deepEqual([...cases.keys()].sort(), Object.keys(BUILD).sort());
-  });
-  for (const b of goldenBackends()) {
-    for (const c of cases.values()) {
-      test(`${c.name} on ${b}`, async () => {
-        await onBackend(b, async () => {
-          const [m, f] = BUILD[c.name]!();
-          await checkModuleCase(c, m, f);
-        });
-      });
-    }
-  }
-  test('worst error against the tolerance', () => { const w = worstRelativeError(); console.log(`rnn: worst error ${(100 * w.value).toFixed(1)}% of the tolerance (atol 1e-5 + rtol 1e-4) at ${w.where}`); });
-});
+describeModuleGoldens('rnn', cases, BUILD);
 
 describe('rnn behaviour', () => {
   test('padded steps give zero outputs and final states at each sequence end', async () => {

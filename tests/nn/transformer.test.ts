@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as z from '../../src/index.js';
 import { assertClose } from '../helpers.js';
-import { checkModuleCase, goldenBackends, loadModuleGoldens, onBackend, worstRelativeError } from './module-golden.js';
+import { checkModuleCase, loadModuleGoldens, describeModuleGoldens } from './module-golden.js';
 
 const { cases, tensors } = loadModuleGoldens('transformer.safetensors');
 const small = { dimFeedforward: 16, dropout: 0 };
@@ -43,22 +43,7 @@ const BUILD: Record<string, () => [z.Module, Forward]> = {
   },
 };
 
-describe('transformer goldens', () => {
-  test('every fixture case has a zhuyi builder', () => {
-    assert.deepEqual([...cases.keys()].sort(), Object.keys(BUILD).sort());
-  });
-  for (const b of goldenBackends()) {
-    for (const c of cases.values()) {
-      test(`${c.name} on ${b}`, async () => {
-        await onBackend(b, async () => {
-          const [m, f] = BUILD[c.name]!();
-          await checkModuleCase(c, m, f);
-        });
-      });
-    }
-  }
-  test('worst error against the tolerance', () => { const w = worstRelativeError(); console.log(`transformer: worst error ${(100 * w.value).toFixed(1)}% of the tolerance (atol 1e-5 + rtol 1e-4) at ${w.where}`); });
-});
+describeModuleGoldens('transformer', cases, BUILD);
 
 describe('transformer behaviour', () => {
   test('generateSquareSubsequentMask is PyTorch\'s additive mask', async () => {
