@@ -27,7 +27,7 @@ DT = {np.float32: "F32", np.float64: "F64", np.int32: "I32", np.bool_: "BOOL"}
 def write_safetensors(path, tensors, metadata):
     header, chunks, offset = {"__metadata__": metadata}, [], 0
     for name, arr in tensors.items():
-        arr = np.ascontiguousarray(arr)
+        arr = np.array(arr, order="C")  # (ascontiguousarray would turn a 0-d array into shape [1])
         raw = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
         header[name] = {"dtype": DT[arr.dtype.type], "shape": list(arr.shape), "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
