@@ -83,3 +83,10 @@ export {
   corpusBleu, sentenceBleu, computeBleu, corpusChrf, sentenceChrf, exactMatch, exactMatchByLength, tokenize13a, tokenizeZh, SACREBLEU_VERSION,
   type BleuOptions, type BleuScore, type SmoothMethod, type ChrfOptions, type ChrfScore, type ExactMatchOptions, type LengthRow, type BleuTokenizerName,
 } from './metrics/index.js';
+export {
+  crossEntropy, nllLoss, mseLoss, l1Loss, binaryCrossEntropyWithLogits, CrossEntropyLoss, NLLLoss, MSELoss, BCEWithLogitsLoss,
+  type Reduction, type NllLossOptions, type CrossEntropyOptions, type ReductionOptions, type BceWithLogitsOptions,
+} from './nn/losses.js';
+export * as optim from './optim/index.js';
+export { clipGradNorm, clipGradValue } from './optim/index.js';
+export * from './models/translate/index.js';
