@@ -16,15 +16,18 @@ export async function initBlock(cfg: BlockConfig, seed = 0): Promise<BlockState>
   const g = new z.Generator(seed);
   const { B, T, C, FF } = cfg;
   const w = (i: number, o: number): Tensor => z.randn([i, o], { generator: g }).mul(1 / Math.sqrt(i));
-  const params = [
+  const made = [
     w(C, 3 * C), z.zeros([3 * C]), w(C, C), z.zeros([C]), z.ones([C]), z.zeros([C]),
     w(C, FF), z.zeros([FF]), w(FF, C), z.zeros([C]), z.ones([C]), z.zeros([C]),
   ];
-  await z.realize(...params);
+  await z.realize(...made);
+  // Fresh leaves over the realized buffers: parameters must be leaves for grad and assign.
+  const params = made.map((p) => { const leaf = p.detach(); leaf.requiresGrad = true; return leaf; });
   return { params, x: z.randn([B, T, C], { generator: g }), target: z.randn([B, T, C], { generator: g }) };
 }
 
-export function blockLoss(cfg: BlockConfig, p: readonly Tensor[], x: Tensor, target: Tensor): Tensor {
+/** The block's output for input x [B,T,C]. */
+export function blockForward(cfg: BlockConfig, p: readonly Tensor[], x: Tensor): Tensor {
   const { B, T, C, H } = cfg;
   const D = C / H;
   const [wqkv, bqkv, wo, bo, g1, b1n, w1, b1, w2, b2, g2, b2n] = p as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
@@ -35,15 +38,23 @@ export function blockLoss(cfg: BlockConfig, p: readonly Tensor[], x: Tensor, tar
   const ctx = att.matmul(v).permute(0, 2, 1, 3).reshape(B, T, C);
   const h1 = z.layerNorm(x.add(ctx.matmul(wo).add(bo)), C, g1, b1n);
   const ff = z.gelu(h1.matmul(w1).add(b1)).matmul(w2).add(b2);
-  const h2 = z.layerNorm(h1.add(ff), C, g2, b2n);
-  const d = h2.sub(target);
+  return z.layerNorm(h1.add(ff), C, g2, b2n);
+}
+
+/** Mean squared error of the block's output against a target. */
+export function blockLoss(cfg: BlockConfig, p: readonly Tensor[], x: Tensor, target: Tensor): Tensor {
+  const d = blockForward(cfg, p, x).sub(target);
   return d.mul(d).mean();
 }
 
 /** Builds loss and SGD-updated parameters (lazy): realize them together for one training step. */
 export function blockStep(cfg: BlockConfig, s: BlockState, lr = 0.01): { loss: Tensor; updated: Tensor[] } {
-  const params = s.params.map((p) => { const q = z.tensor(p.buffer!, { shape: p.shape }); q.requiresGrad = true; return q; });
-  const loss = blockLoss(cfg, params, s.x, s.target);
-  const grads = z.grad(loss, params);
-  return { loss, updated: params.map((p, i) => p.sub(grads[i]!.mul(lr))) };
+  const loss = blockLoss(cfg, s.params, s.x, s.target);
+  const grads = z.grad(loss, s.params);
+  return { loss, updated: z.noGrad(() => s.params.map((p, i) => p.sub(grads[i]!.mul(lr)))) };
+}
+
+/** Moves the realized updates into the parameters (no copy: the leaves take the new buffers). */
+export function applyStep(s: BlockState, updated: readonly Tensor[]): void {
+  s.params.forEach((p, i) => p.assign(updated[i]!));
 }
