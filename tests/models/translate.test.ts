@@ -80,6 +80,18 @@ for (const variant of VARIANTS) {
       assert.ok((await logits.data()).every(Number.isFinite));
     });
 
+    test('dropout acts in training mode only', async () => {
+      const run = async (): Promise<number[]> => Array.from(await noGrad(() => model.forward(ids(SRC_ROWS), SRC_LENGTHS, ids(TGT_IN_ROWS))).data());
+      const evalA = await run();
+      assert.deepEqual(await run(), evalA);
+      model.train();
+      try {
+        assert.notDeepEqual(await run(), evalA);
+      } finally {
+        model.eval();
+      }
+    });
+
     test('logits at position t do not depend on target tokens after t', async () => {
       const base = await logitsOf(model, SRC_ROWS, TGT_IN_ROWS);
       for (const t of [0, 2, 3]) {
