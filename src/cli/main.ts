@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { getBackend, listOps, setBackend } from '../index.js';
 import { runSpirals } from '../demo/spirals.js';
+import { registerTranslate } from './translate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -39,6 +40,8 @@ program
     const ops = listOps();
     console.log(`zhuyi ${pkg.version}\nbackend: ${getBackend()}\nops (${ops.length}): ${ops.map((o) => o.name).join(' ')}`);
   });
+
+registerTranslate(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`zhuyi: ${e instanceof Error ? e.message : String(e)}`);

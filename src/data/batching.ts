@@ -152,13 +152,17 @@ export class BucketBatcher {
 
   /** The next batch, starting a new epoch (new order) when the current one is done. */
   next(): Batch {
-    if (this.index >= this.plan.length) {
-      this.epoch++;
-      this.index = 0;
-      this.epochStartState = this.generator.getState();
-      this.plan = this.makePlan();
-    }
+    this.startNextEpoch();
     return this.materialize(this.plan[this.index++]!);
+  }
+
+  /** Starts the next epoch (a new order) once the current one is done; a no-op before that. */
+  startNextEpoch(): void {
+    if (this.index < this.plan.length) return;
+    this.epoch++;
+    this.index = 0;
+    this.epochStartState = this.generator.getState();
+    this.plan = this.makePlan();
   }
 
   /** The remaining batches of the current epoch (for a `for` loop over one epoch). */

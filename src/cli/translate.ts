@@ -1,0 +1,142 @@
+/** `zhuyi translate train | run | eval`: the translation ladder from the command line. */
+import { createInterface } from 'node:readline';
+import { type Command, Option } from 'commander';
+import { configureOrt } from '../backends/ort/index.js';
+import {
+  MODEL_KINDS, evaluate, loadTranslator, readCorpus, savedTestSplit, trainTranslator,
+  type ModelKind, type ModelSize, type Split, type TokenizerKind,
+} from '../translate/pipeline.js';
+import { ArgumentError } from '../tensor/errors.js';
+import { setBackend } from '../tensor/realize.js';
+
+/** Flags every `train` command of zhuyi shares. */
+export function addTrainingFlags(cmd: Command): Command {
+  return cmd
+    .option('--epochs <n>', 'epochs', '10')
+    .option('--max-steps <n>', 'stop after this many optimizer steps')
+    .option('--batch-tokens <n>', 'tokens per batch (rows x padded length)', '4096')
+    .option('--lr <x>', 'peak learning rate', '1e-3')
+    .option('--warmup <n>', 'warmup steps (default 4% of the run)')
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(['linear', 'noam', 'cosine', 'constant']).default('linear'))
+    .option('--clip <x>', 'max gradient norm (0 = off)', '1')
+    .option('--seed <n>', 'random seed', '0')
+    .option('--resume', 'continue the run in --out from last.safetensors')
+    .option('--save-every <n>', 'also checkpoint every n steps', '0')
+    .option('--threads <n>', 'CPU threads for the ort backend')
+    .option('--backend <name>', 'ort or js');
+}
+
+export interface TrainingFlags {
+  epochs: string; maxSteps?: string; batchTokens: string; lr: string; warmup?: string; schedule: string; clip: string; seed: string;
+  resume?: boolean; saveEvery: string; threads?: string; backend?: string;
+}
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ArgumentError(`--${name}: expected a number, got '${v}'`);
+  return n;
+}
+
+export function trainingOptions(f: TrainingFlags): Record<string, unknown> {
+  if (f.threads) configureOrt({ threads: int('threads', f.threads)! });
+  if (f.backend) setBackend(f.backend);
+  return {
+    epochs: int('epochs', f.epochs), maxSteps: int('max-steps', f.maxSteps), batchTokens: int('batch-tokens', f.batchTokens), lr: int('lr', f.lr),
+    warmup: int('warmup', f.warmup), schedule: f.schedule, clipNorm: int('clip', f.clip), seed: int('seed', f.seed), resume: Boolean(f.resume),
+    saveEvery: int('save-every', f.saveEvery),
+  };
+}
+
+function printReport(rep: Awaited<ReturnType<typeof evaluate>>): void {
+  console.log(`BLEU ${rep.bleu.toFixed(2)}  (${rep.bleuSignature})`);
+  console.log(`chrF ${rep.chrf.toFixed(2)}`);
+  console.log(`exact match ${(100 * rep.exactMatch).toFixed(2)}% of ${rep.count}`);
+  console.log('length  count  exact match');
+  for (const r of rep.byLength) console.log(`${String(r.length).padStart(6)}  ${String(r.count).padStart(5)}  ${(100 * r.accuracy).toFixed(1).padStart(6)}%`);
+}
+
+export function registerTranslate(program: Command): void {
+  const tr = program.command('translate').description('train, run and evaluate translation models: seq2seq -> attention -> transformer');
+
+  addTrainingFlags(
+    tr.command('train')
+      .description('train a translation model on a built-in task or parallel files')
+      .addOption(new Option('--model <kind>', 'the ladder rung').choices([...MODEL_KINDS]).makeOptionMandatory())
+      .option('--task <name>', 'built-in task: dates, numbers, reverse')
+      .option('--train <file>', 'training pairs: a TSV file, or "src-file,tgt-file" (gzip accepted)')
+      .option('--valid <file>', 'validation pairs, same form')
+      .option('--source-column <n>', 'TSV column of the source (0-based)', '0')
+      .option('--target-column <n>', 'TSV column of the target (0-based)', '1')
+      .addOption(new Option('--tokenizer <kind>', 'tokenizer of both sides (default: the task\'s, else word)').choices(['char', 'word', 'bpe']))
+      .option('--lowercase', 'lowercase text before tokenizing')
+      .option('--min-freq <n>', 'words seen fewer times become <unk>', '1')
+      .addOption(new Option('--size <preset>', 'model size preset').choices(['tiny', 'small', 'base']).default('small'))
+      .option('--dropout <x>', 'dropout (overrides the preset)')
+      .option('--label-smoothing <x>', 'label smoothing', '0.1')
+      .option('--max-len <n>', 'drop training pairs longer than this many tokens', '100')
+      .option('--task-size <n>', 'training examples of a built-in task')
+      .option('--max-digits <n>', 'numbers task: longest number')
+      .requiredOption('--out <dir>', 'model folder (checkpoints, tokenizers, log.jsonl)'),
+  ).action(async (o: TrainingFlags & Record<string, string | boolean | undefined>) => {
+    const taskOptions: Record<string, number> = {};
+    if (o.taskSize) taskOptions.train = Number(o.taskSize);
+    if (o.maxDigits) taskOptions.maxDigits = Number(o.maxDigits);
+    const started = performance.now();
+    const { summary, translator, test } = await trainTranslator({
+      ...(trainingOptions(o) as object),
+      model: o.model as ModelKind, task: o.task as string | undefined, train: o.train as string | undefined, valid: o.valid as string | undefined,
+      sourceColumn: Number(o.sourceColumn), targetColumn: Number(o.targetColumn),
+      ...(o.tokenizer ? { sourceTokenizer: o.tokenizer as TokenizerKind, targetTokenizer: o.tokenizer as TokenizerKind } : {}),
+      lowercase: Boolean(o.lowercase), minFrequency: Number(o.minFreq), size: o.size as ModelSize,
+      ...(o.dropout ? { modelOptions: { dropout: Number(o.dropout) } } : {}),
+      labelSmoothing: Number(o.labelSmoothing), maxTokens: Number(o.maxLen), taskOptions,
+      outDir: o.out as string, log: (s) => console.log(s),
+    });
+    const secs = (performance.now() - started) / 1000;
+    if (summary.interrupted) {
+      console.log(`stopped at step ${summary.steps}; saved ${o.out}/last.safetensors — continue with --resume`);
+      process.exitCode = 130;
+      return;
+    }
+    console.log(`trained ${summary.steps} steps in ${secs.toFixed(0)} s; best ${summary.best ? `${summary.best.name} ${summary.best.value.toFixed(3)} at step ${summary.best.step}` : 'n/a'}`);
+    if (test) {
+      const rep = await evaluate(translator, test);
+      console.log(`held-out test (${test.pairs.length}) with the last weights:`);
+      printReport(rep);
+    }
+  });
+
+  tr.command('run')
+    .description('translate TEXT (or stdin, one sentence per line) with a trained model folder')
+    .argument('<dir>', 'model folder written by `translate train`')
+    .argument('[text...]', 'sentences to translate (default: read stdin)')
+    .option('--beam <n>', 'beam size (1 = greedy)', '1')
+    .option('--length-penalty <x>', 'GNMT length penalty alpha for beam search', '0.6')
+    .action(async (dir: string, text: string[], o: { beam: string; lengthPenalty: string }) => {
+      const t = await loadTranslator(dir);
+      let lines = text;
+      if (lines.length === 0) {
+        lines = [];
+        for await (const line of createInterface({ input: process.stdin })) if (line.trim()) lines.push(line);
+      }
+      const outs = await t.translate(lines, { beamSize: Number(o.beam), lengthPenalty: Number(o.lengthPenalty) });
+      for (const s of outs) console.log(s);
+    });
+
+  tr.command('eval')
+    .description('BLEU, chrF, exact match and a per-length table on a test set')
+    .argument('<dir>', 'model folder written by `translate train`')
+    .option('--test <file>', 'test pairs (TSV or "src,tgt"); default: the built-in task\'s held-out split')
+    .option('--beam <n>', 'beam size (1 = greedy)', '1')
+    .option('--limit <n>', 'evaluate the first n pairs only')
+    .action(async (dir: string, o: { test?: string; beam: string; limit?: string }) => {
+      const t = await loadTranslator(dir);
+      let split: Split | undefined;
+      if (o.test) split = { pairs: readCorpus(o.test, {}).map((p) => ({ ...p, length: p.source.split(/\s+/u).length })) };
+      else split = savedTestSplit(dir);
+      if (!split) throw new ArgumentError(`${dir} was trained on files: give --test`);
+      const rep = await evaluate(t, split, { beamSize: Number(o.beam), ...(o.limit ? { limit: Number(o.limit) } : {}) });
+      printReport(rep);
+    });
+}

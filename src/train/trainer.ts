@@ -1,0 +1,245 @@
+/**
+ * The training loop every zhuyi task shares: AdamW, a warmup schedule, gradient clipping, one
+ * realize per step, validation each epoch, best and last checkpoints written atomically, exact
+ * resume, Ctrl-C that saves and stops, a NaN/Inf guard, a progress bar and a JSONL log.
+ *
+ * A task supplies the model, the batches (with a resumable position) and the loss of a batch; the
+ * trainer owns everything else. Checkpoints are single safetensors files (see checkpoint.ts):
+ * `last.safetensors` (every `saveEvery` steps, at every epoch end and on Ctrl-C) and
+ * `best.safetensors` (when the validation metric improves). Everything a resumed run needs is in
+ * them: weights, optimizer moments, schedule, data position, the global RNG and the log position,
+ * so `--resume` ends with the same weights as an uninterrupted run.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Module } from '../nn/module.js';
+import { AdamW } from '../optim/sgd-adam.js';
+import { clipGradNorm } from '../optim/clip.js';
+import { getSchedule, type LambdaLR, type ScheduleName, type SchedulerState } from '../optim/lr-scheduler.js';
+import { ZhuyiError } from '../tensor/errors.js';
+import { defaultGenerator } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+
+export class TrainingError extends ZhuyiError {}
+
+export interface TrainOptions {
+  /** Folder for checkpoints and the log (created). */
+  outDir: string;
+  /** Stop after this many epochs (default 10) ... */
+  epochs?: number;
+  /** ... or this many optimizer steps, whichever comes first. */
+  maxSteps?: number;
+  /** Peak learning rate (default 5e-4). */
+  lr?: number;
+  /** Warmup steps (default 4% of the planned steps, at least 1). */
+  warmup?: number;
+  /** 'noam' (warmup then inverse square root, the paper's), 'linear' (default), 'cosine', 'constant'. */
+  schedule?: ScheduleName;
+  weightDecay?: number;
+  betas?: [number, number];
+  /** Max global gradient norm; 0 disables (default 1). */
+  clipNorm?: number;
+  /** Continue from outDir/last.safetensors. */
+  resume?: boolean;
+  /** Also save last.safetensors every this many steps (default 0: epoch ends only). */
+  saveEvery?: number;
+  /** Log a train line every this many steps (default 50). */
+  logEvery?: number;
+  /** Show the progress bar (default: when stderr is a TTY). */
+  progress?: boolean;
+  /** Extra JSON saved in every checkpoint (model config, tokenizer ...). */
+  meta?: Record<string, unknown>;
+  /** Stop after this many steps in this process (tests: simulates a crash after a checkpoint). */
+  stopAfterSteps?: number;
+}
+
+/** What the trainer needs from a task. */
+export interface TrainTask<B> {
+  model: Module;
+  /** Batches per epoch (for the schedule's total and the progress bar). */
+  batchesPerEpoch: number;
+  /** The remaining batches of the current epoch (all of them at its start). */
+  epochBatches(): Iterable<B>;
+  /** Moves the data to the next epoch (a new order from the data's seeded generator). */
+  startNextEpoch(): void;
+  /** JSON-serialisable data position, restored on resume. */
+  dataPosition(): unknown;
+  setDataPosition(p: unknown): void;
+  /** Mean loss over the batch's target tokens (lazy), and the token count for throughput. */
+  loss(batch: B): { loss: Tensor; tokens: number };
+  /** Validation metrics (the model is in eval mode; build forwards under noGrad). */
+  validate?(): Promise<Record<string, number>>;
+  /** The metric that picks the best checkpoint and whether higher is better (default valid_loss, lower). */
+  bestMetric?: { name: string; higherIsBetter: boolean };
+}
+
+export interface TrainerState {
+  step: number;
+  epoch: number;
+  data: unknown;
+  rng: number[];
+  scheduler: SchedulerState;
+  optimizer: string;
+  best: { name: string; value: number; step: number } | null;
+  meta: Record<string, unknown>;
+  options: { lr: number; warmup: number; schedule: ScheduleName; totalSteps: number };
+}
+
+export interface TrainSummary {
+  steps: number;
+  epochs: number;
+  lastLoss: number;
+  best: TrainerState['best'];
+  seconds: number;
+  interrupted: boolean;
+  history: Array<Record<string, number>>;
+}
+
+export const LAST = 'last.safetensors';
+export const BEST = 'best.safetensors';
+export const LOG = 'log.jsonl';
+
+/** Runs the loop; resolves when training ends, stops on Ctrl-C, throws TrainingError on a NaN/Inf loss. */
+export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promise<TrainSummary> {
+  const started = performance.now();
+  const out = options.outDir;
+  mkdirSync(out, { recursive: true });
+  const epochs = options.epochs ?? 10;
+  const totalSteps = Math.min(options.maxSteps ?? Infinity, epochs * task.batchesPerEpoch);
+  if (!Number.isFinite(totalSteps) || totalSteps <= 0) throw new TrainingError(`train: nothing to do (epochs ${epochs}, maxSteps ${options.maxSteps}, ${task.batchesPerEpoch} batches per epoch)`);
+  const lr = options.lr ?? 5e-4;
+  const warmup = options.warmup ?? Math.max(1, Math.round(0.04 * totalSteps));
+  const schedule = options.schedule ?? 'linear';
+  const bestSpec = task.bestMetric ?? { name: 'valid_loss', higherIsBetter: false };
+  const model = task.model;
+  const params = model.parameters();
+  const optimizer = new AdamW(params, { lr, weightDecay: options.weightDecay ?? 0.01, betas: options.betas ?? [0.9, 0.98] });
+  const scheduler: LambdaLR = getSchedule(optimizer, schedule, warmup, totalSteps);
+  const logPath = join(out, LOG);
+
+  let step = 0;
+  let epoch = 0;
+  let best: TrainerState['best'] = null;
+  if (options.resume) {
+    const path = join(out, LAST);
+    const ck = loadCheckpoint<TrainerState>(path);
+    const result = await model.loadStateDict(ck.model);
+    void result;
+    optimizer.loadFlatStateDict(ck.optimizer, ck.state.optimizer);
+    scheduler.loadStateDict(ck.state.scheduler);
+    task.setDataPosition(ck.state.data);
+    defaultGenerator.setState(ck.state.rng);
+    ({ step, epoch, best } = ck.state);
+    truncateLog(logPath, step);
+  } else if (existsSync(join(out, LAST))) {
+    throw new TrainingError(`${join(out, LAST)} exists: pass --resume to continue it, or choose another --out`);
+  } else {
+    writeFileAtomic(logPath, '');
+  }
+
+  const history: Array<Record<string, number>> = [];
+  const log = (entry: Record<string, number>): void => {
+    history.push(entry);
+    appendFileSync(logPath, `${JSON.stringify(entry)}\n`);
+  };
+  const save = async (file: string): Promise<void> => {
+    const flat = optimizer.flatStateDict();
+    const state: TrainerState = {
+      step, epoch, data: task.dataPosition(), rng: defaultGenerator.getState(), scheduler: scheduler.stateDict(), optimizer: flat.meta, best,
+      meta: options.meta ?? {}, options: { lr, warmup, schedule, totalSteps },
+    };
+    await saveCheckpoint(join(out, file), model.stateDict(), flat.tensors, state);
+  };
+
+  let interrupted = false;
+  const onSigint = (): void => { interrupted = true; };
+  process.on('SIGINT', onSigint);
+  const showBar = options.progress ?? Boolean(process.stderr.isTTY);
+  const bar = showBar ? new cliProgress.SingleBar({
+    format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}',
+    stream: process.stderr, hideCursor: true, etaBuffer: 50,
+  }, cliProgress.Presets.shades_classic) : null;
+  bar?.start(totalSteps, step, { epoch: epoch + 1, loss: '-', tps: '-' });
+
+  const logEvery = options.logEvery ?? 50;
+  let lastLoss = NaN;
+  let windowLoss = 0;
+  let windowSteps = 0;
+  let windowTokens = 0;
+  let windowStart = performance.now();
+  let stepsThisRun = 0;
+  model.train();
+  try {
+    while (step < totalSteps && epoch < epochs && !interrupted) {
+      let finishedEpoch = true;
+      for (const batch of task.epochBatches()) {
+        optimizer.zeroGrad();
+        const { loss, tokens } = task.loss(batch);
+        loss.backward();
+        const norm = options.clipNorm === 0 ? null : clipGradNorm(params, options.clipNorm ?? 1);
+        await (norm ? optimizer.step(loss, norm) : optimizer.step(loss));
+        const value = await loss.item();
+        if (!Number.isFinite(value)) {
+          throw new TrainingError(`loss is ${value} at step ${step + 1} (epoch ${epoch + 1}); stopped. The last good checkpoint is ${join(out, LAST)}${existsSync(join(out, LAST)) ? '' : ' (none written yet)'}; lower --lr or raise --warmup`);
+        }
+        scheduler.step();
+        step++;
+        stepsThisRun++;
+        lastLoss = value;
+        windowLoss += value;
+        windowSteps++;
+        windowTokens += tokens;
+        const secs = (performance.now() - windowStart) / 1000;
+        bar?.update(step, { epoch: epoch + 1, loss: value.toFixed(3), tps: Math.round(windowTokens / Math.max(secs, 1e-9)) });
+        if (step % logEvery === 0 || step === totalSteps) {
+          log({ step, epoch: epoch + 1, train_loss: windowLoss / windowSteps, lr: optimizer.paramGroups[0]!.lr, tokens_per_s: windowTokens / Math.max(secs, 1e-9), ...(norm ? { grad_norm: await norm.item() } : {}) });
+          windowLoss = 0; windowSteps = 0; windowTokens = 0; windowStart = performance.now();
+        }
+        if (options.saveEvery && step % options.saveEvery === 0) await save(LAST);
+        if (options.stopAfterSteps !== undefined && stepsThisRun >= options.stopAfterSteps) interrupted = true;
+        if (interrupted || step >= totalSteps) { finishedEpoch = false; break; }
+      }
+      if (interrupted) { await save(LAST); break; }
+      if (finishedEpoch) epoch++;
+      // Epoch end (or the step budget ran out mid-epoch): validate, keep the best, move the data to
+      // the next epoch, then save last: a resumed run starts exactly there.
+      await validate(finishedEpoch ? epoch : epoch + 1);
+      if (finishedEpoch && epoch < epochs && step < totalSteps) task.startNextEpoch();
+      await save(LAST);
+    }
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+  }
+  return { steps: step, epochs: epoch, lastLoss, best, seconds: (performance.now() - started) / 1000, interrupted, history };
+
+  async function validate(epochNumber: number): Promise<void> {
+    if (!task.validate) return;
+    model.eval();
+    const metrics = await task.validate!();
+    model.train();
+    log({ step, epoch: epochNumber, ...metrics });
+    const value = metrics[bestSpec.name];
+    if (value !== undefined && Number.isFinite(value) && (best === null || (bestSpec.higherIsBetter ? value > best.value : value < best.value))) {
+      best = { name: bestSpec.name, value, step };
+      await save(BEST);
+    }
+  }
+}
+
+/** Drops log lines written after the checkpoint's step (a killed run may have logged past it). */
+function truncateLog(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8').split('\n').filter((line) => {
+    if (!line.trim()) return false;
+    try {
+      return (JSON.parse(line) as { step?: number }).step! <= step;
+    } catch {
+      return false;
+    }
+  });
+  writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
+}

@@ -1,0 +1,352 @@
+/**
+ * Translation end to end: data (a built-in task or parallel files) -> tokenizers -> length-bucketed
+ * batches -> one of the ladder's three models -> the shared trainer -> a model folder that
+ * `loadTranslator` reads back for `run` and `eval`.
+ *
+ * A model folder holds:
+ *   zhuyi-translate.json        model kind and config, data and tokenizer settings, training options
+ *   source/, target/            the tokenizers (zhuyi-tokenizer.json + vocab files)
+ *   best.safetensors            the checkpoint with the best validation BLEU (weights under `model.`)
+ *   last.safetensors            the latest checkpoint (what --resume continues)
+ *   log.jsonl                   every logged metric, one JSON object per line
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BucketBatcher, type Batch, type DataPosition, type TokenizedExample } from '../data/batching.js';
+import { readParallelFiles, readParallelTsv, type ParallelPair } from '../data/read.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { corpusBleu } from '../metrics/bleu.js';
+import { corpusChrf } from '../metrics/chrf.js';
+import { exactMatch, exactMatchByLength, type LengthRow } from '../metrics/accuracy.js';
+import { AttentionSeq2Seq, type AttentionSeq2SeqConfig } from '../models/translate/attention-seq2seq.js';
+import type { TranslationConfig, TranslationModel } from '../models/translate/common.js';
+import { Seq2Seq, type Seq2SeqConfig } from '../models/translate/seq2seq.js';
+import { TransformerSeq2Seq, type TransformerSeq2SeqConfig } from '../models/translate/transformer.js';
+import { crossEntropy } from '../nn/losses.js';
+import { builtinTask, type TaskExample } from '../tasks/builtin/index.js';
+import { ArgumentError, ZhuyiError } from '../tensor/errors.js';
+import { noGrad } from '../tensor/grad-mode.js';
+import { Generator, manualSeed } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { loadTokenizer, saveTokenizer } from '../text/io.js';
+import { CharTokenizer, WordTokenizer, type Tokenizer } from '../text/tokenizer.js';
+import { trainBpe } from '../text/bpe-trainer.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
+import { BEST, LAST, train, type TrainOptions, type TrainSummary, type TrainTask } from '../train/trainer.js';
+
+export const MODEL_KINDS = ['seq2seq', 'attention', 'transformer'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+export type TokenizerKind = 'char' | 'word' | 'bpe';
+export type ModelSize = 'tiny' | 'small' | 'base';
+export const CONFIG_FILE = 'zhuyi-translate.json';
+
+export interface TranslateDataOptions {
+  /** A built-in task (dates, numbers, reverse) ... */
+  task?: string;
+  /** Options of the built-in task (sizes, lengths, seed). */
+  taskOptions?: Record<string, number>;
+  /** ... or parallel files: a TSV (columns) or a pair "train.de,train.en". */
+  train?: string;
+  valid?: string;
+  sourceColumn?: number;
+  targetColumn?: number;
+  /** Tokenizer of each side (default: the task's, else word). */
+  sourceTokenizer?: TokenizerKind;
+  targetTokenizer?: TokenizerKind;
+  lowercase?: boolean;
+  /** Words seen fewer times become <unk> (default 1; 2 for files). */
+  minFrequency?: number;
+  bpeVocabSize?: number;
+  /** Drop training pairs longer than this many tokens on either side (default 100). */
+  maxTokens?: number;
+}
+
+export interface TranslateTrainOptions extends TranslateDataOptions, Omit<TrainOptions, 'meta'> {
+  model: ModelKind;
+  size?: ModelSize;
+  /** Overrides of the model config (dModel, hidden, ...). */
+  modelOptions?: Record<string, unknown>;
+  /** Tokens per batch (rows x padded length; default 4096). */
+  batchTokens?: number;
+  labelSmoothing?: number;
+  seed?: number;
+  /** Validation sentences decoded for BLEU each epoch (default all, at most 1000). */
+  validDecode?: number;
+  log?: (line: string) => void;
+}
+
+interface SavedConfig {
+  kind: ModelKind;
+  config: Record<string, unknown>;
+  data: TranslateDataOptions;
+  task?: string;
+}
+
+/** Presets for this 2-core CPU: `tiny` for tests and demos, `small` for built-in tasks, `base` for Multi30k. */
+export function modelPreset(kind: ModelKind, size: ModelSize): Record<string, unknown> {
+  const presets: Record<ModelKind, Record<ModelSize, Record<string, unknown>>> = {
+    seq2seq: {
+      tiny: { cell: 'gru', embDim: 32, hidden: 64, numLayers: 1, dropout: 0 },
+      small: { cell: 'gru', embDim: 64, hidden: 256, numLayers: 1, dropout: 0.1 },
+      base: { cell: 'gru', embDim: 256, hidden: 512, numLayers: 1, dropout: 0.5 },
+    },
+    attention: {
+      tiny: { embDim: 32, encoderHidden: 32, decoderHidden: 64, dropout: 0 },
+      small: { embDim: 64, encoderHidden: 128, decoderHidden: 256, dropout: 0.1 },
+      base: { embDim: 256, encoderHidden: 256, decoderHidden: 512, dropout: 0.5 },
+    },
+    transformer: {
+      tiny: { dModel: 32, nHead: 4, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 64, dropout: 0 },
+      small: { dModel: 128, nHead: 4, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 512, dropout: 0.1 },
+      base: { dModel: 256, nHead: 8, numEncoderLayers: 3, numDecoderLayers: 3, dimFeedforward: 512, dropout: 0.1 },
+    },
+  };
+  const p = presets[kind]?.[size];
+  if (!p) throw new ArgumentError(`model must be one of ${MODEL_KINDS.join(', ')} and size one of tiny, small, base; got ${kind}/${size}`);
+  return { ...p };
+}
+
+export function buildModel(kind: ModelKind, config: Record<string, unknown>, generator?: Generator): TranslationModel<unknown> {
+  const opts = generator ? { generator } : {};
+  switch (kind) {
+    case 'seq2seq': return new Seq2Seq(config as unknown as Seq2SeqConfig, opts) as unknown as TranslationModel<unknown>;
+    case 'attention': return new AttentionSeq2Seq(config as unknown as AttentionSeq2SeqConfig, opts) as unknown as TranslationModel<unknown>;
+    case 'transformer': return new TransformerSeq2Seq(config as unknown as TransformerSeq2SeqConfig, opts) as unknown as TranslationModel<unknown>;
+    default: throw new ArgumentError(`model must be one of ${MODEL_KINDS.join(', ')}, got '${String(kind)}'`);
+  }
+}
+
+/** Pairs of a split with the graded length (task length, or source tokens). */
+export interface Split { pairs: Array<{ source: string; target: string; length: number }> }
+
+function fromTask(examples: readonly TaskExample[]): Split {
+  return { pairs: examples.map((e) => ({ source: e.source, target: e.target, length: e.length })) };
+}
+
+/** Reads a parallel corpus: "file.tsv" (columns) or "src-file,tgt-file" (two aligned files, gzip ok). */
+export function readCorpus(spec: string, o: TranslateDataOptions): ParallelPair[] {
+  const parts = spec.split(',');
+  if (parts.length === 2) return readParallelFiles(parts[0]!, parts[1]!).pairs;
+  if (parts.length === 1) return readParallelTsv(spec, { sourceColumn: o.sourceColumn ?? 0, targetColumn: o.targetColumn ?? 1 }).pairs;
+  throw new ArgumentError(`corpus '${spec}': give one TSV file or two files separated by a comma (src,tgt)`);
+}
+
+export function loadSplits(o: TranslateDataOptions): { train: Split; valid: Split; test?: Split; sourceKind: TokenizerKind; targetKind: TokenizerKind } {
+  if (o.task) {
+    const t = builtinTask(o.task, o.taskOptions ?? {});
+    return {
+      train: fromTask(t.train), valid: fromTask(t.valid), test: fromTask(t.test),
+      sourceKind: o.sourceTokenizer ?? t.sourceTokenizer, targetKind: o.targetTokenizer ?? t.targetTokenizer,
+    };
+  }
+  if (!o.train || !o.valid) throw new ArgumentError('translate: give --task NAME, or --train and --valid files');
+  const split = (spec: string): Split => ({ pairs: readCorpus(spec, o).map((p) => ({ source: p.source, target: p.target, length: p.source.split(/\s+/u).length })) });
+  return { train: split(o.train), valid: split(o.valid), sourceKind: o.sourceTokenizer ?? 'word', targetKind: o.targetTokenizer ?? 'word' };
+}
+
+function trainTokenizer(kind: TokenizerKind, texts: string[], o: TranslateDataOptions): Tokenizer {
+  const common = { lowercase: o.lowercase ?? false, minFrequency: o.minFrequency ?? 1 };
+  if (kind === 'char') return CharTokenizer.train(texts, common);
+  if (kind === 'word') return WordTokenizer.train(texts, common);
+  if (kind === 'bpe') return trainBpe(texts, { vocabSize: o.bpeVocabSize ?? 8000, lowercase: common.lowercase });
+  throw new ArgumentError(`tokenizer must be char, word or bpe, got '${String(kind)}'`);
+}
+
+/** Encodes pairs: source ids (no specials), target ids ending with EOS. */
+function encodePairs(split: Split, src: Tokenizer, tgt: Tokenizer, maxTokens = Infinity): { examples: TokenizedExample[]; kept: Split; dropped: number } {
+  const examples: TokenizedExample[] = [];
+  const kept: Split['pairs'] = [];
+  for (const p of split.pairs) {
+    const source = src.encode(p.source);
+    const target = tgt.encode(p.target, { addEos: true });
+    if (source.length === 0 || source.length > maxTokens || target.length > maxTokens + 1) continue;
+    examples.push({ source, target });
+    kept.push(p);
+  }
+  return { examples, kept: { pairs: kept }, dropped: split.pairs.length - kept.length };
+}
+
+/** Teacher forcing: the decoder reads [BOS, y1 .. y_{T-1}] and predicts [y1 .. y_T] (EOS last, pads ignored). */
+export function teacherForcing(batch: Batch, bos: number): { src: Tensor; srcLengths: number[]; tgtIn: Tensor; tgtOut: Tensor } {
+  const { rows: B, sourceLength: S, targetLength: T } = batch;
+  const tgtIn = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    tgtIn[b * T] = bos;
+    tgtIn.set(batch.target.subarray(b * T, b * T + T - 1), b * T + 1);
+  }
+  return {
+    src: Tensor.fromBuffer(batch.source, [B, S]),
+    srcLengths: Array.from(batch.sourceLengths),
+    tgtIn: Tensor.fromBuffer(tgtIn, [B, T]),
+    tgtOut: Tensor.fromBuffer(batch.target, [B, T]),
+  };
+}
+
+/** A trained (or loaded) translator: the model and both tokenizers. */
+export class Translator {
+  constructor(readonly kind: ModelKind, readonly model: TranslationModel<unknown>, readonly source: Tokenizer, readonly target: Tokenizer) {}
+
+  /** Translates sentences in batches (greedy, or beam search with beamSize > 1). */
+  async translate(sentences: readonly string[], o: { beamSize?: number; batchSize?: number; maxLength?: number; lengthPenalty?: number } = {}): Promise<string[]> {
+    const out: string[] = [];
+    const bs = o.batchSize ?? 64;
+    // Sort by length so batches pad little; restore the order at the end.
+    const order = sentences.map((s, i) => ({ i, ids: this.source.encode(s) })).sort((a, b) => a.ids.length - b.ids.length);
+    const results = new Array<string>(sentences.length);
+    for (let k = 0; k < order.length; k += bs) {
+      const chunk = order.slice(k, k + bs).map((e) => ({ ...e, ids: e.ids.length ? e.ids : [this.source.vocab.unkId] }));
+      const S = Math.max(...chunk.map((e) => e.ids.length));
+      const src = new Int32Array(chunk.length * S).fill(this.model.config.padId);
+      chunk.forEach((e, r) => src.set(e.ids, r * S));
+      const lengths = chunk.map((e) => e.ids.length);
+      const ids = await (this.model as unknown as { translate(s: Tensor, l: number[], o: object): Promise<number[][]> })
+        .translate(Tensor.fromBuffer(src, [chunk.length, S]), lengths, {
+          beamSize: o.beamSize ?? 1, maxLength: o.maxLength ?? Math.max(8, 2 * S + 10), maxLengthRatio: 2, maxLengthOffset: 10,
+          ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }),
+        });
+      chunk.forEach((e, r) => { results[e.i] = this.target.decode(ids[r]!); });
+    }
+    out.push(...results);
+    return out;
+  }
+}
+
+export interface EvalReport {
+  bleu: number;
+  bleuSignature: string;
+  chrf: number;
+  exactMatch: number;
+  byLength: LengthRow[];
+  count: number;
+}
+
+/** BLEU (sacreBLEU 13a, or zh for Chinese targets), chrF, exact match and exact match by length. */
+export async function evaluate(t: Translator, split: Split, o: { beamSize?: number; limit?: number; bleuTokenize?: '13a' | 'zh' | 'none' } = {}): Promise<EvalReport> {
+  const pairs = o.limit ? split.pairs.slice(0, o.limit) : split.pairs;
+  const hyps = await t.translate(pairs.map((p) => p.source), { beamSize: o.beamSize ?? 1 });
+  const refs = pairs.map((p) => p.target);
+  const tokenize = o.bleuTokenize ?? (refs.some((r) => /[\u4e00-\u9fff]/u.test(r)) ? 'zh' : '13a');
+  const bleu = corpusBleu(hyps, [refs], { tokenize });
+  return {
+    bleu: bleu.score, bleuSignature: bleu.signature, chrf: corpusChrf(hyps, [refs]).score,
+    exactMatch: exactMatch(hyps, refs), byLength: exactMatchByLength(hyps, refs, pairs.map((p) => p.length)), count: pairs.length,
+  };
+}
+
+/** Trains a translation model into `outDir` (or continues it with `resume`). */
+export async function trainTranslator(o: TranslateTrainOptions): Promise<{ summary: TrainSummary; translator: Translator; valid: Split; test?: Split }> {
+  const log = o.log ?? (() => {});
+  const seed = o.seed ?? 0;
+  manualSeed(seed);
+  const out = o.outDir;
+  const configPath = join(out, CONFIG_FILE);
+  let saved: SavedConfig | null = null;
+  if (o.resume) {
+    if (!existsSync(configPath)) throw new ZhuyiError(`${configPath}: nothing to resume (no ${CONFIG_FILE})`);
+    saved = JSON.parse(readFileSync(configPath, 'utf8')) as SavedConfig;
+  }
+  const data: TranslateDataOptions = saved?.data ?? {
+    task: o.task, taskOptions: o.taskOptions, train: o.train, valid: o.valid, sourceColumn: o.sourceColumn, targetColumn: o.targetColumn,
+    sourceTokenizer: o.sourceTokenizer, targetTokenizer: o.targetTokenizer, lowercase: o.lowercase, minFrequency: o.minFrequency,
+    bpeVocabSize: o.bpeVocabSize, maxTokens: o.maxTokens,
+  };
+  const splits = loadSplits(data);
+  let source: Tokenizer;
+  let target: Tokenizer;
+  if (saved) {
+    source = loadTokenizer(join(out, 'source'));
+    target = loadTokenizer(join(out, 'target'));
+  } else {
+    source = trainTokenizer(splits.sourceKind, splits.train.pairs.map((p) => p.source), data);
+    target = trainTokenizer(splits.targetKind, splits.train.pairs.map((p) => p.target), data);
+  }
+  const { examples, dropped } = encodePairs(splits.train, source, target, data.maxTokens ?? 100);
+  if (examples.length === 0) throw new ZhuyiError('translate: no training pairs left after length filtering');
+  const valid = encodePairs(splits.valid, source, target);
+  log(`data: ${examples.length} training pairs${dropped ? ` (${dropped} longer than ${data.maxTokens ?? 100} tokens left out)` : ''}, ${valid.examples.length} validation; vocab ${source.vocab.size} source, ${target.vocab.size} target`);
+
+  const vocab: TranslationConfig = {
+    srcVocabSize: source.vocab.size, tgtVocabSize: target.vocab.size, padId: target.vocab.padId, bosId: target.vocab.bosId, eosId: target.vocab.eosId,
+  };
+  const kind = saved?.kind ?? o.model;
+  const config = saved?.config ?? { ...modelPreset(kind, o.size ?? 'small'), ...(o.modelOptions ?? {}), ...vocab };
+  const model = buildModel(kind, config, new Generator(seed));
+  if (!saved) {
+    mkdirSync(out, { recursive: true });
+    if (existsSync(join(out, LAST))) throw new ZhuyiError(`${join(out, LAST)} exists: pass --resume to continue it, or choose another --out`);
+    saveTokenizer(join(out, 'source'), source);
+    saveTokenizer(join(out, 'target'), target);
+    writeFileAtomic(configPath, `${JSON.stringify({ kind, config, data } satisfies SavedConfig, null, 2)}\n`);
+  }
+  const batchTokens = o.batchTokens ?? 4096;
+  const batcher = new BucketBatcher(examples, { maxTokens: batchTokens, seed, padId: vocab.padId });
+  const validBatches = [...new BucketBatcher(valid.examples, { maxTokens: batchTokens, shuffle: false, padId: vocab.padId }).epochRest()];
+  const translator = new Translator(kind, model, source, target);
+  const labelSmoothing = o.labelSmoothing ?? 0.1;
+  const validDecode = Math.min(o.validDecode ?? 1000, valid.kept.pairs.length);
+
+  const lossOf = (batch: Batch, smoothing: number): { loss: Tensor; tokens: number } => {
+    const { src, srcLengths, tgtIn, tgtOut } = teacherForcing(batch, vocab.bosId);
+    const logits = model.forward(src, srcLengths, tgtIn);
+    const V = logits.shape[2]!;
+    return { loss: crossEntropy(logits.reshape(-1, V), tgtOut.reshape(-1), { ignoreIndex: vocab.padId, labelSmoothing: smoothing }), tokens: batch.tokens };
+  };
+  const task: TrainTask<Batch> = {
+    model,
+    batchesPerEpoch: batcher.batchesPerEpoch,
+    epochBatches: () => batcher.epochRest(),
+    startNextEpoch: () => batcher.startNextEpoch(),
+    dataPosition: () => batcher.position,
+    setDataPosition: (p) => batcher.setPosition(p as DataPosition),
+    loss: (b) => lossOf(b, labelSmoothing),
+    validate: async () => {
+      let sum = 0;
+      let count = 0;
+      for (const b of validBatches) {
+        const targetTokens = b.targetLengths.reduce((a, n) => a + n, 0);
+        const l = noGrad(() => lossOf(b, 0).loss);
+        sum += (await l.item()) * targetTokens;
+        count += targetTokens;
+      }
+      const rep = await evaluate(translator, { pairs: valid.kept.pairs.slice(0, validDecode) });
+      log(`validation: loss ${(sum / count).toFixed(3)}, BLEU ${rep.bleu.toFixed(2)}, exact match ${(100 * rep.exactMatch).toFixed(1)}%`);
+      return { valid_loss: sum / count, bleu: rep.bleu, exact_match: rep.exactMatch, chrf: rep.chrf };
+    },
+    bestMetric: { name: 'bleu', higherIsBetter: true },
+  };
+  const { model: _m, size: _s, modelOptions: _mo, batchTokens: _b, labelSmoothing: _l, seed: _seed, validDecode: _v, log: _log, ...trainOptions } = o;
+  void _m; void _s; void _mo; void _b; void _l; void _seed; void _v; void _log;
+  const summary = await train(task, { ...pickTrain(trainOptions), outDir: out, meta: { kind } });
+  return { summary, translator, valid: valid.kept, test: splits.test };
+}
+
+function pickTrain(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
+  const keys = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
+  const r: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
+  return r as Omit<TrainOptions, 'outDir'>;
+}
+
+/** Loads a model folder written by trainTranslator (best checkpoint, else last). */
+export async function loadTranslator(dir: string, which: 'best' | 'last' = 'best'): Promise<Translator> {
+  const configPath = join(dir, CONFIG_FILE);
+  if (!existsSync(configPath)) throw new ZhuyiError(`${dir}: not a zhuyi translation model folder (no ${CONFIG_FILE})`);
+  let saved: SavedConfig;
+  try {
+    saved = JSON.parse(readFileSync(configPath, 'utf8')) as SavedConfig;
+  } catch (e) {
+    throw new ZhuyiError(`${configPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const file = existsSync(join(dir, which === 'best' ? BEST : LAST)) ? join(dir, which === 'best' ? BEST : LAST) : join(dir, LAST);
+  const ck = loadCheckpoint(file);
+  const model = buildModel(saved.kind, saved.config);
+  await model.loadStateDict(ck.model);
+  model.eval();
+  return new Translator(saved.kind, model, loadTokenizer(join(dir, 'source')), loadTokenizer(join(dir, 'target')));
+}
+
+/** The test split of a folder's built-in task (same task options, so the same held-out set). */
+export function savedTestSplit(dir: string): Split | undefined {
+  const saved = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as SavedConfig;
+  return saved.data.task ? loadSplits(saved.data).test : undefined;
+}

@@ -1,0 +1,100 @@
+/** The shared training loop: exact resume, Ctrl-C-style stop, the NaN guard, best/last checkpoints and the JSONL log. */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import * as z from '../../src/index.js';
+import { train, TrainingError, type TrainTask } from '../../src/train/trainer.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+
+/** y = sin-ish regression with dropout (so the RNG state matters); batches from a seeded shuffle. */
+function makeTask(nanAtStep = -1): TrainTask<number> & { model: z.Sequential } {
+  const model = new z.Sequential(new z.Linear(3, 16, { generator: new z.Generator(1) }), new z.Tanh(), new z.Dropout(0.2), new z.Linear(16, 1, { generator: new z.Generator(2) }));
+  const g = new z.Generator(3);
+  const X = z.randn([64, 3], { generator: g });
+  const Y = X.sum(1, true).tanh();
+  const perBatch = 16;
+  let epoch = 0;
+  let index = 0;
+  let calls = 0;
+  const order = (e: number): number[] => Array.from(new z.Generator(100 + e).permutation(4));
+  return {
+    model,
+    batchesPerEpoch: 4,
+    *epochBatches() { while (index < 4) yield order(epoch)[index++]!; },
+    startNextEpoch() { epoch++; index = 0; },
+    dataPosition: () => ({ epoch, index }),
+    setDataPosition: (p) => { ({ epoch, index } = p as { epoch: number; index: number }); },
+    loss(b) {
+      calls++;
+      const x = X.narrow(0, b * perBatch, perBatch);
+      const y = Y.narrow(0, b * perBatch, perBatch);
+      const l = z.mseLoss(model.forward(x), y);
+      return { loss: calls === nanAtStep ? l.mul(NaN) : l, tokens: perBatch };
+    },
+    async validate() {
+      const l = z.noGrad(() => z.mseLoss(model.forward(X), Y));
+      return { valid_loss: await l.item() };
+    },
+  };
+}
+
+async function weights(m: z.Module): Promise<number[]> {
+  const out: number[] = [];
+  for (const p of m.parameters()) out.push(...(await p.data()));
+  return out;
+}
+
+describe('trainer', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zhuyi-trainer-'));
+  const opts = { epochs: 3, lr: 0.05, warmup: 2, schedule: 'linear' as const, progress: false, logEvery: 1 };
+
+  test('stop at step 5, resume: the same final weights as an uninterrupted run', async () => {
+    z.manualSeed(0);
+    const a = makeTask();
+    const full = await train(a, { ...opts, outDir: join(dir, 'full') });
+    assert.equal(full.steps, 12);
+    z.manualSeed(0);
+    const b = makeTask();
+    const first = await train(b, { ...opts, outDir: join(dir, 'split'), stopAfterSteps: 5 });
+    assert.deepEqual([first.steps, first.interrupted], [5, true]);
+    z.manualSeed(1234); // the checkpoint must restore the global RNG (dropout), whatever it is now
+    const c = makeTask();
+    const rest = await train(c, { ...opts, outDir: join(dir, 'split'), resume: true });
+    assert.equal(rest.steps, 12);
+    assert.deepEqual(await weights(c.model), await weights(a.model));
+    // The log of the resumed run equals the uninterrupted one line for line (train lines; times differ).
+    const lines = (p: string): string[] => readFileSync(join(dir, p, 'log.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>).map(({ tokens_per_s: _t, ...r }) => JSON.stringify(r));
+    assert.deepEqual(lines('split'), lines('full'));
+    assert.ok(existsSync(join(dir, 'full', 'best.safetensors')));
+  });
+
+  test('refuses to overwrite a run without --resume', async () => {
+    await assert.rejects(train(makeTask(), { ...opts, outDir: join(dir, 'full') }), /last\.safetensors exists: pass --resume/);
+  });
+
+  test('a NaN loss stops with an error naming the step and keeps the last good checkpoint', async () => {
+    z.manualSeed(0);
+    const out = join(dir, 'nan');
+    await assert.rejects(train(makeTask(7), { ...opts, outDir: out, saveEvery: 2 }), (e: Error) => e instanceof TrainingError && /loss is NaN at step 7 \(epoch 2\)/.test(e.message));
+    const ck = loadCheckpoint<{ step: number }>(join(out, 'last.safetensors'));
+    assert.equal(ck.state.step, 6);
+    for (const t of ck.model.values()) assert.ok([...(await t.data())].every(Number.isFinite));
+  });
+
+  test('SIGINT saves last and returns interrupted', async () => {
+    z.manualSeed(0);
+    const task = makeTask();
+    const loss = task.loss.bind(task);
+    let n = 0;
+    task.loss = (b) => { if (++n === 3) process.emit('SIGINT', 'SIGINT'); return loss(b); };
+    const out = join(dir, 'sigint');
+    const r = await train(task, { ...opts, outDir: out });
+    assert.deepEqual([r.interrupted, r.steps], [true, 3]);
+    assert.equal(loadCheckpoint<{ step: number }>(join(out, 'last.safetensors')).state.step, 3);
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+});
