@@ -77,11 +77,14 @@ export function registerTranslate(program: Command): void {
       .option('--max-len <n>', 'drop training pairs longer than this many tokens', '100')
       .option('--task-size <n>', 'training examples of a built-in task')
       .option('--max-digits <n>', 'numbers task: longest number')
+      .option('--valid-size <n>', 'validation examples of a built-in task')
+      .option('--valid-decode <n>', 'validation sentences decoded for BLEU each epoch', '500')
       .requiredOption('--out <dir>', 'model folder (checkpoints, tokenizers, log.jsonl)'),
   ).action(async (o: TrainingFlags & Record<string, string | boolean | undefined>) => {
     const taskOptions: Record<string, number> = {};
     if (o.taskSize) taskOptions.train = Number(o.taskSize);
     if (o.maxDigits) taskOptions.maxDigits = Number(o.maxDigits);
+    if (o.validSize) taskOptions.valid = Number(o.validSize);
     const started = performance.now();
     const { summary, translator, test } = await trainTranslator({
       ...(trainingOptions(o) as object),
@@ -90,7 +93,7 @@ export function registerTranslate(program: Command): void {
       ...(o.tokenizer ? { sourceTokenizer: o.tokenizer as TokenizerKind, targetTokenizer: o.tokenizer as TokenizerKind } : {}),
       lowercase: Boolean(o.lowercase), minFrequency: Number(o.minFreq), size: o.size as ModelSize,
       ...(o.dropout ? { modelOptions: { dropout: Number(o.dropout) } } : {}),
-      labelSmoothing: Number(o.labelSmoothing), maxTokens: Number(o.maxLen), taskOptions,
+      labelSmoothing: Number(o.labelSmoothing), validDecode: Number(o.validDecode), maxTokens: Number(o.maxLen), taskOptions,
       outDir: o.out as string, log: (s) => console.log(s),
     });
     const secs = (performance.now() - started) / 1000;

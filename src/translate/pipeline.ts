@@ -26,7 +26,7 @@ import { crossEntropy } from '../nn/losses.js';
 import { builtinTask, type TaskExample } from '../tasks/builtin/index.js';
 import { ArgumentError, ZhuyiError } from '../tensor/errors.js';
 import { noGrad } from '../tensor/grad-mode.js';
-import { Generator, manualSeed } from '../tensor/random.js';
+import { type Generator, manualSeed } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { loadTokenizer, saveTokenizer } from '../text/io.js';
 import { CharTokenizer, WordTokenizer, type Tokenizer } from '../text/tokenizer.js';
@@ -270,7 +270,9 @@ export async function trainTranslator(o: TranslateTrainOptions): Promise<{ summa
   };
   const kind = saved?.kind ?? o.model;
   const config = saved?.config ?? { ...modelPreset(kind, o.size ?? 'small'), ...(o.modelOptions ?? {}), ...vocab };
-  const model = buildModel(kind, config, new Generator(seed));
+  // Initialised from the global generator seeded above: dropout then draws from it too, and the
+  // trainer saves and restores its state, so a resumed run sees the same masks.
+  const model = buildModel(kind, config);
   if (!saved) {
     mkdirSync(out, { recursive: true });
     if (existsSync(join(out, LAST))) throw new ZhuyiError(`${join(out, LAST)} exists: pass --resume to continue it, or choose another --out`);

@@ -40,7 +40,12 @@ export interface TaskOptions extends TaskSizes {
 /** Draws disjoint splits from `draw`, which returns a key and an example for a random generator. */
 export function drawSplits(
   task: string, sizes: Required<TaskSizes>, seed: number, draw: (g: Generator) => { key: string; example: TaskExample },
+  heldOutCap?: (length: number) => number,
 ): Pick<TaskSplits, 'train' | 'valid' | 'test'> {
+  // Held-out examples of one length may take at most heldOutCap(length) (test and valid together):
+  // where a length has few distinct examples (1-digit numbers), a disjoint test set would otherwise
+  // take all of them and leave the model nothing of that length to learn from.
+  const heldOut = new Map<number, number>();
   const g = new Generator(seed);
   const used = new Set<string>();
   const out = { train: [] as TaskExample[], valid: [] as TaskExample[], test: [] as TaskExample[] };
@@ -55,6 +60,11 @@ export function drawSplits(
       }
       const { key, example } = draw(g);
       if (used.has(key)) continue;
+      if (heldOutCap && split !== 'train') {
+        const n = heldOut.get(example.length) ?? 0;
+        if (n >= heldOutCap(example.length)) continue;
+        heldOut.set(example.length, n + 1);
+      }
       used.add(key);
       out[split].push(example);
     }
