@@ -1,0 +1,107 @@
+/**
+ * Self-contained SVG charts for reports (no network, no scripts): line charts (loss curves,
+ * accuracy by length) and attention heatmaps with token labels.
+ */
+
+export interface Series {
+  name: string;
+  points: ReadonlyArray<readonly [number, number]>;
+}
+
+export interface LineChartOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  width?: number;
+  height?: number;
+  /** Fixed y range (default: the data's). */
+  yMin?: number;
+  yMax?: number;
+  /** Log-scale y (loss curves). */
+  logY?: boolean;
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function niceTicks(lo: number, hi: number, n = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const step0 = (hi - lo) / n;
+  const mag = 10 ** Math.floor(Math.log10(step0));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0)!;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+const fmt = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(3))));
+
+/** A line chart with axes, ticks, a legend and one polyline (with dots) per series. */
+export function lineChart(series: readonly Series[], o: LineChartOptions): string {
+  const W = o.width ?? 560;
+  const H = o.height ?? 320;
+  const m = { l: 56, r: 130, t: 30, b: 44 };
+  const all = series.flatMap((s) => s.points);
+  const tx = (v: number): number => v;
+  const ty = (v: number): number => (o.logY ? Math.log10(Math.max(v, 1e-12)) : v);
+  const xs = all.map((p) => tx(p[0]));
+  const ys = all.map((p) => ty(p[1]));
+  const x0 = Math.min(...xs, 0);
+  const x1 = Math.max(...xs, x0 + 1);
+  const y0 = o.yMin !== undefined ? ty(o.yMin) : Math.min(...ys);
+  const y1 = o.yMax !== undefined ? ty(o.yMax) : Math.max(...ys, y0 + 1e-6);
+  const px = (v: number): number => m.l + ((v - x0) / (x1 - x0)) * (W - m.l - m.r);
+  const py = (v: number): number => H - m.b - ((v - y0) / (y1 - y0 || 1)) * (H - m.t - m.b);
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`];
+  parts.push(`<text x="${W / 2 - m.r / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(o.title)}</text>`);
+  for (const t of niceTicks(x0, x1)) parts.push(`<line x1="${px(t)}" y1="${H - m.b}" x2="${px(t)}" y2="${H - m.b + 4}" stroke="#333"/><text x="${px(t)}" y="${H - m.b + 16}" text-anchor="middle">${fmt(t)}</text>`);
+  for (const t of niceTicks(y0, y1)) {
+    const label = o.logY ? fmt(10 ** t) : fmt(t);
+    parts.push(`<line x1="${m.l}" y1="${py(t)}" x2="${W - m.r}" y2="${py(t)}" stroke="#eee"/><text x="${m.l - 6}" y="${py(t) + 4}" text-anchor="end">${label}</text>`);
+  }
+  parts.push(`<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#333"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#333"/>`);
+  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
+  parts.push(`<text x="14" y="${(m.t + H - m.b) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(m.t + H - m.b) / 2})">${escapeXml(o.yLabel)}${o.logY ? ' (log)' : ''}</text>`);
+  series.forEach((s, i) => {
+    const c = COLORS[i % COLORS.length]!;
+    const pts = s.points.map((p) => `${px(tx(p[0])).toFixed(1)},${py(ty(p[1])).toFixed(1)}`);
+    parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    if (s.points.length <= 40) for (const p of pts) { const [a, b] = p.split(','); parts.push(`<circle cx="${a}" cy="${b}" r="2.5" fill="${c}"/>`); }
+    parts.push(`<rect x="${W - m.r + 10}" y="${m.t + i * 18}" width="12" height="3" fill="${c}"/><text x="${W - m.r + 28}" y="${m.t + i * 18 + 5}">${escapeXml(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/**
+ * A heatmap of `weights` (rows = output tokens, columns = source tokens), darker = more attention,
+ * with the tokens as labels (the layout of Bahdanau et al. 2014, Fig. 3).
+ */
+export function heatmap(weights: readonly (readonly number[])[], rowLabels: readonly string[], colLabels: readonly string[], title: string, cell = 22): string {
+  const R = weights.length;
+  const C = weights[0]?.length ?? 0;
+  const labelW = Math.max(40, 7 * Math.max(0, ...rowLabels.map((l) => l.length)) + 10);
+  const labelH = Math.max(40, 7 * Math.max(0, ...colLabels.map((l) => l.length)) + 10);
+  const W = labelW + C * cell + 10;
+  const H = 24 + labelH + R * cell + 10;
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`];
+  parts.push(`<text x="4" y="14" font-size="12" font-weight="bold">${escapeXml(title)}</text>`);
+  const top = 24 + labelH;
+  colLabels.forEach((l, j) => {
+    const x = labelW + j * cell + cell / 2 + 4;
+    parts.push(`<text x="${x}" y="${top - 4}" transform="rotate(-60 ${x} ${top - 4})">${escapeXml(l)}</text>`);
+  });
+  for (let i = 0; i < R; i++) {
+    parts.push(`<text x="${labelW - 4}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${escapeXml(rowLabels[i] ?? '')}</text>`);
+    for (let j = 0; j < C; j++) {
+      const v = Math.max(0, Math.min(1, weights[i]![j]!));
+      const shade = Math.round(255 * (1 - v));
+      parts.push(`<rect x="${labelW + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="rgb(${shade},${shade},${shade})" stroke="#ddd"><title>${escapeXml(`${rowLabels[i]} <- ${colLabels[j]}: ${v.toFixed(3)}`)}</title></rect>`);
+    }
+  }
+  parts.push('</svg>');
+  return parts.join('');
+}
