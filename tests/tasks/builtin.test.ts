@@ -33,7 +33,17 @@ describe('numbers', () => {
   test('digit range is an option; impossible sizes fail clearly', () => {
     const t = numbersTask({ minDigits: 15, maxDigits: 20, train: 10, valid: 5, test: 5 });
     assert.ok(t.train.every((e) => e.length >= 15 && e.length <= 20));
-    assert.throws(() => numbersTask({ minDigits: 1, maxDigits: 1, train: 20, valid: 0, test: 0 }), /could only draw 10 distinct train examples of 20/);
+    assert.throws(() => numbersTask({ minDigits: 1, maxDigits: 1, train: 5, valid: 0, test: 5 }), /could only draw 1 distinct test examples of 5/);
+  });
+  test('held out: at most 10% of a length\'s numbers; training keeps short numbers (repeated), never a held-out one', () => {
+    const t = numbersTask({ seed: 2, train: 12000, valid: 500, test: 1000 });
+    const heldOut = [...t.valid, ...t.test];
+    const count = (len: number): number => heldOut.filter((e) => e.length === len).length;
+    assert.ok(count(1) <= 1 && count(2) <= 9 && count(3) <= 90, `${count(1)} ${count(2)} ${count(3)}`);
+    const held = new Set(heldOut.map((e) => e.source));
+    assert.ok(t.train.every((e) => !held.has(e.source)));
+    const oneDigit = t.train.filter((e) => e.length === 1).length;
+    assert.ok(Math.abs(oneDigit / 12000 - 1 / 12) < 0.02, `1-digit share ${oneDigit / 12000}`);
   });
 });
 

@@ -41,6 +41,7 @@ export interface TaskOptions extends TaskSizes {
 export function drawSplits(
   task: string, sizes: Required<TaskSizes>, seed: number, draw: (g: Generator) => { key: string; example: TaskExample },
   heldOutCap?: (length: number) => number,
+  trainRepeats = false,
 ): Pick<TaskSplits, 'train' | 'valid' | 'test'> {
   // Held-out examples of one length may take at most heldOutCap(length) (test and valid together):
   // where a length has few distinct examples (1-digit numbers), a disjoint test set would otherwise
@@ -48,6 +49,7 @@ export function drawSplits(
   const heldOut = new Map<number, number>();
   const g = new Generator(seed);
   const used = new Set<string>();
+  const heldOutKeys = new Set<string>();
   const out = { train: [] as TaskExample[], valid: [] as TaskExample[], test: [] as TaskExample[] };
   for (const split of ['test', 'valid', 'train'] as const) {
     const want = sizes[split];
@@ -59,13 +61,16 @@ export function drawSplits(
         throw new ArgumentError(`${task}: could only draw ${out[split].length} distinct ${split} examples of ${want} (${used.size} used in all); widen the task's range or ask for fewer`);
       }
       const { key, example } = draw(g);
-      if (used.has(key)) continue;
+      // With trainRepeats, training examples may repeat (lengths with few distinct examples keep
+      // their share of the data) but never equal a held-out one.
+      if (used.has(key) && !(trainRepeats && split === 'train' && !heldOutKeys.has(key))) continue;
       if (heldOutCap && split !== 'train') {
         const n = heldOut.get(example.length) ?? 0;
         if (n >= heldOutCap(example.length)) continue;
         heldOut.set(example.length, n + 1);
       }
       used.add(key);
+      if (split !== 'train') heldOutKeys.add(key);
       out[split].push(example);
     }
   }
