@@ -41,7 +41,7 @@ export {
   type LuongScore, type AttentionMasks, type AttentionResult, type SDPAOptions, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions,
 } from './nn/attention.js';
 export {
-  TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer,
+  TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer, type DecoderLayerCache,
   type Activation, type TransformerLayerOptions, type TransformerOptions, type SelfAttentionMasks, type DecoderMasks, type TransformerMasks,
 } from './nn/transformer.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type PositionalOptions } from './nn/positional.js';

@@ -257,6 +257,32 @@ export class MultiheadAttention extends Module {
     return this.in_proj_bias ? F.add(y, F.narrow(this.in_proj_bias, 0, i * E, E)) : y;
   }
 
+  /**
+   * Incremental decoding: keys and values projected and split into heads once, batch-first
+   * (B, S, kdim) -> (B, H, S, D), so a decoder can cache them and append one position per step.
+   */
+  projectKeyValue(key: Tensor, value: Tensor): { k: Tensor; v: Tensor } {
+    const [B, S] = [key.shape[0]!, key.shape[1]!];
+    const heads = (x: Tensor): Tensor => F.permute(F.reshape(x, [B, S, this.numHeads, this.headDim]), [0, 2, 1, 3]);
+    return { k: heads(this.project(key, 1)), v: heads(this.project(value, 2)) };
+  }
+
+  /**
+   * Attention of a batch-first query (B, T, E) over keys and values already projected by
+   * `projectKeyValue` (B, H, S, D); keyPaddingMask (B, S) true = ignore. Returns the output
+   * (B, T, E) and the per-head weights (B, H, T, S). Equal to `forward` on the unprojected inputs.
+   */
+  attendProjected(query: Tensor, k: Tensor, v: Tensor, keyPaddingMask: Tensor | null = null): [Tensor, Tensor] {
+    const [E, H, Dh] = [this.embedDim, this.numHeads, this.headDim];
+    const [B, T, S] = [query.shape[0]!, query.shape[1]!, k.shape[2]!];
+    const q = F.permute(F.reshape(this.project(query, 0), [B, T, H, Dh]), [0, 2, 1, 3]); // (B, T, E) -> (B, H, T, D)
+    const { output, weights } = scaledDotProductAttentionWithWeights(q, k, v, {
+      attnMask: keyPaddingMask ? F.reshape(keyPaddingMask, [B, 1, 1, S]) : null,
+      dropoutP: this.dropout, training: this.training, generator: this.generator,
+    });
+    return [this.out_proj.forward(F.reshape(F.permute(output, [0, 2, 1, 3]), [B, T, E])), weights];
+  }
+
   forward(query: Tensor, key: Tensor, value: Tensor, o: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const [E, H, Dh] = [this.embedDim, this.numHeads, this.headDim];
     const unbatched = query.ndim === 2;

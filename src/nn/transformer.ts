@@ -195,6 +195,54 @@ export class TransformerDecoderLayer extends Module {
   forward(tgt: Tensor, memory: Tensor, masks: DecoderMasks = {}): Tensor {
     return this.forwardWithAttention(tgt, memory, masks, false).output;
   }
+
+  /** Incremental decoding: the memory's cross-attention keys and values, projected once per sentence. Batch-first. */
+  initCache(memory: Tensor): DecoderLayerCache {
+    if (!this.self_attn.batchFirst) throw new ArgumentError('TransformerDecoderLayer.step: incremental decoding needs batchFirst layers');
+    const { k, v } = this.multihead_attn.projectKeyValue(memory, memory);
+    return { selfK: null, selfV: null, crossK: k, crossV: v };
+  }
+
+  /**
+   * One decoding step with a key/value cache: x (B, 1, D) is the newest position's input. Its
+   * projected self-attention key and value are appended to the cache, and the output equals the
+   * last row of `forward` over the whole prefix with a causal mask. Returns the per-head weights of
+   * the new position: self (B, H, 1, t) and cross (B, H, 1, S).
+   */
+  step(x: Tensor, cache: DecoderLayerCache, memoryKeyPaddingMask: Tensor | null = null, tgtKeyPaddingMask: Tensor | null = null):
+    { output: Tensor; cache: DecoderLayerCache; selfAttention: Tensor; crossAttention: Tensor } {
+    const kvSource = this.normFirst ? this.norm1.forward(x) : x;
+    const { k, v } = this.self_attn.projectKeyValue(kvSource, kvSource);
+    const selfK = cache.selfK ? F.cat([cache.selfK, k], 2) : k; // (B, H, t, D)
+    const selfV = cache.selfV ? F.cat([cache.selfV, v], 2) : v;
+    const next: DecoderLayerCache = { ...cache, selfK, selfV };
+    let h: Tensor;
+    let a: Tensor;
+    let ws: Tensor;
+    let wc: Tensor;
+    if (this.normFirst) {
+      [a, ws] = this.self_attn.attendProjected(kvSource, selfK, selfV, tgtKeyPaddingMask);
+      h = F.add(x, this.dropout1.forward(a));
+      [a, wc] = this.multihead_attn.attendProjected(this.norm2.forward(h), cache.crossK, cache.crossV, memoryKeyPaddingMask);
+      h = F.add(h, this.dropout2.forward(a));
+      h = F.add(h, this.ff(this.norm3.forward(h)));
+    } else {
+      [a, ws] = this.self_attn.attendProjected(x, selfK, selfV, tgtKeyPaddingMask);
+      h = this.norm1.forward(F.add(x, this.dropout1.forward(a)));
+      [a, wc] = this.multihead_attn.attendProjected(h, cache.crossK, cache.crossV, memoryKeyPaddingMask);
+      h = this.norm2.forward(F.add(h, this.dropout2.forward(a)));
+      h = this.norm3.forward(F.add(h, this.ff(h)));
+    }
+    return { output: h, cache: next, selfAttention: ws, crossAttention: wc };
+  }
+}
+
+/** One decoder layer's key/value cache: self-attention over the positions so far, cross-attention over the memory; (B, H, n, D). */
+export interface DecoderLayerCache {
+  selfK: Tensor | null;
+  selfV: Tensor | null;
+  crossK: Tensor;
+  crossV: Tensor;
 }
 
 /**
@@ -250,6 +298,26 @@ export class TransformerDecoder extends Module {
   }
   forward(tgt: Tensor, memory: Tensor, masks: DecoderMasks = {}): Tensor {
     return this.forwardWithAttention(tgt, memory, masks, false).output;
+  }
+  /** Per-layer key/value caches for incremental decoding over `memory` (B, S, D), batch-first. */
+  initCache(memory: Tensor): DecoderLayerCache[] {
+    return [...this.layers].map((l) => l.initCache(memory));
+  }
+  /** One step of every layer (see TransformerDecoderLayer.step): x (B, 1, D) -> output (B, 1, D), new caches, per-layer weights. */
+  step(x: Tensor, caches: readonly DecoderLayerCache[], memoryKeyPaddingMask: Tensor | null = null, tgtKeyPaddingMask: Tensor | null = null):
+    { output: Tensor; caches: DecoderLayerCache[]; selfAttentions: Tensor[]; crossAttentions: Tensor[] } {
+    let h = x;
+    const out: DecoderLayerCache[] = [];
+    const selfAttentions: Tensor[] = [];
+    const crossAttentions: Tensor[] = [];
+    [...this.layers].forEach((layer, i) => {
+      const r = layer.step(h, caches[i]!, memoryKeyPaddingMask, tgtKeyPaddingMask);
+      h = r.output;
+      out.push(r.cache);
+      selfAttentions.push(r.selfAttention);
+      crossAttentions.push(r.crossAttention);
+    });
+    return { output: this.norm ? this.norm.forward(h) : h, caches: out, selfAttentions, crossAttentions };
   }
 }
 

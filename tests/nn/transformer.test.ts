@@ -89,3 +89,30 @@ describe('positional encodings', () => {
     assert.deepEqual([...(await g!.data())], [0, 0, 0, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0]);
   });
 });
+
+describe('incremental decoding with a key/value cache', () => {
+  for (const normFirst of [false, true]) {
+    test(`TransformerDecoder.step over t positions equals the causal forward (normFirst ${normFirst})`, async () => {
+      z.manualSeed(4);
+      const dec = new z.TransformerDecoder((_) => new z.TransformerDecoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true, normFirst }), 2, new z.LayerNorm(8));
+      dec.eval();
+      const tgt = z.randn(2, 5, 8);
+      const memory = z.randn(2, 3, 8);
+      const kpm = z.tensor([[false, false, true], [false, false, false]]);
+      const full = await dec.forward(tgt, memory, { tgtIsCausal: true, memoryKeyPaddingMask: kpm }).data();
+      let caches = dec.initCache(memory);
+      for (let t = 0; t < 5; t++) {
+        const r = dec.step(tgt.narrow(1, t, 1), caches, kpm);
+        caches = r.caches;
+        assert.deepEqual(caches[0]!.selfK!.shape, [2, 2, t + 1, 4]);
+        const got = await r.output.data();
+        for (let b = 0; b < 2; b++) {
+          for (let d = 0; d < 8; d++) {
+            const want = full[(b * 5 + t) * 8 + d]!;
+            assert.ok(Math.abs(got[b * 8 + d]! - want) < 1e-5, `b${b} t${t} d${d}: ${got[b * 8 + d]} vs ${want}`);
+          }
+        }
+      }
+    });
+  }
+});

@@ -28,7 +28,7 @@ import * as init from '../../nn/init.js';
 import { Embedding, Linear } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
 import { LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from '../../nn/positional.js';
-import { type Activation, Transformer } from '../../nn/transformer.js';
+import { type Activation, type DecoderLayerCache, Transformer } from '../../nn/transformer.js';
 import * as F from '../../ops/functional.js';
 import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
@@ -61,9 +61,11 @@ export interface TransformerSeq2SeqConfig extends TranslationConfig {
 
 /** Per row: the encoder output, the source padding mask, and the target tokens so far (null before step 0). */
 export interface TransformerState {
-  memory: Tensor;
   srcPadMask: Tensor;
+  /** The tokens so far (rows, t), BOS first; null before the first step. */
   tokens: Tensor | null;
+  /** Per decoder layer: projected self-attention keys/values so far and the memory's cross-attention keys/values. */
+  caches: DecoderLayerCache[];
 }
 
 /** Every attention of one forward, each (B, H, T, S) per layer. */
@@ -170,27 +172,37 @@ export class TransformerSeq2Seq extends Module {
   }
 
   /**
-   * For greedySearch / beamSearch. The encoder runs once (realized with the first step); each step
-   * reruns the decoder over the prefix (no key/value cache) and returns the last decoder layer's
-   * cross-attention for the new position, averaged over heads (rows, S).
+   * For greedySearch / beamSearch, with a key/value cache: the encoder runs once and every decoder
+   * layer projects the memory's keys and values once; each step embeds only the newest token (at
+   * its position), appends its self-attention key and value to the cache and attends from it
+   * alone, so a step costs O(t), not O(t^2). Returns the last decoder layer's cross-attention for
+   * the new position, averaged over heads (rows, S).
    */
   stepper(src: Tensor, srcLengths: readonly number[]): { stepper: DecoderStepper<TransformerState>; initial: TransformerState } {
     const [srcPadMask] = this.sourceMask(src, srcLengths);
-    const initial: TransformerState = { memory: this.encode(src, srcPadMask).memory, srcPadMask, tokens: null };
+    const memory = this.encode(src, srcPadMask).memory;
+    const initial: TransformerState = { srcPadMask, tokens: null, caches: this.transformer.decoder.initCache(memory) };
     const stepper: DecoderStepper<TransformerState> = {
       step: (last, st) => {
         const next = F.unsqueeze(last, 1); // (rows) -> (rows, 1)
         const tokens = st.tokens ? F.cat([st.tokens, next], 1) : next; // (rows, t + 1)
-        const t = tokens.shape[1]!;
-        const dec = this.decode(tokens, st.memory, st.srcPadMask, true);
-        const out = F.squeeze(F.slice(dec.output, 1, t - 1, t), 1); // the newest position: (rows, t + 1, D) -> (rows, D)
-        const logProbs = F.logSoftmax(this.generator.forward(out), -1); // (rows, V)
-        const cross = dec.crossAttentions[dec.crossAttentions.length - 1]!; // (rows, H, t + 1, S)
-        const attention = F.mean(F.squeeze(F.slice(cross, 2, t - 1, t), 2), 1); // (rows, H, S) -> (rows, S)
-        return { logProbs: realizeStateWith(logProbs, [tokens, attention, st.memory, st.srcPadMask]), state: { ...st, tokens }, attention };
+        const t = tokens.shape[1]! - 1; // the new token's position
+        const x = this.tgt_positions.forward(F.mul(this.tgt_tok_emb.forward(next), Math.sqrt(this.config.dModel)), t); // (rows, 1, D)
+        const dec = this.transformer.decoder.step(x, st.caches, st.srcPadMask, F.eq(tokens, this.config.padId));
+        const logProbs = F.logSoftmax(this.generator.forward(F.squeeze(dec.output, 1)), -1); // (rows, 1, D) -> (rows, V)
+        const cross = dec.crossAttentions[dec.crossAttentions.length - 1]!; // (rows, H, 1, S)
+        const attention = F.mean(F.squeeze(cross, 2), 1); // (rows, H, S) -> (rows, S)
+        const caches = dec.caches;
+        const stateTensors = [tokens, attention, st.srcPadMask, ...caches.flatMap((c) => [c.selfK, c.selfV, c.crossK, c.crossV])];
+        return { logProbs: realizeStateWith(logProbs, stateTensors), state: { srcPadMask: st.srcPadMask, tokens, caches }, attention };
       },
       select: (st, rows) => ({
-        memory: F.indexSelect(st.memory, 0, rows), srcPadMask: F.indexSelect(st.srcPadMask, 0, rows), tokens: st.tokens && F.indexSelect(st.tokens, 0, rows),
+        srcPadMask: F.indexSelect(st.srcPadMask, 0, rows),
+        tokens: st.tokens && F.indexSelect(st.tokens, 0, rows),
+        caches: st.caches.map((c) => ({
+          selfK: c.selfK && F.indexSelect(c.selfK, 0, rows), selfV: c.selfV && F.indexSelect(c.selfV, 0, rows),
+          crossK: F.indexSelect(c.crossK, 0, rows), crossV: F.indexSelect(c.crossV, 0, rows),
+        })),
       }),
     };
     return { stepper, initial };
