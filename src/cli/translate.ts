@@ -68,7 +68,7 @@ export function registerTranslate(program: Command): void {
       .option('--valid <file>', 'validation pairs, same form')
       .option('--source-column <n>', 'TSV column of the source (0-based)', '0')
       .option('--target-column <n>', 'TSV column of the target (0-based)', '1')
-      .addOption(new Option('--tokenizer <kind>', 'tokenizer of both sides (default: the task\'s, else word)').choices(['char', 'word', 'bpe']))
+      .addOption(new Option('--tokenizer <kind>', 'tokenizer of both sides (default: the task\'s, else word; whitespace for pre-tokenized text)').choices(['char', 'word', 'whitespace', 'bpe']))
       .option('--lowercase', 'lowercase text before tokenizing')
       .option('--min-freq <n>', 'words seen fewer times become <unk>', '1')
       .addOption(new Option('--size <preset>', 'model size preset').choices(['tiny', 'small', 'base']).default('small'))
@@ -133,13 +133,19 @@ export function registerTranslate(program: Command): void {
     .option('--test <file>', 'test pairs (TSV or "src,tgt"); default: the built-in task\'s held-out split')
     .option('--beam <n>', 'beam size (1 = greedy)', '1')
     .option('--limit <n>', 'evaluate the first n pairs only')
-    .action(async (dir: string, o: { test?: string; beam: string; limit?: string }) => {
+    .addOption(new Option('--bleu-tokenize <name>', 'sacreBLEU tokenizer (none for pre-tokenized references); default 13a, zh for Chinese').choices(['13a', 'zh', 'none']))
+    .option('--length-penalty <x>', 'GNMT length penalty alpha for beam search', '0.6')
+    .action(async (dir: string, o: { test?: string; beam: string; limit?: string; bleuTokenize?: '13a' | 'zh' | 'none'; lengthPenalty: string }) => {
       const t = await loadTranslator(dir);
       let split: Split | undefined;
       if (o.test) split = { pairs: readCorpus(o.test, {}).map((p) => ({ ...p, length: p.source.split(/\s+/u).length })) };
       else split = savedTestSplit(dir);
       if (!split) throw new ArgumentError(`${dir} was trained on files: give --test`);
-      const rep = await evaluate(t, split, { beamSize: Number(o.beam), ...(o.limit ? { limit: Number(o.limit) } : {}) });
+      const started = performance.now();
+      const rep = await evaluate(t, split, {
+        beamSize: Number(o.beam), lengthPenalty: Number(o.lengthPenalty), ...(o.limit ? { limit: Number(o.limit) } : {}), ...(o.bleuTokenize ? { bleuTokenize: o.bleuTokenize } : {}),
+      });
+      console.log(`${rep.count} sentences, ${o.beam === '1' ? 'greedy' : `beam ${o.beam}`}, ${((performance.now() - started) / 1000).toFixed(1)} s`);
       printReport(rep);
     });
 }

@@ -34,7 +34,7 @@ registerTokenizerKind('char', (dir, c) => new CharTokenizer(Vocab.load(join(dir,
   lowercase: bool(c.lowercase), normalizeWhitespace: bool(c.normalizeWhitespace),
 }));
 registerTokenizerKind('word', (dir, c) => new WordTokenizer(Vocab.load(join(dir, 'vocab.txt'), extraSpecials(c)), {
-  lowercase: bool(c.lowercase), splitCjk: bool(c.splitCjk),
+  lowercase: bool(c.lowercase), splitCjk: bool(c.splitCjk), whitespace: bool(c.whitespace),
 }));
 registerTokenizerKind('bpe', (dir) => BpeTokenizer.load(dir));
 

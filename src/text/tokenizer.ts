@@ -125,6 +125,8 @@ export class CharTokenizer extends VocabTokenizer {
 
 export interface WordTokenizerOptions {
   lowercase?: boolean;
+  /** Split on whitespace only, for text that is already tokenized (Moses, spaCy): no punctuation split. */
+  whitespace?: boolean;
   /** Each CJK ideograph is a word of its own (default true). */
   splitCjk?: boolean;
 }
@@ -137,11 +139,13 @@ export class WordTokenizer extends VocabTokenizer {
   readonly kind = 'word';
   readonly lowercase: boolean;
   readonly splitCjk: boolean;
+  readonly whitespace: boolean;
 
-  constructor(vocab: Vocab, { lowercase = false, splitCjk = true }: WordTokenizerOptions = {}) {
+  constructor(vocab: Vocab, { lowercase = false, splitCjk = true, whitespace = false }: WordTokenizerOptions = {}) {
     super(vocab);
     this.lowercase = lowercase;
     this.splitCjk = splitCjk;
+    this.whitespace = whitespace;
   }
 
   static train(texts: Iterable<string>, opts: WordTokenizerOptions & BuildVocabOptions = {}): WordTokenizer {
@@ -164,7 +168,7 @@ export class WordTokenizer extends VocabTokenizer {
   }
 
   config(): Record<string, unknown> {
-    return { lowercase: this.lowercase, splitCjk: this.splitCjk };
+    return { lowercase: this.lowercase, splitCjk: this.splitCjk, whitespace: this.whitespace };
   }
 }
 
@@ -183,6 +187,7 @@ export function wordPieces(text: string, specials: readonly string[], opts: Word
   const out: Array<{ text: string; special: boolean }> = [];
   for (const piece of splitSpecials(text, specials)) {
     if (piece.special) out.push(piece);
+    else if (opts.whitespace) for (const w of normalizeText(piece.text, opts).split(/\s+/u)) { if (w) out.push({ text: w, special: false }); }
     else for (const w of preTokenize(normalizeText(piece.text, opts))) out.push({ text: w, special: false });
   }
   return out;

@@ -36,7 +36,7 @@ import { BEST, LAST, train, type TrainOptions, type TrainSummary, type TrainTask
 
 export const MODEL_KINDS = ['seq2seq', 'attention', 'transformer'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
-export type TokenizerKind = 'char' | 'word' | 'bpe';
+export type TokenizerKind = 'char' | 'word' | 'whitespace' | 'bpe';
 export type ModelSize = 'tiny' | 'small' | 'base';
 export const CONFIG_FILE = 'zhuyi-translate.json';
 
@@ -148,8 +148,9 @@ function trainTokenizer(kind: TokenizerKind, texts: string[], o: TranslateDataOp
   const common = { lowercase: o.lowercase ?? false, minFrequency: o.minFrequency ?? 1 };
   if (kind === 'char') return CharTokenizer.train(texts, common);
   if (kind === 'word') return WordTokenizer.train(texts, common);
+  if (kind === 'whitespace') return WordTokenizer.train(texts, { ...common, whitespace: true });
   if (kind === 'bpe') return trainBpe(texts, { vocabSize: o.bpeVocabSize ?? 8000, lowercase: common.lowercase });
-  throw new ArgumentError(`tokenizer must be char, word or bpe, got '${String(kind)}'`);
+  throw new ArgumentError(`tokenizer must be char, word, whitespace or bpe, got '${String(kind)}'`);
 }
 
 /** Encodes pairs: source ids (no specials), target ids ending with EOS. */
@@ -221,9 +222,9 @@ export interface EvalReport {
 }
 
 /** BLEU (sacreBLEU 13a, or zh for Chinese targets), chrF, exact match and exact match by length. */
-export async function evaluate(t: Translator, split: Split, o: { beamSize?: number; limit?: number; bleuTokenize?: '13a' | 'zh' | 'none' } = {}): Promise<EvalReport> {
+export async function evaluate(t: Translator, split: Split, o: { beamSize?: number; lengthPenalty?: number; limit?: number; bleuTokenize?: '13a' | 'zh' | 'none' } = {}): Promise<EvalReport> {
   const pairs = o.limit ? split.pairs.slice(0, o.limit) : split.pairs;
-  const hyps = await t.translate(pairs.map((p) => p.source), { beamSize: o.beamSize ?? 1 });
+  const hyps = await t.translate(pairs.map((p) => p.source), { beamSize: o.beamSize ?? 1, ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }) });
   const refs = pairs.map((p) => p.target);
   const tokenize = o.bleuTokenize ?? (refs.some((r) => /[\u4e00-\u9fff]/u.test(r)) ? 'zh' : '13a');
   const bleu = corpusBleu(hyps, [refs], { tokenize });

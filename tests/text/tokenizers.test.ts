@@ -51,6 +51,18 @@ describe('WordTokenizer', () => {
     assert.equal(tok.decode(tok.encode('hello world!', { addEos: true })), 'hello world !');
     assert.equal(tok.decode(tok.encode('hello mars')), 'hello <unk>');
   });
+  test('whitespace option: pre-tokenized text keeps its tokens (Moses escapes, hyphens), and survives save/load', () => {
+    const tok = WordTokenizer.train(['a kid &apos;s blond-haired dog .'], { whitespace: true });
+    assert.deepEqual(tok.tokenize('a  kid &apos;s blond-haired dog .'), ['a', 'kid', '&apos;s', 'blond-haired', 'dog', '.']);
+    assert.equal(tok.decode(tok.encode('a kid &apos;s dog .')), 'a kid &apos;s dog .');
+    const dir = mkdtempSync(join(tmpdir(), 'zhuyi-tok-'));
+    try {
+      saveTokenizer(dir, tok);
+      assert.deepEqual(loadTokenizer(dir).tokenize('blond-haired &apos;s'), ['blond-haired', '&apos;s']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   test('saveTokenizer / loadTokenizer for char and word', () => {
     const dir = mkdtempSync(join(tmpdir(), 'zhuyi-tok-'));
     try {
