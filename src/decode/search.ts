@@ -6,11 +6,29 @@
  */
 import { ArgumentError } from '../tensor/errors.js';
 import { noGrad } from '../tensor/grad-mode.js';
+import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
+
+export interface StepResult<S> {
+  logProbs: Tensor;
+  state: S;
+  /** The step's attention over the source (rows, S), if the model has one. */
+  attention?: Tensor;
+  /**
+   * The state's tensors (hidden states, key/value caches): realized in the same backend run as
+   * `logProbs`, so the next step starts from values instead of re-running every earlier step.
+   */
+  stateTensors?: ReadonlyArray<Tensor | null | undefined>;
+}
+
+/** Realizes a step's log-probabilities, attention and state together (one backend run). */
+async function realizeStep<S>(r: StepResult<S>): Promise<void> {
+  await realize(r.logProbs, ...(r.attention ? [r.attention] : []), ...(r.stateTensors ?? []).filter((t): t is Tensor => t != null));
+}
 
 export interface DecoderStepper<S> {
   /** Log-probabilities (rows, V) for the next token of each row, given each row's last token (rows,). */
-  step(lastTokens: Tensor, state: S, stepIndex: number): { logProbs: Tensor; state: S; attention?: Tensor };
+  step(lastTokens: Tensor, state: S, stepIndex: number): StepResult<S>;
   /** The state with rows picked (and repeated) by `rows` (int32, length = new row count). */
   select(state: S, rows: Tensor): S;
 }
@@ -66,7 +84,9 @@ export async function greedySearch<S>(stepper: DecoderStepper<S>, initial: S, ba
     let state = initial;
     const maxSteps = Math.max(...caps);
     for (let t = 0; t < maxSteps && done.some((d) => !d); t++) {
-      const { logProbs, state: next, attention } = stepper.step(Tensor.fromBuffer(last, [batch]), state, t);
+      const r = stepper.step(Tensor.fromBuffer(last, [batch]), state, t);
+      const { logProbs, state: next, attention } = r;
+      await realizeStep(r);
       state = next;
       const lp = await rowsOf(logProbs);
       const attn = attention ? await rowsOf(attention) : null;
@@ -119,7 +139,9 @@ export async function beamSearch<S>(stepper: DecoderStepper<S>, initial: S, batc
     let last = new Int32Array(batch).fill(opts.bos);
     for (let t = 0; t < Math.max(...caps); t++) {
       const rows = batch * rowsPerSentence;
-      const { logProbs, state: next, attention } = stepper.step(Tensor.fromBuffer(last, [rows]), state, t);
+      const r = stepper.step(Tensor.fromBuffer(last, [rows]), state, t);
+      const { logProbs, state: next, attention } = r;
+      await realizeStep(r);
       const lp = await rowsOf(logProbs);
       const attn = attention ? await rowsOf(attention) : null;
       const V = logProbs.shape[1]!;

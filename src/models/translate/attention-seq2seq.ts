@@ -37,7 +37,7 @@ import { ArgumentError } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
-  type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, realizeStateWith, sourcePaddingMask, translateWith,
+  type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, sourcePaddingMask, translateWith,
 } from './common.js';
 
 export type AttentionScore = 'additive' | 'dot' | 'general';
@@ -179,7 +179,7 @@ export class AttentionSeq2Seq extends Module {
         const r = this.decoder.step(yEmb, state.s, state.annotations, state.srcPadMask);
         const logProbs = F.logSoftmax(this.decoder.fc_out.forward(r.features), -1); // (rows, V)
         const next: AttentionState = { ...state, s: r.s };
-        return { logProbs: realizeStateWith(logProbs, [r.s, r.weights, state.annotations, state.srcPadMask]), state: next, attention: r.weights };
+        return { logProbs, state: next, attention: r.weights, stateTensors: [r.s, state.annotations, state.srcPadMask] };
       },
       select: (st, rows) => ({ s: F.indexSelect(st.s, 0, rows), annotations: F.indexSelect(st.annotations, 0, rows), srcPadMask: F.indexSelect(st.srcPadMask, 0, rows) }),
     };

@@ -14,7 +14,6 @@
  */
 import { type BeamOptions, type DecoderStepper, type Hypothesis, beamSearch, greedySearch } from '../../decode/search.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../../tensor/errors.js';
-import { realize } from '../../tensor/realize.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../nn/module.js';
 
@@ -85,22 +84,6 @@ export function sourcePaddingMask(srcLengths: readonly number[], S: number): Ten
   const m = new Uint8Array(srcLengths.length * S);
   srcLengths.forEach((n, b) => m.fill(1, b * S + n, (b + 1) * S));
   return Tensor.fromBuffer(m, [srcLengths.length, S]);
-}
-
-/**
- * search.ts realizes only the step's `logProbs` (and `attention`); the new state would stay a lazy
- * graph, so every later step would recompute all earlier steps and the encoder. Until
- * DecoderStepper can name its state tensors, this makes `logProbs.data()` realize the state (and
- * the attention) in the same backend run. Realized tensors are skipped, so the encoder output,
- * once realized at step 0, is not computed again.
- */
-export function realizeStateWith(logProbs: Tensor, stateTensors: readonly (Tensor | null | undefined)[]): Tensor {
-  const others = stateTensors.filter((t): t is Tensor => t != null);
-  logProbs.data = async () => {
-    await realize(logProbs, ...others);
-    return logProbs.buffer!;
-  };
-  return logProbs;
 }
 
 /**

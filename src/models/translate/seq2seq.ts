@@ -33,7 +33,7 @@ import * as F from '../../ops/functional.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, realizeStateWith, translateWith } from './common.js';
+import { type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, translateWith } from './common.js';
 
 export interface Seq2SeqConfig extends TranslationConfig {
   /** 'lstm' (Sutskever et al.; default) or 'gru' (Cho et al.). */
@@ -152,7 +152,7 @@ export class Seq2Seq extends Module {
       step: (last, state) => {
         const [logits, next] = this.decoder.forward(F.unsqueeze(last, 1), state); // (rows) -> (rows, 1) -> (rows, 1, V)
         const logProbs = F.logSoftmax(F.squeeze(logits, 1), -1); // (rows, V)
-        return { logProbs: realizeStateWith(logProbs, [next.h, next.c]), state: next };
+        return { logProbs, state: next, stateTensors: [next.h, next.c] };
       },
       select: (s, rows) => ({ h: F.indexSelect(s.h, 1, rows), c: s.c && F.indexSelect(s.c, 1, rows) }), // rows of (L, rows, H)
     };

@@ -34,7 +34,7 @@ import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
 import {
-  type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, realizeStateWith, sourcePaddingMask, translateWith,
+  type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, sourcePaddingMask, translateWith,
 } from './common.js';
 
 export interface TransformerSeq2SeqConfig extends TranslationConfig {
@@ -194,7 +194,7 @@ export class TransformerSeq2Seq extends Module {
         const attention = F.mean(F.squeeze(cross, 2), 1); // (rows, H, S) -> (rows, S)
         const caches = dec.caches;
         const stateTensors = [tokens, attention, st.srcPadMask, ...caches.flatMap((c) => [c.selfK, c.selfV, c.crossK, c.crossV])];
-        return { logProbs: realizeStateWith(logProbs, stateTensors), state: { srcPadMask: st.srcPadMask, tokens, caches }, attention };
+        return { logProbs, state: { srcPadMask: st.srcPadMask, tokens, caches }, attention, stateTensors };
       },
       select: (st, rows) => ({
         srcPadMask: F.indexSelect(st.srcPadMask, 0, rows),
