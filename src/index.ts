@@ -60,6 +60,10 @@ export {
   BertForPreTraining, BertForMaskedLM, BertForNextSentencePrediction, BertForSequenceClassification, BertForTokenClassification,
   BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
   BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
+  fillMask, classify, tokenClassify, answer, embed, defaultClassificationFunction, PipelineError,
+  type FillMaskOptions, type FillMaskPrediction, type ClassifyOptions, type ClassificationFunction, type LabelScore,
+  type AggregationStrategy, type TokenClassifyOptions, type TokenEntity, type EntityGroup, type AnswerOptions, type QaAnswer,
+  type EmbedOptions, type EmbedPooling,
 } from './models/bert/index.js';
 export { CheckpointError, UnsafePickleError } from './io/checkpoint-error.js';
 export { loadTorchBin, readTorchBin, parseTorchBin, type TorchBinFile, type TorchBinFormat } from './io/torch-bin.js';

@@ -13,3 +13,9 @@ export {
   BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
   BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
 } from './heads.js';
+export {
+  fillMask, classify, tokenClassify, answer, embed, defaultClassificationFunction, PipelineError,
+  type FillMaskOptions, type FillMaskPrediction, type ClassifyOptions, type ClassificationFunction, type LabelScore,
+  type AggregationStrategy, type TokenClassifyOptions, type TokenEntity, type EntityGroup, type AnswerOptions, type QaAnswer,
+  type EmbedOptions, type EmbedPooling,
+} from './pipelines.js';

@@ -1,0 +1,667 @@
+/**
+ * Inference pipelines over BERT models and a BertTokenizer, following Hugging Face's pipelines:
+ *
+ *   fillMask        FillMaskPipeline             BertForMaskedLM (or BertForPreTraining)
+ *   classify        TextClassificationPipeline   BertForSequenceClassification
+ *   tokenClassify   TokenClassificationPipeline  BertForTokenClassification (NER, BIO grouping)
+ *   answer          QuestionAnsweringPipeline    BertForQuestionAnswering (extractive, stride windows)
+ *   embed           feature extraction + pooling (sentence-transformers style)   BertModel
+ *
+ * Every pipeline builds its graph with the model in eval mode (dropout off) and without autograd
+ * history; the model's own train/eval flags are restored once the graph is built. Scores are
+ * computed in float64 from the float32 logits, as HF does in numpy after the forward pass.
+ * Character offsets (`start`, `end`) index the caller's original string (the tokenizer's offsets).
+ */
+import * as F from '../../ops/functional.js';
+import type { Module } from '../../nn/module.js';
+import { ZhuyiError } from '../../tensor/errors.js';
+import { noGrad } from '../../tensor/grad-mode.js';
+import { realize } from '../../tensor/realize.js';
+import { type Tensor, tensor } from '../../tensor/tensor.js';
+import type { BertEncoding } from '../../text/bert/encoding.js';
+import { BertTokenizerError } from '../../text/bert/errors.js';
+import type { BertTokenizer } from '../../text/bert/tokenizer.js';
+import { BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from './heads.js';
+import { BertModel } from './modeling.js';
+import type { BertPreTrainedModel } from './pretrained.js';
+
+/** A pipeline was given the wrong model, an input it cannot handle, or a bad option. Messages name the pipeline. */
+export class PipelineError extends ZhuyiError {}
+
+// ---- shared helpers ------------------------------------------------------------------------------
+
+function className(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  return (x as object).constructor?.name ?? typeof x;
+}
+
+function expectModel<T>(pipeline: string, model: unknown, classes: (abstract new (...args: never[]) => T)[]): T {
+  if (classes.some((c) => model instanceof c)) return model as T;
+  throw new PipelineError(`${pipeline}: needs a ${classes.map((c) => c.name).join(' or ')}, got ${className(model)}`);
+}
+
+function expectTokenizer(pipeline: string, tokenizer: BertTokenizer): void {
+  if (!tokenizer || typeof tokenizer.encode !== 'function' || !Array.isArray(tokenizer.vocab)) {
+    throw new PipelineError(`${pipeline}: needs a BertTokenizer, got ${className(tokenizer)}`);
+  }
+}
+
+function positiveInt(pipeline: string, name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new PipelineError(`${pipeline}: ${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+/** Tokens a forward may take: the tokenizer's model_max_length, capped by max_position_embeddings. */
+function lengthLimit(tokenizer: BertTokenizer, model: BertPreTrainedModel): number {
+  return Math.min(tokenizer.modelMaxLength ?? Infinity, model.config.maxPositionEmbeddings);
+}
+
+/**
+ * Builds a graph with the whole model in eval mode and grad recording off, then puts every module's
+ * training flag back. Graph construction is synchronous (tensors are lazy); dropout reads the flag
+ * when the graph is built, so realizing later is unaffected.
+ */
+function buildInEval<T>(model: Module, fn: () => T): T {
+  const modes = model.modules().map((m) => [m, m.training] as const);
+  model.eval();
+  try {
+    return noGrad(fn);
+  } finally {
+    for (const [m, t] of modes) m.training = t;
+  }
+}
+
+interface BatchTensors { inputIds: Tensor; attentionMask: Tensor; tokenTypeIds: Tensor }
+
+/** Equal-length encodings -> (B, T) int32 tensors. */
+function batchTensors(encs: readonly BertEncoding[]): BatchTensors {
+  const rows = (k: 'inputIds' | 'attentionMask' | 'tokenTypeIds'): Tensor => tensor(encs.map((e) => e[k]), { dtype: 'int32' });
+  return { inputIds: rows('inputIds'), attentionMask: rows('attentionMask'), tokenTypeIds: rows('tokenTypeIds') };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Softmax of a row, in float64; `allowed` (when given) limits the support, the rest get probability 0. */
+function softmaxRow(logits: ArrayLike<number>, from = 0, len = logits.length - from, allowed?: (k: number) => boolean): number[] {
+  let max = -Infinity;
+  for (let k = 0; k < len; k++) if (!allowed || allowed(k)) max = Math.max(max, logits[from + k]!);
+  const out = new Array<number>(len).fill(0);
+  let sum = 0;
+  for (let k = 0; k < len; k++) {
+    if (allowed && !allowed(k)) continue;
+    out[k] = Math.exp(logits[from + k]! - max);
+    sum += out[k]!;
+  }
+  for (let k = 0; k < len; k++) out[k] = out[k]! / sum;
+  return out;
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+function argmax(xs: readonly number[]): number {
+  let best = 0;
+  for (let k = 1; k < xs.length; k++) if (xs[k]! > xs[best]!) best = k;
+  return best;
+}
+
+/** Indices of the k largest values, largest first (ties: lower index first). */
+function topIndices(values: readonly number[], k: number, candidates?: readonly number[]): number[] {
+  const idx = candidates ? [...candidates] : values.map((_, i) => i);
+  idx.sort((a, b) => values[b]! - values[a]! || a - b);
+  return idx.slice(0, k);
+}
+
+function labelName(model: BertPreTrainedModel, k: number): string {
+  return model.config.id2label[k] ?? `LABEL_${k}`;
+}
+
+// The replacements BertTokenizer.decode applies with cleanUpTokenizationSpaces.
+const CLEAN_UP: [string, string][] = [[' .', '.'], [' ?', '?'], [' !', '!'], [' ,', ','], [" ' ", "'"], [" n't", "n't"], [" 'm", "'m"], [" 's", "'s"], [" 've", "'ve"], [" 're", "'re"]];
+
+/** HF's convert_tokens_to_string for WordPiece: join with spaces, glue continuation pieces, clean up as decode does. */
+function tokensToString(tokenizer: BertTokenizer, tokens: readonly string[]): string {
+  const prefix = tokenizer.wordpieceTokenizer.continuingSubwordPrefix;
+  let text = tokens.join(' ').split(` ${prefix}`).join('').trim();
+  if (tokenizer.cleanUpTokenizationSpaces) for (const [from, to] of CLEAN_UP) text = text.split(from).join(to);
+  return text;
+}
+
+// ---- fill-mask -----------------------------------------------------------------------------------
+
+export interface FillMaskOptions {
+  /** Predictions per [MASK]. Default 5 (capped by the vocabulary, or by the number of targets). */
+  topK?: number;
+  /** Score only these tokens (each must be one vocabulary token); probabilities stay those of the full softmax, as in HF. */
+  targets?: readonly string[];
+}
+
+export interface FillMaskPrediction {
+  /** The predicted token as the tokenizer decodes it alone (HF's token_str). */
+  token: string;
+  tokenId: number;
+  /** Softmax probability over the vocabulary at the mask position. */
+  score: number;
+  /** The input with this token in the mask's place, decoded (special tokens skipped when there is one mask, kept otherwise, as HF). */
+  sequence: string;
+}
+
+/**
+ * HF's FillMaskPipeline: for each mask token in `text` (in order), the topK most probable tokens.
+ * Returns one list per mask, even for a single mask.
+ */
+export async function fillMask(model: BertForMaskedLM | BertForPreTraining, tokenizer: BertTokenizer, text: string, { topK = 5, targets }: FillMaskOptions = {}): Promise<FillMaskPrediction[][]> {
+  const P = 'fillMask';
+  const m = expectModel<BertForMaskedLM | BertForPreTraining>(P, model, [BertForMaskedLM, BertForPreTraining]);
+  expectTokenizer(P, tokenizer);
+  positiveInt(P, 'topK', topK);
+  const maskToken = tokenizer.maskToken;
+  const maskId = tokenizer.convertTokensToIds(maskToken);
+  if (tokenizer.vocab[maskId] !== maskToken) throw new PipelineError(`${P}: the tokenizer's mask token ${JSON.stringify(maskToken)} is not in its vocabulary`);
+  const enc = tokenizer.encode(text);
+  const limit = lengthLimit(tokenizer, m);
+  if (enc.inputIds.length > limit) throw new PipelineError(`${P}: the text is ${enc.inputIds.length} tokens with [CLS] and [SEP]; the model takes at most ${limit}`);
+  const positions = enc.inputIds.flatMap((id, t) => (id === maskId ? [t] : []));
+  if (positions.length === 0) throw new PipelineError(`${P}: no mask token (${maskToken}) in the text ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)}`);
+  const V = m.config.vocabSize;
+  let targetIds: number[] | undefined;
+  if (targets) {
+    if (targets.length === 0) throw new PipelineError(`${P}: targets is empty`);
+    targetIds = [...new Set(targets.map((t) => {
+      const id = tokenizer.vocab.indexOf(t);
+      if (id >= 0) return id;
+      const pieces = tokenizer.tokenize(t);
+      if (pieces.length !== 1 || pieces[0] === tokenizer.unkToken) {
+        throw new PipelineError(`${P}: target ${JSON.stringify(t)} is not one vocabulary token (it tokenizes to ${JSON.stringify(pieces)})`);
+      }
+      return tokenizer.convertTokensToIds(pieces[0]!);
+    }))];
+    const bad = targetIds.find((id) => id >= V);
+    if (bad !== undefined) throw new PipelineError(`${P}: target id ${bad} is outside the model's vocabulary (${V})`);
+  }
+
+  // Only the mask rows go through the MLM head: the head works token by token, so this equals
+  // slicing the full (1, T, V) logits.
+  const logits = buildInEval(m, () => {
+    const ids = tensor([enc.inputIds], { dtype: 'int32' });
+    const hidden = m.bert.forward(ids, { tokenTypeIds: tensor([enc.tokenTypeIds], { dtype: 'int32' }) }).lastHiddenState; // (1, T, C)
+    const atMasks = F.indexSelect(hidden, 1, tensor(positions, { dtype: 'int32' })); // (1, M, C)
+    return m.cls.predictions.forward(atMasks); // (1, M, V)
+  });
+  const data = await logits.data();
+  const k = Math.min(topK, targetIds ? targetIds.length : V);
+  const single = positions.length === 1;
+  const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
+  return positions.map((pos, i) => {
+    const probs = softmaxRow(data, i * V, V);
+    return topIndices(probs, k, targetIds).map((id) => {
+      const ids = enc.inputIds.map((x, t) => (t === pos ? id : x)).filter((x) => x !== padId);
+      return {
+        token: tokenizer.decode([id]),
+        tokenId: id,
+        score: probs[id]!,
+        sequence: tokenizer.decode(ids, { skipSpecialTokens: single }),
+      };
+    });
+  });
+}
+
+// ---- text classification -------------------------------------------------------------------------
+
+export type ClassificationFunction = 'softmax' | 'sigmoid' | 'none';
+
+export interface ClassifyOptions {
+  /** Labels per text, best first. Default 1; null for every label. */
+  topK?: number | null;
+  /**
+   * Default from the config: problem_type regression -> none, multi_label_classification -> sigmoid,
+   * single_label_classification -> softmax; unset: numLabels 1 -> none (a regression head, as the
+   * model's loss treats it; HF's pipeline applies sigmoid there), otherwise softmax.
+   */
+  functionToApply?: ClassificationFunction;
+  /** Second segments, one per text (sentence-pair tasks such as NLI). */
+  textPair?: string | readonly string[];
+  /** Texts per forward pass (each batch is padded to its longest text). Default 32. */
+  batchSize?: number;
+}
+
+export interface LabelScore {
+  label: string;
+  score: number;
+}
+
+/** The score function classify applies by default for this model's config. */
+export function defaultClassificationFunction(model: BertForSequenceClassification): ClassificationFunction {
+  const pt = model.config.problemType;
+  if (pt === 'regression') return 'none';
+  if (pt === 'multi_label_classification') return 'sigmoid';
+  if (pt === 'single_label_classification') return 'softmax';
+  return model.config.numLabels === 1 ? 'none' : 'softmax';
+}
+
+/**
+ * HF's TextClassificationPipeline: labels (from config id2label) with scores, best first. Texts are
+ * batched with padding and an attention mask, and truncated to the model's length limit.
+ */
+export function classify(model: BertForSequenceClassification, tokenizer: BertTokenizer, text: string, options?: ClassifyOptions): Promise<LabelScore[]>;
+export function classify(model: BertForSequenceClassification, tokenizer: BertTokenizer, texts: readonly string[], options?: ClassifyOptions): Promise<LabelScore[][]>;
+export async function classify(model: BertForSequenceClassification, tokenizer: BertTokenizer, texts: string | readonly string[], options: ClassifyOptions = {}): Promise<LabelScore[] | LabelScore[][]> {
+  const P = 'classify';
+  const m = expectModel<BertForSequenceClassification>(P, model, [BertForSequenceClassification]);
+  expectTokenizer(P, tokenizer);
+  const single = typeof texts === 'string';
+  const list = single ? [texts] : [...texts];
+  if (list.some((t) => typeof t !== 'string')) throw new PipelineError(`${P}: texts must be strings`);
+  const { topK = 1, batchSize = 32 } = options;
+  if (topK !== null) positiveInt(P, 'topK', topK);
+  positiveInt(P, 'batchSize', batchSize);
+  const fn = options.functionToApply ?? defaultClassificationFunction(m);
+  if (!['softmax', 'sigmoid', 'none'].includes(fn)) throw new PipelineError(`${P}: functionToApply must be softmax, sigmoid or none, got ${JSON.stringify(fn)}`);
+  let pairs: string[] | null = null;
+  if (options.textPair !== undefined) {
+    pairs = typeof options.textPair === 'string' ? [options.textPair] : [...options.textPair];
+    if (pairs.length !== list.length) throw new PipelineError(`${P}: ${list.length} texts but ${pairs.length} text pairs`);
+  }
+  const K = m.config.numLabels;
+  const limit = lengthLimit(tokenizer, m);
+  const results: LabelScore[][] = [];
+  const idx = list.map((_, i) => i);
+  for (const part of chunks(idx, batchSize)) {
+    const encs = tokenizer.encodeBatch(part.map((i) => list[i]!), pairs ? part.map((i) => pairs![i]!) : null, { padding: true, truncation: true, maxLength: limit });
+    const b = batchTensors(encs);
+    const logits = buildInEval(m, () => m.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds }).logits); // (B, K)
+    const data = await logits.data();
+    for (let r = 0; r < part.length; r++) {
+      const row = Array.from(data.subarray(r * K, (r + 1) * K));
+      const scores = fn === 'softmax' ? softmaxRow(row) : fn === 'sigmoid' ? row.map(sigmoid) : row;
+      const order = topIndices(scores, topK === null ? K : Math.min(topK, K));
+      results.push(order.map((k) => ({ label: labelName(m, k), score: scores[k]! })));
+    }
+  }
+  return single ? results[0]! : results;
+}
+
+// ---- token classification ------------------------------------------------------------------------
+
+export type AggregationStrategy = 'none' | 'simple' | 'first' | 'max' | 'average';
+
+export interface TokenClassifyOptions {
+  /**
+   * 'none' (default, as HF): one entry per token. 'simple': consecutive tokens grouped by BIO tags.
+   * 'first' / 'max' / 'average': tokens first merged into words (a word's label is its first token's,
+   * its most confident token's, or the argmax of its tokens' averaged scores), then grouped.
+   */
+  aggregation?: AggregationStrategy;
+  /** Labels (or groups) left out. Default ['O']. */
+  ignoreLabels?: readonly string[];
+  /**
+   * Long texts: without a stride the text is truncated to the model's length limit (HF's default);
+   * with one, it is split into windows overlapping by `stride` tokens and overlapping entities are
+   * resolved as HF does (longer span wins, then higher score). Needs an aggregation other than 'none'.
+   */
+  stride?: number;
+  /** Windows per forward pass. Default 8. */
+  batchSize?: number;
+}
+
+/** aggregation 'none': one token. */
+export interface TokenEntity {
+  entity: string;
+  score: number;
+  /** Token position in the encoded input ([CLS] is 0). */
+  index: number;
+  /** The token (WordPiece form, e.g. '##s'; the original text for [UNK]). */
+  word: string;
+  start: number;
+  end: number;
+}
+
+/** Any other aggregation: a group of tokens or words with one tag (HF's entity_group). */
+export interface EntityGroup {
+  /** The tag without its B-/I- prefix. */
+  entityGroup: string;
+  /** Mean score of the grouped tokens or words. */
+  score: number;
+  word: string;
+  start: number;
+  end: number;
+}
+
+interface PreEntity { word: string; scores: number[]; start: number; end: number; index: number; isSubword: boolean }
+interface Tagged { entity: string; score: number; word: string; start: number; end: number; index?: number }
+
+function bioTag(name: string): [string, string] {
+  if (name.startsWith('B-')) return ['B', name.slice(2)];
+  if (name.startsWith('I-')) return ['I', name.slice(2)];
+  return ['I', name]; // not in B-/I- form: treated as a continuation (HF)
+}
+
+function groupSubEntities(tokenizer: BertTokenizer, group: readonly Tagged[]): EntityGroup {
+  return {
+    entityGroup: group[0]!.entity.slice(group[0]!.entity.indexOf('-') + 1), // HF: entity.split("-", 1)[-1]
+    score: group.reduce((s, e) => s + e.score, 0) / group.length,
+    word: tokensToString(tokenizer, group.map((e) => e.word)),
+    start: group[0]!.start,
+    end: group[group.length - 1]!.end,
+  };
+}
+
+/** HF's group_entities: a new group starts at a B- tag or when the tag changes. */
+function groupEntities(tokenizer: BertTokenizer, entities: readonly Tagged[]): EntityGroup[] {
+  const groups: EntityGroup[] = [];
+  let current: Tagged[] = [];
+  for (const e of entities) {
+    if (current.length === 0) { current.push(e); continue; }
+    const [bi, tag] = bioTag(e.entity);
+    const [, lastTag] = bioTag(current[current.length - 1]!.entity);
+    if (tag === lastTag && bi !== 'B') current.push(e);
+    else {
+      groups.push(groupSubEntities(tokenizer, current));
+      current = [e];
+    }
+  }
+  if (current.length) groups.push(groupSubEntities(tokenizer, current));
+  return groups;
+}
+
+/** HF's aggregate_word: one label for a word from its tokens' scores. */
+function aggregateWord(model: BertPreTrainedModel, tokenizer: BertTokenizer, tokens: readonly PreEntity[], strategy: 'first' | 'max' | 'average'): Tagged {
+  let scores: number[];
+  if (strategy === 'first') scores = tokens[0]!.scores;
+  else if (strategy === 'max') {
+    let best = tokens[0]!;
+    for (const t of tokens) if (Math.max(...t.scores) > Math.max(...best.scores)) best = t;
+    scores = best.scores;
+  } else {
+    scores = tokens[0]!.scores.map((_, k) => tokens.reduce((s, t) => s + t.scores[k]!, 0) / tokens.length);
+  }
+  const k = argmax(scores);
+  return { entity: labelName(model, k), score: scores[k]!, word: tokensToString(tokenizer, tokens.map((t) => t.word)), start: tokens[0]!.start, end: tokens[tokens.length - 1]!.end };
+}
+
+/** HF's aggregate_overlapping_entities (windows): sort by start; of overlapping entities keep the longer, then the higher-scoring. */
+function resolveOverlaps<E extends { start: number; end: number; score: number }>(entities: readonly E[]): E[] {
+  if (entities.length === 0) return [];
+  const sorted = [...entities].sort((a, b) => a.start - b.start);
+  const out: E[] = [];
+  let prev = sorted[0]!;
+  for (const e of sorted) {
+    if (prev.start <= e.start && e.start < prev.end) {
+      const len = e.end - e.start;
+      const prevLen = prev.end - prev.start;
+      if (len > prevLen || (len === prevLen && e.score > prev.score)) prev = e;
+    } else {
+      out.push(prev);
+      prev = e;
+    }
+  }
+  out.push(prev);
+  return out;
+}
+
+/**
+ * HF's TokenClassificationPipeline (NER). Entities carry character offsets into `text`; special
+ * tokens are never labelled. A token is a sub-word when it starts with the WordPiece continuation
+ * prefix ('##'), which is what HF's length test amounts to for BERT's fast tokenizer.
+ */
+export function tokenClassify(model: BertForTokenClassification, tokenizer: BertTokenizer, text: string, options?: TokenClassifyOptions & { aggregation?: 'none' }): Promise<TokenEntity[]>;
+export function tokenClassify(model: BertForTokenClassification, tokenizer: BertTokenizer, text: string, options: TokenClassifyOptions & { aggregation: 'simple' | 'first' | 'max' | 'average' }): Promise<EntityGroup[]>;
+export function tokenClassify(model: BertForTokenClassification, tokenizer: BertTokenizer, text: string, options?: TokenClassifyOptions): Promise<(TokenEntity | EntityGroup)[]>;
+export async function tokenClassify(model: BertForTokenClassification, tokenizer: BertTokenizer, text: string, options: TokenClassifyOptions = {}): Promise<(TokenEntity | EntityGroup)[]> {
+  const P = 'tokenClassify';
+  const m = expectModel<BertForTokenClassification>(P, model, [BertForTokenClassification]);
+  expectTokenizer(P, tokenizer);
+  if (typeof text !== 'string') throw new PipelineError(`${P}: text must be a string, got ${className(text)}`);
+  const { aggregation = 'none', ignoreLabels = ['O'], stride, batchSize = 8 } = options;
+  if (!['none', 'simple', 'first', 'max', 'average'].includes(aggregation)) {
+    throw new PipelineError(`${P}: aggregation must be none, simple, first, max or average, got ${JSON.stringify(aggregation)}`);
+  }
+  positiveInt(P, 'batchSize', batchSize);
+  const limit = lengthLimit(tokenizer, m);
+  if (stride !== undefined) {
+    if (!Number.isInteger(stride) || stride < 0) throw new PipelineError(`${P}: stride must be a non-negative integer, got ${String(stride)}`);
+    if (aggregation === 'none') throw new PipelineError(`${P}: stride splits the text into windows, which needs an aggregation other than 'none' to merge (HF refuses the same)`);
+    if (stride >= limit - 2) throw new PipelineError(`${P}: stride ${stride} must be smaller than the ${limit - 2} text tokens a window holds`);
+  }
+  const enc = tokenizer.encode(text, {
+    truncation: true, maxLength: limit, returnOffsetsMapping: true, returnSpecialTokensMask: true,
+    returnOverflowingTokens: stride !== undefined, stride: stride ?? 0, padding: stride !== undefined,
+  });
+  const windows = [enc, ...(enc.overflowing ?? [])];
+  const K = m.config.numLabels;
+  const unkId = tokenizer.convertTokensToIds(tokenizer.unkToken);
+  const prefix = tokenizer.wordpieceTokenizer.continuingSubwordPrefix;
+  const ignore = new Set(ignoreLabels);
+  const all: (TokenEntity | EntityGroup)[] = [];
+  for (const part of chunks(windows, batchSize)) {
+    const b = batchTensors(part);
+    const logits = buildInEval(m, () => m.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds }).logits); // (W, T, K)
+    const data = await logits.data();
+    const T = part[0]!.inputIds.length;
+    part.forEach((w, r) => {
+      // gather_pre_entities: every non-special token with its label distribution and offsets.
+      const pre: PreEntity[] = [];
+      for (let t = 0; t < T; t++) {
+        if (w.specialTokensMask![t] || !w.attentionMask[t]) continue;
+        const [start, end] = w.offsets![t]!;
+        const isUnk = w.inputIds[t] === unkId;
+        pre.push({
+          word: isUnk ? text.slice(start, end) : w.tokens[t]!,
+          scores: softmaxRow(data, (r * T + t) * K, K),
+          start, end, index: t,
+          isSubword: !isUnk && w.tokens[t]!.startsWith(prefix) && w.tokens[t]!.length > prefix.length,
+        });
+      }
+      let tagged: Tagged[];
+      if (aggregation === 'none' || aggregation === 'simple') {
+        tagged = pre.map((p) => {
+          const k = argmax(p.scores);
+          return { entity: labelName(m, k), score: p.scores[k]!, index: p.index, word: p.word, start: p.start, end: p.end };
+        });
+      } else {
+        // aggregate_words: a word is a token and the sub-word pieces after it.
+        tagged = [];
+        let word: PreEntity[] = [];
+        for (const p of pre) {
+          if (word.length && !p.isSubword) { tagged.push(aggregateWord(m, tokenizer, word, aggregation)); word = []; }
+          word.push(p);
+        }
+        if (word.length) tagged.push(aggregateWord(m, tokenizer, word, aggregation));
+      }
+      if (aggregation === 'none') {
+        for (const e of tagged) if (!ignore.has(e.entity)) all.push({ entity: e.entity, score: e.score, index: e.index!, word: e.word, start: e.start, end: e.end });
+      } else {
+        for (const g of groupEntities(tokenizer, tagged)) if (!ignore.has(g.entityGroup)) all.push(g);
+      }
+    });
+  }
+  return windows.length > 1 ? resolveOverlaps(all) : all;
+}
+
+// ---- question answering --------------------------------------------------------------------------
+
+export interface AnswerOptions {
+  /** Answers to return, best first. Without it, answer() returns the best answer itself; with it, a list. */
+  topK?: number;
+  /** Longest answer in tokens. Default 15. */
+  maxAnswerLength?: number;
+  /**
+   * Tokens shared by consecutive windows over a long context (the tokenizer's stride). Default
+   * min(128, maxSeqLength / 2) as HF, further lowered when a long question leaves fewer context
+   * tokens per window; an explicit value must be smaller than that room.
+   */
+  docStride?: number;
+  /** Window length in tokens, question and special tokens included. Default 384 (capped by the model's limit). */
+  maxSeqLength?: number;
+  /** Also offer the empty answer, scored by the [CLS] start and end probabilities (SQuAD 2.0 models). Default false. */
+  handleImpossibleAnswer?: boolean;
+  /** Widen the span to whole words (a start inside "##" pieces moves to the word's start). Default true, as HF. */
+  alignToWords?: boolean;
+  /** Windows per forward pass. Default 8. */
+  batchSize?: number;
+}
+
+export interface QaAnswer {
+  answer: string;
+  /** p(start) * p(end), each a softmax over the window's context tokens and [CLS]. */
+  score: number;
+  /** Character offsets into the context: answer = context.slice(start, end). */
+  start: number;
+  end: number;
+}
+
+/**
+ * HF's QuestionAnsweringPipeline (extractive QA): the question and the context are encoded as a
+ * pair, the context split into windows of maxSeqLength tokens overlapping by docStride. In each
+ * window only context tokens may start or end the answer, start <= end, and the answer is at most
+ * maxAnswerLength tokens; a span scores softmax(start)[s] * softmax(end)[e]. The best spans of all
+ * windows are merged (the same character span from two windows counts once, at its best score).
+ */
+export function answer(model: BertForQuestionAnswering, tokenizer: BertTokenizer, question: string, context: string, options?: AnswerOptions & { topK?: undefined }): Promise<QaAnswer>;
+export function answer(model: BertForQuestionAnswering, tokenizer: BertTokenizer, question: string, context: string, options: AnswerOptions & { topK: number }): Promise<QaAnswer[]>;
+export async function answer(model: BertForQuestionAnswering, tokenizer: BertTokenizer, question: string, context: string, options: AnswerOptions = {}): Promise<QaAnswer | QaAnswer[]> {
+  const P = 'answer';
+  const m = expectModel<BertForQuestionAnswering>(P, model, [BertForQuestionAnswering]);
+  expectTokenizer(P, tokenizer);
+  const { maxAnswerLength = 15, maxSeqLength = 384, handleImpossibleAnswer = false, alignToWords = true, batchSize = 8 } = options;
+  const topK = options.topK ?? 1;
+  positiveInt(P, 'topK', topK);
+  positiveInt(P, 'maxAnswerLength', maxAnswerLength);
+  positiveInt(P, 'maxSeqLength', maxSeqLength);
+  positiveInt(P, 'batchSize', batchSize);
+  if (typeof question !== 'string' || question.trim() === '') throw new PipelineError(`${P}: the question is empty`);
+  if (typeof context !== 'string' || tokenizer.tokenize(context).length === 0) throw new PipelineError(`${P}: the context is empty (no tokens)`);
+  const seqLen = Math.min(maxSeqLength, lengthLimit(tokenizer, m));
+  const questionTokens = tokenizer.tokenize(question).length;
+  const room = seqLen - questionTokens - 3;
+  if (room < 1) throw new PipelineError(`${P}: the question is ${questionTokens} tokens, leaving no room for the context in ${seqLen}-token windows (maxSeqLength)`);
+  const docStride = options.docStride ?? Math.min(128, Math.floor(seqLen / 2), room - 1);
+  if (!Number.isInteger(docStride) || docStride < 0) throw new PipelineError(`${P}: docStride must be a non-negative integer, got ${String(docStride)}`);
+  let enc: BertEncoding;
+  try {
+    enc = tokenizer.encode(question, context, {
+      truncation: 'only_second', maxLength: seqLen, stride: docStride, returnOverflowingTokens: true,
+      returnOffsetsMapping: true, returnSpecialTokensMask: true, padding: true,
+    });
+  } catch (e) {
+    if (e instanceof BertTokenizerError) {
+      throw new PipelineError(`${P}: cannot split the context into windows: ${e.message} (windows of ${seqLen} tokens hold ${room} context tokens; docStride ${docStride} must be smaller)`);
+    }
+    throw e;
+  }
+  const windows = [enc, ...(enc.overflowing ?? [])];
+  const prefix = tokenizer.wordpieceTokenizer.continuingSubwordPrefix;
+  const clsId = tokenizer.convertTokensToIds(tokenizer.clsToken);
+  const found = new Map<string, QaAnswer>();
+  let minNullScore = Infinity;
+  for (const part of chunks(windows, batchSize)) {
+    const b = batchTensors(part);
+    const { startLogits, endLogits } = buildInEval(m, () => m.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds })); // (W, T) each
+    await realize(startLogits, endLogits);
+    const startData = startLogits.buffer!;
+    const endData = endLogits.buffer!;
+    const T = part[0]!.inputIds.length;
+    part.forEach((w, r) => {
+      const isContext = (t: number): boolean => w.tokenTypeIds[t] === 1 && !w.specialTokensMask![t] && w.attentionMask[t] === 1;
+      // HF's p_mask keeps [CLS] in the softmax (SQuAD 2.0's "no answer"), then zeroes it for spans.
+      const inSoftmax = (t: number): boolean => isContext(t) || w.inputIds[t] === clsId;
+      const ps = softmaxRow(startData, r * T, T, inSoftmax);
+      const pe = softmaxRow(endData, r * T, T, inSoftmax);
+      minNullScore = Math.min(minNullScore, ps[0]! * pe[0]!);
+      const spans: [number, number, number][] = [];
+      for (let s = 0; s < T; s++) {
+        if (!isContext(s)) continue;
+        for (let e = s; e < Math.min(T, s + maxAnswerLength); e++) if (isContext(e)) spans.push([s, e, ps[s]! * pe[e]!]);
+      }
+      spans.sort((x, y) => y[2] - x[2] || x[0] - y[0] || x[1] - y[1]);
+      const offsets = w.offsets!;
+      const continues = (t: number): boolean => isContext(t) && w.tokens[t]!.startsWith(prefix) && w.tokens[t]!.length > prefix.length;
+      const mine = new Set<string>();
+      for (const [s0, e0, score] of spans) {
+        if (mine.size >= topK) break;
+        let s = s0;
+        let e = e0;
+        if (alignToWords) {
+          // HF's token_to_word / word_to_chars: a word is a token and the "##" pieces after it (within this window).
+          while (continues(s) && isContext(s - 1)) s--;
+          while (continues(e + 1)) e++;
+        }
+        const start = offsets[s]![0];
+        const end = offsets[e]![1];
+        const key = `${start}:${end}`;
+        if (mine.has(key)) continue; // two token spans that widen to the same words
+        mine.add(key);
+        const prev = found.get(key);
+        if (!prev || score > prev.score) found.set(key, { answer: context.slice(start, end), score, start, end });
+      }
+    });
+  }
+  const answers = [...found.values()];
+  if (handleImpossibleAnswer) answers.push({ answer: '', score: minNullScore, start: 0, end: 0 });
+  answers.sort((x, y) => y.score - x.score || x.start - y.start);
+  const best = answers.slice(0, topK);
+  return options.topK === undefined ? best[0]! : best;
+}
+
+// ---- embeddings ----------------------------------------------------------------------------------
+
+export type EmbedPooling = 'cls' | 'mean' | 'pooler';
+
+export interface EmbedOptions {
+  /**
+   * 'mean' (default): average of the last hidden states over real tokens ([CLS] and [SEP] included,
+   * padding excluded), as sentence-transformers' mean pooling. 'cls': the [CLS] token's last hidden
+   * state. 'pooler': BERT's pooler output, tanh(dense(h_cls)) (needs a model built with the pooler).
+   */
+  pooling?: EmbedPooling;
+  /** Scale each vector to unit L2 norm. Default true. */
+  normalize?: boolean;
+  /** Texts per forward pass. Default 32. */
+  batchSize?: number;
+}
+
+/**
+ * Sentence embeddings from the encoder: one vector per text (a single string gives one row). A
+ * headed model is accepted too and its encoder (`model.bert`) is used. Texts are truncated to the
+ * model's length limit.
+ */
+export async function embed(model: BertModel | { bert: BertModel }, tokenizer: BertTokenizer, texts: string | readonly string[], { pooling = 'mean', normalize = true, batchSize = 32 }: EmbedOptions = {}): Promise<number[][]> {
+  const P = 'embed';
+  const encoder = model instanceof BertModel ? model : model && (model as { bert?: unknown }).bert instanceof BertModel ? (model as { bert: BertModel }).bert : null;
+  if (!encoder) throw new PipelineError(`${P}: needs a BertModel (or a BERT model with a .bert encoder), got ${className(model)}`);
+  expectTokenizer(P, tokenizer);
+  if (!['cls', 'mean', 'pooler'].includes(pooling)) throw new PipelineError(`${P}: pooling must be cls, mean or pooler, got ${JSON.stringify(pooling)}`);
+  if (pooling === 'pooler' && !encoder.pooler) throw new PipelineError(`${P}: pooling 'pooler' needs a BertModel with a pooler (this one was built without; use 'cls' or 'mean')`);
+  positiveInt(P, 'batchSize', batchSize);
+  const list = typeof texts === 'string' ? [texts] : [...texts];
+  if (list.some((t) => typeof t !== 'string')) throw new PipelineError(`${P}: texts must be strings`);
+  const limit = lengthLimit(tokenizer, encoder);
+  const out: number[][] = [];
+  for (const part of chunks(list, batchSize)) {
+    const b = batchTensors(tokenizer.encodeBatch(part, null, { padding: true, truncation: true, maxLength: limit }));
+    const pooled = buildInEval(encoder, () => {
+      const res = encoder.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds });
+      const h = res.lastHiddenState; // (B, T, C)
+      if (pooling === 'pooler') return res.poolerOutput!;
+      if (pooling === 'cls') return F.squeeze(F.slice(h, 1, 0, 1), 1); // (B, 1, C) -> (B, C)
+      const mask = F.cast(b.attentionMask, 'float32'); // (B, T)
+      const summed = F.sum(F.mul(h, F.unsqueeze(mask, -1)), 1); // (B, C)
+      const counts = F.clamp(F.sum(mask, 1, true), 1e-9); // (B, 1)
+      return F.div(summed, counts);
+    });
+    const data = await pooled.data();
+    const C = pooled.shape[1]!;
+    for (let r = 0; r < part.length; r++) {
+      const v = Array.from(data.subarray(r * C, (r + 1) * C));
+      if (normalize) {
+        const norm = Math.max(Math.sqrt(v.reduce((s, x) => s + x * x, 0)), 1e-12); // torch.nn.functional.normalize's eps
+        for (let c = 0; c < C; c++) v[c] = v[c]! / norm;
+      }
+      out.push(v);
+    }
+  }
+  return out;
+}
