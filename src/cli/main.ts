@@ -7,6 +7,7 @@ import { runSpirals } from '../demo/spirals.js';
 import { DEMO, runLadder, summaryTable } from '../demo/ladder.js';
 import { join } from 'node:path';
 import { registerTranslate } from './translate.js';
+import { registerBert } from './bert.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -57,6 +58,7 @@ program
   });
 
 registerTranslate(program);
+registerBert(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`zhuyi: ${e instanceof Error ? e.message : String(e)}`);

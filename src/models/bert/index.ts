@@ -19,3 +19,16 @@ export {
   type AggregationStrategy, type TokenClassifyOptions, type TokenEntity, type EntityGroup, type AnswerOptions, type QaAnswer,
   type EmbedOptions, type EmbedPooling,
 } from './pipelines.js';
+export {
+  readPretrainingCorpus, tokenizeDocuments, createNspInstances, MlmMasker, PretrainingDataset, pairIds, maskSeed, IGNORE_INDEX,
+  type CorpusSentence, type PretrainingCorpus, type TokenizedDocument, type NspInstance, type NspOptions, type MaskingOptions,
+  type MaskedSequence, type PretrainingExample, type PretrainingDatasetOptions,
+} from './pretraining-data.js';
+export {
+  readClassificationFile, buildLabelSet, labelSetOf, labelIds, formatOf,
+  type TableFormat, type ClassificationReadOptions, type ClassificationExample, type ClassificationData, type LabelSet,
+} from './finetune-data.js';
+export {
+  pretrainBert, finetuneBert, bertPreset, pretrainingBatch, pretrainingLoss, BertTaskError, BERT_SIZES, TASK_FILE as BERT_TASK_FILE,
+  type BertSize, type BertCommonOptions, type PretrainOptions, type FinetuneOptions, type BertRunResult, type PretrainingBatchTensors,
+} from '../../bert/tasks.js';

@@ -1,0 +1,111 @@
+/** `zhuyi bert pretrain | finetune`: BERT pretraining (MLM + NSP) and classification fine-tuning on the shared trainer. */
+import { type Command, Option } from 'commander';
+import { BERT_SIZES, HF_DIR, finetuneBert, pretrainBert, type BertRunResult, type BertSize } from '../bert/tasks.js';
+import type { BertConfigJSON } from '../models/bert/config.js';
+import type { TableFormat } from '../models/bert/finetune-data.js';
+import { ArgumentError } from '../tensor/errors.js';
+import { addTrainingFlags, trainingOptions, type TrainingFlags } from './translate.js';
+
+type Flags = TrainingFlags & Record<string, string | boolean | undefined>;
+
+function num(name: string, v: string | boolean | undefined): number | undefined {
+  if (v === undefined || typeof v === 'boolean') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ArgumentError(`--${name}: expected a number, got '${v}'`);
+  return n;
+}
+
+function dropoutOptions(o: Flags): BertConfigJSON {
+  const d = num('dropout', o.dropout);
+  return d === undefined ? {} : { hidden_dropout_prob: d, attention_probs_dropout_prob: d };
+}
+
+/** The final lines: steps, time, the best checkpoint's metrics, where the HF folder is. Sets exit code 130 when stopped early. */
+function summarize(what: string, r: BertRunResult, out: string, started: number, metrics: (m: Record<string, number>) => string): void {
+  const secs = (performance.now() - started) / 1000;
+  const { summary } = r;
+  if (summary.interrupted) {
+    console.log(`stopped at step ${summary.steps} after ${secs.toFixed(1)} s; saved ${out}/last.safetensors — continue with --resume`);
+    if (r.hfDir) console.log(`best checkpoint so far as a Hugging Face folder: ${r.hfDir}`);
+    process.exitCode = 130;
+    return;
+  }
+  console.log(`${what} ${summary.steps} steps in ${secs.toFixed(1)} s`);
+  if (summary.best) {
+    const m = r.bestMetrics;
+    console.log(`best ${summary.best.name} ${summary.best.value.toFixed(4)} at step ${summary.best.step}${m ? `: ${metrics(m)}` : ''}`);
+  }
+  console.log(r.hfDir ? `Hugging Face folder (best checkpoint): ${r.hfDir}` : `no validation ran, so no best checkpoint and no ${out}/${HF_DIR}`);
+}
+
+const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(100 * x).toFixed(2)}%`);
+
+export function registerBert(program: Command): void {
+  const bert = program.command('bert').description('pretrain BERT (masked LM + next sentence) and fine-tune it for classification; models are Hugging Face folders');
+
+  addTrainingFlags(
+    bert.command('pretrain')
+      .description('pretrain BERT on a corpus (one sentence per line, blank lines between documents); writes DIR/hf with the best checkpoint')
+      .option('--corpus <file>', 'corpus: one sentence per line, blank lines between documents (gzip accepted)')
+      .option('--vocab <path>', 'an existing vocabulary: vocab.txt or a tokenizer folder')
+      .option('--vocab-size <n>', 'else train a WordPiece vocabulary of this size on the corpus', '8000')
+      .addOption(new Option('--size <preset>', 'model size: tiny L2/H128, mini L4/H256, small L4/H512').choices([...BERT_SIZES]).default('tiny'))
+      .option('--max-seq-length <n>', 'tokens per instance, [CLS] and [SEP] included', '128')
+      .option('--whole-word-mask', 'mask every WordPiece of a chosen word together')
+      .option('--mask-prob <x>', 'share of tokens predicted', '0.15')
+      .option('--static-masking', 'the same masks every epoch (default: new masks each epoch)')
+      .option('--valid-fraction <x>', 'share of documents held out for validation', '0.05')
+      .option('--dropout <x>', 'hidden and attention dropout (default 0.1)')
+      .option('--cased', 'keep case when training a vocabulary (default: lowercase)')
+      .requiredOption('--out <dir>', 'run folder (checkpoints, log.jsonl, tokenizer, hf/)'),
+  ).action(async (o: Flags) => {
+    const started = performance.now();
+    const r = await pretrainBert({
+      ...(trainingOptions(o) as object),
+      corpus: o.corpus as string, outDir: o.out as string, size: o.size as BertSize,
+      ...(o.vocab ? { vocab: o.vocab as string } : { vocabSize: num('vocab-size', o.vocabSize) }),
+      maxSeqLength: num('max-seq-length', o.maxSeqLength), wholeWordMask: Boolean(o.wholeWordMask), maskProb: num('mask-prob', o.maskProb),
+      dynamicMasking: !o.staticMasking, validFraction: num('valid-fraction', o.validFraction), lowercase: !o.cased,
+      modelOptions: dropoutOptions(o), log: (s) => console.log(s),
+    });
+    summarize('pretrained', r, o.out as string, started, (m) => `MLM accuracy ${pct(m.mlm_accuracy)}, NSP accuracy ${pct(m.nsp_accuracy)}, MLM loss ${m.mlm_loss?.toFixed(3)}, NSP loss ${m.nsp_loss?.toFixed(3)}`);
+  });
+
+  addTrainingFlags(
+    bert.command('finetune')
+      .description('fine-tune BERT for text classification from a pretrained Hugging Face folder (--model) or from scratch (--init random); writes DIR/hf with the best checkpoint')
+      .addOption(new Option('--task <name>', 'the fine-tuning task').choices(['classify']).default('classify'))
+      .option('--train <file>', 'training examples: CSV, TSV or JSONL')
+      .option('--valid <file>', 'validation examples, same form')
+      .addOption(new Option('--format <name>', 'file format (default: from the file name)').choices(['csv', 'tsv', 'jsonl']))
+      .option('--text-column <name>', 'column (or JSONL field) of the text; default: text, sentence, text_a, sentence1, review or content')
+      .option('--text-pair-column <name>', 'column of the second text of sentence-pair tasks')
+      .option('--label-column <name>', 'column (or JSONL field) of the label (default: label; 1 without a header)')
+      .option('--no-header', 'CSV/TSV without a header row (columns are then 0-based indices)')
+      .option('--model <dir>', 'a pretrained Hugging Face BERT folder (config.json, weights, vocab)')
+      .addOption(new Option('--init <how>', 'pretrained (from --model) or random (no pretraining: the baseline)').choices(['pretrained', 'random']))
+      .addOption(new Option('--size <preset>', 'model size with --init random').choices([...BERT_SIZES]).default('tiny'))
+      .option('--vocab <path>', 'with --init random: vocab.txt or a tokenizer folder')
+      .option('--vocab-size <n>', 'with --init random and no --vocab: WordPiece vocabulary trained on the training texts', '8000')
+      .option('--max-seq-length <n>', 'longest input in tokens (longer texts are truncated)', '128')
+      .option('--dropout <x>', 'hidden and attention dropout (default: the model\'s)')
+      .option('--cased', 'keep case when training a vocabulary (default: lowercase)')
+      .requiredOption('--out <dir>', 'run folder (checkpoints, log.jsonl, tokenizer, hf/)'),
+  ).action(async (o: Flags) => {
+    const started = performance.now();
+    if (!o.resume && !o.model && o.init !== 'random') throw new ArgumentError('bert finetune: give --model DIR (a pretrained folder) or --init random');
+    const r = await finetuneBert({
+      ...(trainingOptions(o) as object),
+      task: 'classify', train: o.train as string | undefined, valid: o.valid as string | undefined, outDir: o.out as string,
+      ...(o.format ? { format: o.format as TableFormat } : {}),
+      ...(o.textColumn ? { textColumn: o.textColumn as string } : {}),
+      ...(o.textPairColumn ? { textPairColumn: o.textPairColumn as string } : {}),
+      ...(o.labelColumn ? { labelColumn: o.labelColumn as string } : {}), header: o.header !== false,
+      ...(o.model ? { model: o.model as string } : {}),
+      ...(o.init ? { init: o.init as 'pretrained' | 'random' } : {}),
+      size: o.size as BertSize, ...(o.vocab ? { vocab: o.vocab as string } : { vocabSize: num('vocab-size', o.vocabSize) }),
+      maxSeqLength: num('max-seq-length', o.maxSeqLength), lowercase: !o.cased, modelOptions: dropoutOptions(o), log: (s) => console.log(s),
+    });
+    summarize('fine-tuned', r, o.out as string, started, (m) => `validation accuracy ${pct(m.accuracy)}, loss ${m.valid_loss?.toFixed(4)}`);
+  });
+}
