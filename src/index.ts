@@ -61,6 +61,8 @@ export {
   BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
   BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
   fillMask, classify, tokenClassify, answer, embed, defaultClassificationFunction, PipelineError,
+  readPretrainingCorpus, createNspInstances, MlmMasker, PretrainingDataset, readClassificationFile, pretrainBert, finetuneBert, bertPreset, BertTaskError,
+  type PretrainOptions, type FinetuneOptions, type BertRunResult, type BertSize,
   type FillMaskOptions, type FillMaskPrediction, type ClassifyOptions, type ClassificationFunction, type LabelScore,
   type AggregationStrategy, type TokenClassifyOptions, type TokenEntity, type EntityGroup, type AnswerOptions, type QaAnswer,
   type EmbedOptions, type EmbedPooling,
