@@ -63,6 +63,8 @@ export {
   fillMask, classify, tokenClassify, answer, embed, defaultClassificationFunction, PipelineError,
   readPretrainingCorpus, createNspInstances, MlmMasker, PretrainingDataset, readClassificationFile, pretrainBert, finetuneBert, bertPreset, BertTaskError,
   type PretrainOptions, type FinetuneOptions, type BertRunResult, type BertSize,
+  readConllFile, seqevalScores, getEntities, readSquadFile, squadScores, normalizeAnswer, finetuneNer, finetuneQa,
+  type NerFinetuneOptions, type QaFinetuneOptions, type SeqevalScores, type SquadExample,
   type FillMaskOptions, type FillMaskPrediction, type ClassifyOptions, type ClassificationFunction, type LabelScore,
   type AggregationStrategy, type TokenClassifyOptions, type TokenEntity, type EntityGroup, type AnswerOptions, type QaAnswer,
   type EmbedOptions, type EmbedPooling,

@@ -1,5 +1,7 @@
-/** `zhuyi bert pretrain | finetune`: BERT pretraining (MLM + NSP) and classification fine-tuning on the shared trainer. */
+/** `zhuyi bert pretrain | finetune`: BERT pretraining (MLM + NSP) and fine-tuning (classification, NER, extractive QA) on the shared trainer. */
 import { type Command, Option } from 'commander';
+import { finetuneNer } from '../bert/ner.js';
+import { finetuneQa } from '../bert/qa.js';
 import { BERT_SIZES, HF_DIR, finetuneBert, pretrainBert, type BertRunResult, type BertSize } from '../bert/tasks.js';
 import type { BertConfigJSON } from '../models/bert/config.js';
 import type { TableFormat } from '../models/bert/finetune-data.js';
@@ -73,27 +75,60 @@ export function registerBert(program: Command): void {
 
   addTrainingFlags(
     bert.command('finetune')
-      .description('fine-tune BERT for text classification from a pretrained Hugging Face folder (--model) or from scratch (--init random); writes DIR/hf with the best checkpoint')
-      .addOption(new Option('--task <name>', 'the fine-tuning task').choices(['classify']).default('classify'))
-      .option('--train <file>', 'training examples: CSV, TSV or JSONL')
+      .description('fine-tune BERT for text classification, named-entity recognition or extractive question answering from a pretrained Hugging Face folder (--model) or from scratch (--init random); writes DIR/hf with the best checkpoint')
+      .addOption(new Option('--task <name>', 'classify (CSV/TSV/JSONL), ner (CoNLL-2003 files, entity F1) or qa (SQuAD v1.1 JSON, exact match and F1)').choices(['classify', 'ner', 'qa']).default('classify'))
+      .option('--train <file>', 'training examples: CSV, TSV or JSONL (classify), CoNLL (ner), SQuAD JSON (qa)')
       .option('--valid <file>', 'validation examples, same form')
       .addOption(new Option('--format <name>', 'file format (default: from the file name)').choices(['csv', 'tsv', 'jsonl']))
       .option('--text-column <name>', 'column (or JSONL field) of the text; default: text, sentence, text_a, sentence1, review or content')
       .option('--text-pair-column <name>', 'column of the second text of sentence-pair tasks')
-      .option('--label-column <name>', 'column (or JSONL field) of the label (default: label; 1 without a header)')
+      .option('--label-column <name>', 'column (or JSONL field) of the label (default: label; 1 without a header); ner: 0-based column index, negative from the end (default -1, the last)')
+      .option('--token-column <n>', 'ner: 0-based column of the token (default 0)')
+      .option('--doc-stride <n>', 'qa: tokens shared by consecutive windows of a long context (default 128)')
+      .option('--max-answer-length <n>', 'qa: longest answer in tokens at validation (default 30)')
       .option('--no-header', 'CSV/TSV without a header row (columns are then 0-based indices)')
       .option('--model <dir>', 'a pretrained Hugging Face BERT folder (config.json, weights, vocab)')
       .addOption(new Option('--init <how>', 'pretrained (from --model) or random (no pretraining: the baseline)').choices(['pretrained', 'random']))
       .addOption(new Option('--size <preset>', 'model size with --init random').choices([...BERT_SIZES]).default('tiny'))
       .option('--vocab <path>', 'with --init random: vocab.txt or a tokenizer folder')
       .option('--vocab-size <n>', 'with --init random and no --vocab: WordPiece vocabulary trained on the training texts', '8000')
-      .option('--max-seq-length <n>', 'longest input in tokens (longer texts are truncated)', '128')
+      .option('--max-seq-length <n>', 'longest input in tokens (longer texts are truncated; qa: the window length); default 128, qa 384')
       .option('--dropout <x>', 'hidden and attention dropout (default: the model\'s)')
       .option('--cased', 'keep case when training a vocabulary (default: lowercase)')
       .requiredOption('--out <dir>', 'run folder (checkpoints, log.jsonl, tokenizer, hf/)'),
   ).action(async (o: Flags) => {
     const started = performance.now();
     if (!o.resume && !o.model && o.init !== 'random') throw new ArgumentError('bert finetune: give --model DIR (a pretrained folder) or --init random');
+    if (o.task === 'ner' || o.task === 'qa') {
+      const common = {
+        ...(trainingOptions(o) as object),
+        train: o.train as string | undefined, valid: o.valid as string | undefined, outDir: o.out as string,
+        ...(o.model ? { model: o.model as string } : {}),
+        ...(o.init ? { init: o.init as 'pretrained' | 'random' } : {}),
+        size: o.size as BertSize, ...(o.vocab ? { vocab: o.vocab as string } : { vocabSize: num('vocab-size', o.vocabSize) }),
+        maxSeqLength: num('max-seq-length', o.maxSeqLength), lowercase: !o.cased, modelOptions: dropoutOptions(o), log: (s: string) => console.log(s),
+      };
+      for (const [flag, v] of [['format', o.format], ['text-column', o.textColumn], ['text-pair-column', o.textPairColumn]] as const) {
+        if (v !== undefined) throw new ArgumentError(`bert finetune: --${flag} is for --task classify`);
+      }
+      if (o.task === 'ner') {
+        if (o.docStride !== undefined || o.maxAnswerLength !== undefined) throw new ArgumentError('bert finetune: --doc-stride and --max-answer-length are for --task qa');
+        const r = await finetuneNer({
+          ...common, task: 'ner', tokenColumn: num('token-column', o.tokenColumn), labelColumn: num('label-column', o.labelColumn),
+        });
+        summarize('fine-tuned', r, o.out as string, started, (m) => `entity F1 ${pct(m.f1)} (precision ${pct(m.precision)}, recall ${pct(m.recall)}), token accuracy ${pct(m.accuracy)}, loss ${m.valid_loss?.toFixed(4)}`);
+      } else {
+        if (o.tokenColumn !== undefined || o.labelColumn !== undefined) throw new ArgumentError('bert finetune: --token-column and --label-column are not for --task qa');
+        const r = await finetuneQa({
+          ...common, task: 'qa', docStride: num('doc-stride', o.docStride), maxAnswerLength: num('max-answer-length', o.maxAnswerLength),
+        });
+        summarize('fine-tuned', r, o.out as string, started, (m) => `exact match ${m.exact_match?.toFixed(2)}, F1 ${m.f1?.toFixed(2)}, loss ${m.valid_loss?.toFixed(4)}`);
+      }
+      return;
+    }
+    if (o.tokenColumn !== undefined || o.docStride !== undefined || o.maxAnswerLength !== undefined) {
+      throw new ArgumentError('bert finetune: --token-column is for --task ner, --doc-stride and --max-answer-length for --task qa');
+    }
     const r = await finetuneBert({
       ...(trainingOptions(o) as object),
       task: 'classify', train: o.train as string | undefined, valid: o.valid as string | undefined, outDir: o.out as string,

@@ -32,3 +32,14 @@ export {
   pretrainBert, finetuneBert, bertPreset, pretrainingBatch, pretrainingLoss, BertTaskError, BERT_SIZES, TASK_FILE as BERT_TASK_FILE,
   type BertSize, type BertCommonOptions, type PretrainOptions, type FinetuneOptions, type BertRunResult, type PretrainingBatchTensors,
 } from '../../bert/tasks.js';
+export {
+  readConllFile, toBio, entityType, nerLabelSet, nerLabelIds, alignNerWords, getEntities, seqevalScores, NER_IGNORE_INDEX,
+  type ConllReadOptions, type NerSentence, type NerData, type NerFeature, type Entity, type PrfScore, type SeqevalScores,
+} from './ner-data.js';
+export {
+  readSquadFile, qaFeatures, bestAnswer, normalizeAnswer, squadExactMatch, squadF1, squadScores,
+  type SquadAnswer, type SquadExample, type SquadData, type SquadReadOptions, type QaFeatureOptions, type QaFeature, type QaFeatureSet,
+  type BestAnswerOptions, type SpanAnswer,
+} from './qa-data.js';
+export { finetuneNer, type NerFinetuneOptions, type HeadFinetuneOptions, type NerEvaluation } from '../../bert/ner.js';
+export { finetuneQa, evaluateQa, type QaFinetuneOptions, type QaEvaluation } from '../../bert/qa.js';

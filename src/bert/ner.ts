@@ -1,0 +1,359 @@
+/**
+ * BERT fine-tuning for named-entity recognition (token classification) on the shared trainer, as
+ * Hugging Face's run_ner: CoNLL-2003 style files (src/models/bert/ner-data.ts), each word's label on
+ * its first WordPiece (-100 on the rest), BertForTokenClassification's cross-entropy, and validation
+ * by seqeval's entity-level precision / recall / F1 (default mode) over every word of the validation
+ * file (a word cut by maxSeqLength counts as predicted O). The best checkpoint (by entity F1) is
+ * exported as an HF folder that `BertForTokenClassification.fromPretrained` and the tokenClassify
+ * pipeline read. The run folder is laid out as tasks.ts describes; `resume` continues it exactly.
+ *
+ * The second half of this file is the scaffolding that qa.ts shares (run folder, init from a
+ * pretrained folder or from scratch, export of the best checkpoint); tasks.ts keeps its own copies
+ * private.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BucketBatcher, DEFAULT_BUCKETS, type Batch, type DataPosition } from '../data/batching.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
+import { labelSetOf, type LabelSet } from '../models/bert/finetune-data.js';
+import { BertForTokenClassification } from '../models/bert/heads.js';
+import {
+  NER_IGNORE_INDEX, alignNerWords, entityType, nerLabelIds, nerLabelSet, readConllFile, seqevalScores, type NerFeature,
+} from '../models/bert/ner-data.js';
+import { readBertFolder, type BertPreTrainedModel } from '../models/bert/pretrained.js';
+import * as F from '../ops/functional.js';
+import { ArgumentError } from '../tensor/errors.js';
+import { noGrad } from '../tensor/grad-mode.js';
+import { manualSeed } from '../tensor/random.js';
+import { realize } from '../tensor/realize.js';
+import { Tensor } from '../tensor/tensor.js';
+import { BertTokenizer } from '../text/bert/tokenizer.js';
+import { trainWordPiece } from '../text/bert/trainer.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
+import { BEST, LAST, LOG, train, type TrainOptions, type TrainSummary, type TrainTask } from '../train/trainer.js';
+import { BertTaskError, HF_DIR, TASK_FILE, TOKENIZER_DIR, bertPreset, type BertCommonOptions, type BertRunResult } from './tasks.js';
+
+/** What the NER and QA runs take besides their data: where the model comes from. */
+export interface HeadFinetuneOptions extends BertCommonOptions {
+  /** Training and validation files. */
+  train?: string;
+  valid?: string;
+  /** A Hugging Face BERT folder to start from (pretrained weights, its tokenizer and config). */
+  model?: string;
+  /** 'pretrained' (from `model`, the default when given) or 'random' (a `size` preset from scratch). */
+  init?: 'pretrained' | 'random';
+  /** init random: a vocab.txt or tokenizer folder; else a WordPiece vocabulary of vocabSize is trained on the training texts. */
+  vocab?: string;
+  vocabSize?: number;
+}
+
+export interface NerFinetuneOptions extends HeadFinetuneOptions {
+  task?: 'ner';
+  /** 0-based column of the token (default 0). */
+  tokenColumn?: number;
+  /** 0-based column of the label, negative from the end (default -1: the last). */
+  labelColumn?: number;
+}
+
+// ---- NER -----------------------------------------------------------------------------------------
+
+interface NerExample extends NerFeature { gold: string[] }
+
+/** The tensors of a token-classification batch (the batcher already padded the ids); labels -100 on padding. */
+function nerBatch(batch: Batch, examples: readonly NerFeature[]): { inputIds: Tensor; attentionMask: Tensor; tokenTypeIds: Tensor; labels: Tensor; targets: number } {
+  const { rows: B, sourceLength: S } = batch;
+  const labels = new Int32Array(B * S).fill(NER_IGNORE_INDEX);
+  let targets = 0;
+  batch.indices.forEach((i, b) => {
+    const l = examples[i]!.labels;
+    labels.set(l, b * S);
+    for (const x of l) if (x !== NER_IGNORE_INDEX) targets++;
+  });
+  return {
+    inputIds: Tensor.fromBuffer(batch.source, [B, S]), attentionMask: attentionMask(batch.sourceLengths, S),
+    tokenTypeIds: Tensor.fromBuffer(new Int32Array(B * S), [B, S]), labels: Tensor.fromBuffer(labels, [B, S]), targets,
+  };
+}
+
+export type NerEvaluation = {
+  valid_loss: number;
+  /** seqeval, micro-averaged over entities. */
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Token (word) accuracy. */
+  accuracy: number;
+} & {
+  /** Entity F1 per type, keyed f1_TYPE. */
+  [perType: `f1_${string}`]: number;
+};
+
+/** Validation of a token classifier: loss over the labelled pieces, and seqeval over every word (first-piece predictions). */
+async function evaluateNer(model: BertForTokenClassification, batches: readonly Batch[], examples: readonly NerExample[], labels: readonly string[]): Promise<NerEvaluation> {
+  let lossSum = 0;
+  let targets = 0;
+  const pred: string[][] = examples.map((e) => e.gold.map(() => 'O'));
+  for (const b of batches) {
+    const t = nerBatch(b, examples);
+    const r = noGrad(() => model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, labels: t.labels }));
+    const argmax = F.argmax(r.logits, -1); // (B, S)
+    await realize(r.loss!, argmax);
+    const p = await argmax.data();
+    const S = b.sourceLength;
+    b.indices.forEach((i, row) => {
+      const ws = examples[i]!.wordStarts;
+      for (let k = 0; k < ws.length; k++) if (ws[k]! >= 0) pred[i]![k] = labels[p[row * S + ws[k]!]!] ?? 'O';
+    });
+    if (t.targets > 0) {
+      lossSum += (await r.loss!.item()) * t.targets;
+      targets += t.targets;
+    }
+  }
+  const s = seqevalScores(examples.map((e) => e.gold), pred);
+  const m: NerEvaluation = { valid_loss: targets ? lossSum / targets : 0, precision: s.precision, recall: s.recall, f1: s.f1, accuracy: s.accuracy };
+  for (const [type, v] of Object.entries(s.perType)) m[`f1_${type}`] = v.f1;
+  return m;
+}
+
+/** Fine-tunes BERT for named-entity recognition (from a pretrained HF folder or from scratch) into `outDir`. */
+export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult> {
+  const log = o.log ?? (() => {});
+  const out = o.outDir;
+  if ((o.task ?? 'ner') !== 'ner') throw new ArgumentError(`finetuneNer: task must be 'ner', got '${String(o.task)}'`);
+  const { saved, init } = beginHeadRun(o, 'ner', 'finetuneNer');
+  const data = (saved?.data ?? {
+    train: o.train, valid: o.valid, tokenColumn: o.tokenColumn ?? 0, labelColumn: o.labelColumn ?? -1,
+    maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096, init, model: o.model,
+  }) as { train?: string; valid?: string; tokenColumn: number; labelColumn: number; maxSeqLength: number; seed: number; batchTokens: number; init: 'pretrained' | 'random'; model?: string };
+  if (!data.train || !data.valid) throw new ArgumentError('finetuneNer: give training and validation files (--train, --valid)');
+  const seed = data.seed;
+  manualSeed(seed);
+  const readOpts = { tokenColumn: data.tokenColumn, labelColumn: data.labelColumn };
+  const trainData = readConllFile(data.train, readOpts);
+  const validData = readConllFile(data.valid, readOpts);
+  const labelSet: LabelSet = saved?.labels ? labelSetOf(saved.labels) : nerLabelSet(trainData.sentences);
+  if (labelSet.labels.length < 3) throw new BertTaskError(`${data.train}: no entities (every label is O); NER needs B-TYPE / I-TYPE labels`);
+  const trainIds = nerLabelIds(trainData, labelSet);
+  const validIds = nerLabelIds(validData, labelSet);
+  const labelKeys: BertConfigJSON = { num_labels: labelSet.labels.length, id2label: labelSet.id2label, label2id: labelSet.label2id };
+
+  const { tokenizer, config, model } = await buildHeadModel({
+    out, o, saved, data, labelKeys, headPrefix: 'classifier.', log,
+    vocabTexts: () => trainData.sentences.map((s) => s.tokens.join(' ')),
+    build: (c, initialize) => new BertForTokenClassification(c, { initialize }),
+  });
+  if (!saved) saveHeadTask(out, { task: 'ner', config, data, labels: labelSet.labels }, tokenizer);
+
+  const maxSeqLength = data.maxSeqLength;
+  const cache = new Map<string, number[]>();
+  const encode = (sentences: typeof trainData.sentences, ids: number[][]): NerExample[] =>
+    sentences.map((s, k) => ({ ...alignNerWords(s.tokens, ids[k]!, tokenizer, maxSeqLength, cache), gold: s.labels }));
+  const allTrain = encode(trainData.sentences, trainIds);
+  // A sentence with no labelled piece (words without tokens) would give an empty loss.
+  const trainEx = allTrain.filter((e) => e.labels.some((l) => l !== NER_IGNORE_INDEX));
+  const validEx = encode(validData.sentences, validIds);
+  const entities = (sentences: typeof trainData.sentences): string => {
+    const c = new Map<string, number>();
+    for (const s of sentences) for (const l of s.labels) if (l.startsWith('B-')) c.set(entityType(l)!, (c.get(entityType(l)!) ?? 0) + 1);
+    return [...c].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, n]) => `${t} ${n}`).join(', ');
+  };
+  const cut = (ex: NerExample[]): number => ex.reduce((n, e) => n + e.truncatedWords, 0);
+  const words = (d: typeof trainData): number => d.sentences.reduce((n, s) => n + s.tokens.length, 0);
+  log(`data: ${trainEx.length} training sentences (${words(trainData)} words; entities ${entities(trainData.sentences)}), ${validEx.length} validation sentences (${words(validData)} words; entities ${entities(validData.sentences)}); labels ${labelSet.labels.join(' ')}; vocab ${tokenizer.vocabSize}`);
+  const notes: string[] = [];
+  if (trainData.converted + validData.converted) notes.push(`IOB1 read as BIO: ${trainData.converted} training and ${validData.converted} validation I- tags became B-`);
+  if (cut(allTrain) + cut(validEx)) notes.push(`maxSeqLength ${maxSeqLength} cuts ${cut(allTrain)} training and ${cut(validEx)} validation words (validation counts them as predicted O)`);
+  if (allTrain.length > trainEx.length) notes.push(`${allTrain.length - trainEx.length} training sentences have no token in the vocabulary and are left out`);
+  for (const n of notes) log(`note: ${n}`);
+  if (trainEx.length === 0) throw new BertTaskError(`${data.train}: no sentence has a token in this vocabulary`);
+
+  const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
+  const buckets = bucketsUpTo(maxSeqLength);
+  const batcher = new BucketBatcher(trainEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, seed, padId, buckets });
+  const validBatches = [...new BucketBatcher(validEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, shuffle: false, padId, buckets }).epochRest()];
+  const task: TrainTask<Batch> = {
+    model,
+    batchesPerEpoch: batcher.batchesPerEpoch,
+    epochBatches: () => batcher.epochRest(),
+    startNextEpoch: () => batcher.startNextEpoch(),
+    dataPosition: () => batcher.position,
+    setDataPosition: (p) => batcher.setPosition(p as DataPosition),
+    loss: (b) => {
+      const t = nerBatch(b, trainEx);
+      const r = model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, labels: t.labels });
+      return { loss: r.loss!, tokens: b.tokens };
+    },
+    validate: async () => {
+      const r = await evaluateNer(model, validBatches, validEx, labelSet.labels);
+      const types = Object.keys(r).filter((k) => k.startsWith('f1_')).map((k) => `${k.slice(3)} ${(100 * r[k as `f1_${string}`]).toFixed(1)}`).join(', ');
+      log(`validation: loss ${r.valid_loss.toFixed(4)}, entity F1 ${(100 * r.f1).toFixed(2)}% (precision ${(100 * r.precision).toFixed(2)}%, recall ${(100 * r.recall).toFixed(2)}%; ${types}), token accuracy ${(100 * r.accuracy).toFixed(2)}%`);
+      return r;
+    },
+    bestMetric: { name: 'f1', higherIsBetter: true },
+  };
+  const summary = await train(task, { ...pickTrain(o), outDir: out, meta: { task: 'ner' } });
+  const hfDir = await exportBest(out, () => new BertForTokenClassification(new BertConfig(config), { initialize: false }), tokenizer);
+  return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
+}
+
+// ---- shared with qa.ts ---------------------------------------------------------------------------
+
+/** What zhuyi-bert.json holds for a NER or QA run. */
+export interface SavedHeadTask {
+  task: 'ner' | 'qa';
+  config: BertConfigJSON;
+  /** Every data setting the run needs again on --resume. */
+  data: Record<string, unknown>;
+  labels?: string[];
+}
+
+const TASK_NAMES = { ner: 'named-entity recognition', qa: 'question answering' } as const;
+
+/** @internal Checks the run folder and the init choice; reads zhuyi-bert.json on resume. */
+export function beginHeadRun(o: HeadFinetuneOptions, kind: 'ner' | 'qa', fn: string): { saved: SavedHeadTask | null; init: 'pretrained' | 'random' } {
+  const out = o.outDir;
+  if (!o.resume && existsSync(join(out, LAST))) throw new BertTaskError(`${join(out, LAST)} exists: pass --resume to continue it, or choose another --out`);
+  mkdirSync(out, { recursive: true });
+  let saved: SavedHeadTask | null = null;
+  if (o.resume) {
+    const path = join(out, TASK_FILE);
+    if (!existsSync(path)) throw new BertTaskError(`${path}: nothing to resume (no ${TASK_FILE}; was the run started in this folder?)`);
+    try {
+      saved = JSON.parse(readFileSync(path, 'utf8')) as SavedHeadTask;
+    } catch (e) {
+      throw new BertTaskError(`${path}: not valid JSON (${(e as Error).message})`);
+    }
+    if (saved.task !== kind) throw new BertTaskError(`${path}: this folder holds a '${saved.task}' run, not ${TASK_NAMES[kind]}`);
+  }
+  const init = o.init ?? (o.model ? 'pretrained' : 'random');
+  if (!saved && init === 'pretrained' && !o.model) throw new ArgumentError(`${fn}: init pretrained needs a model folder (--model DIR), or use init random with a size preset`);
+  if (!saved && init === 'random' && o.model) throw new ArgumentError(`${fn}: give either a model folder (pretrained init) or init random, not both`);
+  return { saved, init };
+}
+
+/** @internal */
+export function checkSeqLength(n: number): number {
+  if (!Number.isInteger(n) || n < 8 || n > 4096) throw new ArgumentError(`maxSeqLength must be an integer in [8, 4096], got ${n}`);
+  return n;
+}
+
+/** @internal Bucket lengths up to maxSeqLength (which is always one), so padding never exceeds it. */
+export function bucketsUpTo(maxSeqLength: number): number[] {
+  return [...DEFAULT_BUCKETS.filter((b) => b < maxSeqLength), maxSeqLength];
+}
+
+/** @internal Int32 (B, S) attention mask: 1 on the first length[b] positions of row b. */
+export function attentionMask(lengths: Int32Array, S: number): Tensor {
+  const m = new Int32Array(lengths.length * S);
+  lengths.forEach((n, b) => m.fill(1, b * S, b * S + n));
+  return Tensor.fromBuffer(m, [lengths.length, S]);
+}
+
+/** @internal The trainer's options among a task's. */
+export function pickTrain(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
+  const keys = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
+  const r: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
+  return r as Omit<TrainOptions, 'outDir'>;
+}
+
+/** @internal The validation metrics logged at the best checkpoint's step (from log.jsonl, so resumed runs count too). */
+export function bestMetricsOf(out: string, best: TrainSummary['best']): Record<string, number> | null {
+  if (!best || !existsSync(join(out, LOG))) return null;
+  let found: Record<string, number> | null = null;
+  for (const line of readFileSync(join(out, LOG), 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const e = JSON.parse(line) as Record<string, number>;
+    if (e.step === best.step && e[best.name] !== undefined) found = e;
+  }
+  return found;
+}
+
+/** @internal Writes the best checkpoint (model weights only) with the tokenizer as outDir/hf. */
+export async function exportBest(out: string, build: () => BertPreTrainedModel, tokenizer: BertTokenizer): Promise<string | null> {
+  if (!existsSync(join(out, BEST))) return null;
+  const model = build();
+  await model.loadStateDict(loadCheckpoint(join(out, BEST)).model);
+  const dir = join(out, HF_DIR);
+  await model.savePretrained(dir);
+  tokenizer.savePretrained(dir);
+  return dir;
+}
+
+/** @internal Saves the tokenizer and zhuyi-bert.json of a new run. */
+export function saveHeadTask(out: string, task: SavedHeadTask, tokenizer: BertTokenizer): void {
+  tokenizer.savePretrained(join(out, TOKENIZER_DIR));
+  writeFileAtomic(join(out, TASK_FILE), `${JSON.stringify(task, null, 2)}\n`);
+}
+
+/** A vocab.txt file, or a folder with vocab.txt / tokenizer.json (and its tokenizer settings). */
+function tokenizerFromVocab(path: string, lowercase: boolean, maxSeqLength: number): BertTokenizer {
+  if (existsSync(join(path, 'vocab.txt')) || existsSync(join(path, 'tokenizer.json'))) return BertTokenizer.fromPretrained(path);
+  if (!existsSync(path)) throw new ArgumentError(`vocabulary '${path}' not found (give a vocab.txt file or a tokenizer folder)`);
+  const lines = readFileSync(path, 'utf8').replace(/^\ufeff/, '').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return new BertTokenizer(lines.map((l) => l.replace(/\r$/, '')), { doLowerCase: lowercase, modelMaxLength: maxSeqLength });
+}
+
+export interface HeadModelSpec<M extends BertPreTrainedModel> {
+  out: string;
+  o: HeadFinetuneOptions;
+  saved: SavedHeadTask | null;
+  data: { maxSeqLength: number; init: 'pretrained' | 'random'; model?: string };
+  /** num_labels, id2label, label2id of the head. */
+  labelKeys: BertConfigJSON;
+  /** Head weights (e.g. 'classifier.') taken from a pretrained folder only when their shapes fit. */
+  headPrefix: string;
+  /** Texts a vocabulary is trained on (random init without a vocab). */
+  vocabTexts: () => string[];
+  build: (config: BertConfig, initialize: boolean) => M;
+  log: (line: string) => void;
+}
+
+/** @internal The tokenizer, the config and the model of a run: saved (resume), from a pretrained folder, or from a size preset. */
+export async function buildHeadModel<M extends BertPreTrainedModel>(s: HeadModelSpec<M>): Promise<{ tokenizer: BertTokenizer; config: BertConfigJSON; model: M }> {
+  const { o, saved, data, log } = s;
+  const lowercase = o.lowercase ?? true;
+  let tokenizer: BertTokenizer;
+  let config: BertConfigJSON;
+  let pretrained: Map<string, Tensor> | null = null;
+  if (saved) {
+    tokenizer = BertTokenizer.fromPretrained(join(s.out, TOKENIZER_DIR));
+    config = saved.config;
+  } else if (data.init === 'pretrained') {
+    const folder = readBertFolder(data.model!);
+    tokenizer = BertTokenizer.fromPretrained(data.model!);
+    // A fine-tuned folder's head settings do not carry over.
+    const { architectures: _a, _num_labels: _n, problem_type: _p, ...rest } = folder.config;
+    void _a; void _n; void _p;
+    config = { ...rest, ...(o.modelOptions ?? {}), ...s.labelKeys };
+    pretrained = folder.stateDict;
+  } else {
+    tokenizer = o.vocab
+      ? tokenizerFromVocab(o.vocab, lowercase, data.maxSeqLength)
+      : new BertTokenizer(trainWordPiece(s.vocabTexts(), { vocabSize: o.vocabSize ?? 8000, lowercase }), { doLowerCase: lowercase, modelMaxLength: data.maxSeqLength });
+    const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
+    config = {
+      ...bertPreset(o.size ?? 'tiny'), ...(o.modelOptions ?? {}), vocab_size: tokenizer.vocabSize, pad_token_id: padId,
+      max_position_embeddings: Math.max(512, data.maxSeqLength), ...s.labelKeys,
+    };
+  }
+  const bertConfig = new BertConfig(config);
+  if (data.maxSeqLength > bertConfig.maxPositionEmbeddings) {
+    throw new ArgumentError(`maxSeqLength ${data.maxSeqLength} exceeds the model's max_position_embeddings ${bertConfig.maxPositionEmbeddings}`);
+  }
+  if (tokenizer.vocabSize > bertConfig.vocabSize) throw new BertTaskError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${bertConfig.vocabSize}`);
+  const model = s.build(bertConfig, true);
+  if (pretrained) {
+    // A head of another shape (a folder fine-tuned for other labels) is not reused.
+    const own = model.stateDict();
+    const weights = new Map([...pretrained].filter(([k, v]) => !k.startsWith(s.headPrefix) || (own[k] && own[k]!.shape.join() === v.shape.join())));
+    const info = await model.loadPretrainedStateDict(weights, data.model!);
+    model.train();
+    log(`init: ${data.model} (${info.missingKeys.length} new: ${info.missingKeys.join(', ') || 'none'}; ${info.unexpectedKeys.length} unused checkpoint keys)`);
+  } else if (!saved) {
+    log(`init: random, ${o.size ?? 'tiny'} preset (${bertConfig.numHiddenLayers} layers, hidden ${bertConfig.hiddenSize}), no pretraining`);
+  }
+  return { tokenizer, config, model };
+}
