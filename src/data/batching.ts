@@ -49,6 +49,13 @@ export interface BatchOptions {
   /** Seed of the batcher's own generator (default 0). */
   seed?: number;
   padId?: number;
+  /**
+   * Pad every batch of a bucket pair to the same row count with empty rows (source length 1, all
+   * padding, target length 0). Batch shapes then repeat exactly, so a compiling backend builds one
+   * graph per bucket pair instead of one per leftover row count. Loss over non-padding targets is
+   * unchanged (empty rows have no targets). Default false.
+   */
+  fixedRows?: boolean;
 }
 
 export interface Batch {
@@ -61,7 +68,7 @@ export interface Batch {
   rows: number;
   sourceLength: number;
   targetLength: number;
-  /** Indices of the examples, in row order. */
+  /** Indices of the examples, in row order (empty rows added by fixedRows have none). */
   indices: number[];
   /** Real (unpadded) tokens, source + target. */
   tokens: number;
@@ -179,11 +186,11 @@ export class BucketBatcher {
     const first = this.examples[indices[0]!]!;
     const S = this.bucketOf(first.source.length);
     const T = this.bucketOf(first.target.length);
-    const B = indices.length;
+    const B = this.options.fixedRows ? Math.max(indices.length, Math.floor(this.options.maxTokens / Math.max(S, T))) : indices.length;
     const pad = this.options.padId ?? 0;
     const source = new Int32Array(B * S).fill(pad);
     const target = new Int32Array(B * T).fill(pad);
-    const sourceLengths = new Int32Array(B);
+    const sourceLengths = new Int32Array(B).fill(1); // empty rows (fixedRows): one padding token
     const targetLengths = new Int32Array(B);
     let tokens = 0;
     indices.forEach((ex, r) => {

@@ -282,8 +282,9 @@ export async function trainTranslator(o: TranslateTrainOptions): Promise<{ summa
     writeFileAtomic(configPath, `${JSON.stringify({ kind, config, data } satisfies SavedConfig, null, 2)}\n`);
   }
   const batchTokens = o.batchTokens ?? 4096;
-  const batcher = new BucketBatcher(examples, { maxTokens: batchTokens, seed, padId: vocab.padId });
-  const validBatches = [...new BucketBatcher(valid.examples, { maxTokens: batchTokens, shuffle: false, padId: vocab.padId }).epochRest()];
+  // fixedRows: one batch shape per bucket pair, so the ort backend compiles a bounded set of graphs.
+  const batcher = new BucketBatcher(examples, { maxTokens: batchTokens, seed, padId: vocab.padId, fixedRows: true });
+  const validBatches = [...new BucketBatcher(valid.examples, { maxTokens: batchTokens, shuffle: false, padId: vocab.padId, fixedRows: true }).epochRest()];
   const translator = new Translator(kind, model, source, target);
   const labelSmoothing = o.labelSmoothing ?? 0.1;
   const validDecode = Math.min(o.validDecode ?? 1000, valid.kept.pairs.length);

@@ -36,6 +36,29 @@ describe('BucketBatcher', () => {
     assert.ok(shapes.size < 40, `${shapes.size} shapes`);
   });
 
+  test('fixedRows: one shape per bucket pair; empty rows have no targets and source length 1', () => {
+    const ex = examples(500);
+    const b = new BucketBatcher(ex, { maxTokens: 256, buckets: [8, 16, 32, 48], seed: 3, fixedRows: true });
+    const rowsOf = new Map<string, Set<number>>();
+    const seen: number[] = [];
+    for (let epoch = 0; epoch < 2; epoch++) {
+      for (const batch of b.epochRest()) {
+        const key = `${batch.sourceLength}x${batch.targetLength}`;
+        (rowsOf.get(key) ?? rowsOf.set(key, new Set()).get(key)!).add(batch.rows);
+        assert.equal(batch.rows, Math.floor(256 / Math.max(batch.sourceLength, batch.targetLength)));
+        for (let r = batch.indices.length; r < batch.rows; r++) {
+          assert.equal(batch.sourceLengths[r], 1);
+          assert.equal(batch.targetLengths[r], 0);
+          assert.ok(batch.target.subarray(r * batch.targetLength, (r + 1) * batch.targetLength).every((t) => t === 0));
+        }
+        if (epoch === 0) seen.push(...batch.indices);
+      }
+      b.startNextEpoch();
+    }
+    assert.ok([...rowsOf.values()].every((s) => s.size === 1), 'one row count per bucket pair');
+    assert.deepEqual(seen.sort((x, y) => x - y), ex.map((_, i) => i));
+  });
+
   test('same seed, same order; different seed, different order; no shuffle keeps corpus order within buckets', () => {
     const ex = examples(200);
     const order = (seed: number) => [...new BucketBatcher(ex, { maxTokens: 128, seed }).epochRest()].map((b) => b.indices.join(','));
