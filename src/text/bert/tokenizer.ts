@@ -3,6 +3,12 @@
  * its fast tokenizers (pairs, truncation with stride windows, padding, offsets), loading and saving
  * HF's files. With a tokenizer.json the text runs through @huggingface/tokenizers (engine 'auto');
  * our own implementation (engine 'builtin') reads vocab.txt and is what computes offsets either way.
+ *
+ * Special tokens (unk/sep/pad/cls/mask and additional_special_tokens) found in input text stay whole on both
+ * engines, as in HF's PreTrainedTokenizerFast, which adds every special token missing from tokenizer.json's
+ * added_tokens as a special added token (normalized false: matched in the raw text). Here that is done for the
+ * special tokens that are in the vocabulary; one that is not (HF would append it with a new id) stays whole on
+ * the builtin path ([UNK]'s id) and is split by @huggingface/tokenizers.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +25,12 @@ export interface BertTokenizerOptions {
   doLowerCase?: boolean;
   /** Run BasicTokenizer before WordPiece. Default true; false = WordPiece on whitespace-split words only. */
   doBasicTokenize?: boolean;
+  /**
+   * 'bert' (default): BasicTokenizer as doBasicTokenize says. 'whitespace': the builtin runs what a tokenizer.json
+   * with no normalizer and a Whitespace pre-tokenizer does: no cleaning, lowercasing or accent stripping, words are
+   * the matches of \w+|[^\w\s]+ (Unicode classes, as HF's Rust regex), then WordPiece.
+   */
+  preTokenizer?: 'bert' | 'whitespace';
   /** Words kept whole (see BasicTokenizer). */
   neverSplit?: readonly string[];
   tokenizeChineseChars?: boolean;
@@ -55,6 +67,30 @@ export interface DecodeOptions {
 const SPECIAL_KEYS = ['unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'] as const;
 // Python's str.split() whitespace, used when doBasicTokenize is false.
 const PY_SPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
+// HF's Whitespace pre-tokenizer, \w+|[^\w\s]+ with the Rust regex crate's Unicode classes: \w is Alphabetic, marks,
+// decimal digits, connector punctuation and join controls; \s is White_Space. (@huggingface/tokenizers 0.2 uses
+// JS's ASCII \w, so the two engines agree on ASCII text only; offsets on other text then report the disagreement.)
+const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+const HF_WHITESPACE = new RegExp(`[${WORD}]+|[^${WORD}\\p{White_Space}]+`, 'u');
+
+/**
+ * tokenizer.json with every special token that is in the vocabulary but missing from added_tokens appended as a
+ * special added token, as PreTrainedTokenizerFast.__init__ does (AddedToken(t, special=True): normalized false,
+ * no lstrip/rstrip, not single-word). The same object when nothing is missing.
+ */
+export function withSpecialAddedTokens(json: Record<string, unknown>, specials: readonly string[], ids: ReadonlyMap<string, number>): Record<string, unknown> {
+  const added = Array.isArray(json.added_tokens) ? (json.added_tokens as Array<Record<string, unknown>>) : [];
+  const have = new Set(added.map((t) => t.content));
+  const extra: Array<Record<string, unknown>> = [];
+  for (const t of specials) {
+    const id = ids.get(t);
+    if (id === undefined || have.has(t)) continue;
+    have.add(t);
+    extra.push({ id, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  }
+  // Sorted by id, as the tokenizers library serializes them.
+  return extra.length ? { ...json, added_tokens: [...added, ...extra].sort((a, b) => Number(a.id) - Number(b.id)) } : json;
+}
 
 export class BertTokenizer {
   /** id -> token (line order of vocab.txt). */
@@ -72,6 +108,8 @@ export class BertTokenizer {
   readonly stripAccents: boolean | null;
   readonly tokenizeChineseChars: boolean;
   readonly cleanUpTokenizationSpaces: boolean;
+  /** How the builtin splits text into words before WordPiece (see BertTokenizerOptions.preTokenizer). */
+  readonly preTokenizer: 'bert' | 'whitespace';
   /** Which implementation turns text into tokens. */
   readonly engine: 'builtin' | '@huggingface/tokenizers';
   private readonly tokenToId = new Map<string, number>();
@@ -99,7 +137,9 @@ export class BertTokenizer {
     for (const t of [this.unkToken, this.sepToken, this.padToken, this.clsToken]) {
       if (!this.tokenToId.has(t)) throw new BertTokenizerError(`BertTokenizer: special token ${JSON.stringify(t)} is not in the vocabulary (${vocab.length} tokens)`);
     }
-    this.basicTokenizer = options.doBasicTokenize === false ? null : new BasicTokenizer({
+    this.preTokenizer = options.preTokenizer ?? 'bert';
+    if (this.preTokenizer !== 'bert' && this.preTokenizer !== 'whitespace') throw new BertTokenizerError(`BertTokenizer: preTokenizer must be 'bert' or 'whitespace', got ${JSON.stringify(this.preTokenizer)}`);
+    this.basicTokenizer = options.doBasicTokenize === false || this.preTokenizer === 'whitespace' ? null : new BasicTokenizer({
       doLowerCase: this.doLowerCase,
       neverSplit: options.neverSplit ?? [],
       tokenizeChineseChars: this.tokenizeChineseChars,
@@ -107,8 +147,8 @@ export class BertTokenizer {
     });
     this.wordpieceTokenizer = new WordpieceTokenizer(this.tokenToId, this.unkToken, options.maxInputCharsPerWord ?? 100, options.continuingSubwordPrefix ?? '##');
     this.noSplit = [...new Set(this.allSpecialTokens)].sort((x, y) => y.length - x.length);
-    this.tokenizerJson = options.tokenizerJson;
-    this.hf = options.tokenizerJson ? new HfTokenizersEngine(options.tokenizerJson, options.tokenizerConfig ?? {}, 'tokenizer.json') : null;
+    this.tokenizerJson = options.tokenizerJson ? withSpecialAddedTokens(options.tokenizerJson, this.allSpecialTokens, this.tokenToId) : undefined;
+    this.hf = this.tokenizerJson ? new HfTokenizersEngine(this.tokenizerJson, options.tokenizerConfig ?? {}, 'tokenizer.json') : null;
     this.engine = this.hf ? '@huggingface/tokenizers' : 'builtin';
   }
 
@@ -139,6 +179,14 @@ export class BertTokenizer {
       if (info.lowercase !== undefined) opts.doLowerCase = info.lowercase;
       if (info.stripAccents !== undefined) opts.stripAccents = info.stripAccents;
       if (info.handleChineseChars !== undefined) opts.tokenizeChineseChars = info.handleChineseChars;
+      const pre = json.pre_tokenizer as { type?: unknown } | null | undefined;
+      if ((json.normalizer === null || json.normalizer === undefined) && pre && (pre.type === 'Whitespace' || pre.type === 'WhitespaceSplit')) {
+        // No normalizer: nothing is lowercased, and words are split as the pre-tokenizer says (WhitespaceSplit is
+        // what doBasicTokenize false does; do_lower_case in tokenizer_config.json does not apply to the fast tokenizer).
+        Object.assign(opts, { doLowerCase: false, stripAccents: false, tokenizeChineseChars: false });
+        if (pre.type === 'Whitespace') opts.preTokenizer = 'whitespace';
+        else opts.doBasicTokenize = false;
+      }
       if (engine === 'auto') {
         opts.tokenizerJson = json;
         opts.tokenizerConfig = config;
@@ -156,7 +204,7 @@ export class BertTokenizer {
       if (cjk !== undefined) opts.tokenizeChineseChars = cjk;
     }
     const basic = optionalBoolean(config, 'do_basic_tokenize', configFile);
-    if (basic !== undefined) opts.doBasicTokenize = basic;
+    if (basic !== undefined && opts.doBasicTokenize === undefined && opts.preTokenizer === undefined) opts.doBasicTokenize = basic;
     const cleanup = optionalBoolean(config, 'clean_up_tokenization_spaces', configFile);
     if (cleanup !== undefined) opts.cleanUpTokenizationSpaces = cleanup;
     if (config.never_split !== undefined && config.never_split !== null) {
@@ -264,11 +312,15 @@ export class BertTokenizer {
     };
     writeFileAtomic(join(dir, 'tokenizer_config.json'), `${JSON.stringify(config, null, 2)}\n`);
     writeFileAtomic(join(dir, 'special_tokens_map.json'), `${JSON.stringify({ ...specials, ...extra }, null, 2)}\n`);
-    const json = this.tokenizerJson ?? buildTokenizerJson({
-      vocab: this.vocab, specialTokens: this.allSpecialTokens, clsToken: this.clsToken, sepToken: this.sepToken, unkToken: this.unkToken,
-      lowercase: this.doLowerCase, stripAccents: this.stripAccents, handleChineseChars: this.tokenizeChineseChars,
-      continuingSubwordPrefix: this.wordpieceTokenizer.continuingSubwordPrefix, maxInputCharsPerWord: this.wordpieceTokenizer.maxInputCharsPerWord,
-    });
+    let json = this.tokenizerJson;
+    if (!json) {
+      json = buildTokenizerJson({
+        vocab: this.vocab, specialTokens: this.allSpecialTokens, clsToken: this.clsToken, sepToken: this.sepToken, unkToken: this.unkToken,
+        lowercase: this.doLowerCase, stripAccents: this.stripAccents, handleChineseChars: this.tokenizeChineseChars,
+        continuingSubwordPrefix: this.wordpieceTokenizer.continuingSubwordPrefix, maxInputCharsPerWord: this.wordpieceTokenizer.maxInputCharsPerWord,
+      });
+      if (this.preTokenizer === 'whitespace') json = { ...json, normalizer: null, pre_tokenizer: { type: 'Whitespace' } };
+    }
     writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(json));
   }
 
@@ -331,7 +383,7 @@ export class BertTokenizer {
 
   private encodeChunk(chunk: string, base: number, push: (token: string, start: number, end: number) => void): void {
     if (!this.basicTokenizer) {
-      const re = new RegExp(`[^${PY_SPACE.source.slice(1, -1)}]+`, 'gu');
+      const re = this.preTokenizer === 'whitespace' ? new RegExp(HF_WHITESPACE.source, 'gu') : new RegExp(`[^${PY_SPACE.source.slice(1, -1)}]+`, 'gu');
       for (const m of chunk.matchAll(re)) {
         const chars = [...m[0]];
         let at = base + m.index;
