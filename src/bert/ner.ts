@@ -11,9 +11,10 @@
  * pretrained folder or from scratch, export of the best checkpoint); tasks.ts keeps its own copies
  * private.
  */
+import { batcherTask } from '../train/batcher-task.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BucketBatcher, DEFAULT_BUCKETS, type Batch, type DataPosition } from '../data/batching.js';
+import { BucketBatcher, type Batch } from '../data/batching.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { labelSetOf, type LabelSet } from '../models/bert/finetune-data.js';
@@ -30,9 +31,13 @@ import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { trainWordPiece } from '../text/bert/trainer.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
-import { BEST, LAST, LOG, train, type TrainOptions, type TrainSummary, type TrainTask } from '../train/trainer.js';
-import { BertTaskError, HF_DIR, TASK_FILE, TOKENIZER_DIR, bertPreset, type BertCommonOptions, type BertRunResult } from './tasks.js';
+import { LAST, train } from '../train/trainer.js';
+import {
+  BertTaskError, HF_DIR, TASK_FILE, TOKENIZER_DIR, bertPreset, attentionMask, bestMetricsOf, bucketsUpTo, checkSeqLength, exportBest, pickTrain, tokenizerFromVocab,
+  type BertCommonOptions, type BertRunResult,
+} from './tasks.js';
+
+export { attentionMask, bestMetricsOf, bucketsUpTo, checkSeqLength, exportBest, pickTrain };
 
 /** What the NER and QA runs take besides their data: where the model comes from. */
 export interface HeadFinetuneOptions extends BertCommonOptions {
@@ -172,13 +177,8 @@ export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult>
   const buckets = bucketsUpTo(maxSeqLength);
   const batcher = new BucketBatcher(trainEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, seed, padId, buckets });
   const validBatches = [...new BucketBatcher(validEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, shuffle: false, padId, buckets }).epochRest()];
-  const task: TrainTask<Batch> = {
+  const task = batcherTask(batcher, {
     model,
-    batchesPerEpoch: batcher.batchesPerEpoch,
-    epochBatches: () => batcher.epochRest(),
-    startNextEpoch: () => batcher.startNextEpoch(),
-    dataPosition: () => batcher.position,
-    setDataPosition: (p) => batcher.setPosition(p as DataPosition),
     loss: (b) => {
       const t = nerBatch(b, trainEx);
       const r = model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, labels: t.labels });
@@ -191,7 +191,7 @@ export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult>
       return r;
     },
     bestMetric: { name: 'f1', higherIsBetter: true },
-  };
+  });
   const summary = await train(task, { ...pickTrain(o), outDir: out, meta: { task: 'ner' } });
   const hfDir = await exportBest(out, () => new BertForTokenClassification(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
@@ -232,54 +232,11 @@ export function beginHeadRun(o: HeadFinetuneOptions, kind: 'ner' | 'qa', fn: str
   return { saved, init };
 }
 
-/** @internal */
-export function checkSeqLength(n: number): number {
-  if (!Number.isInteger(n) || n < 8 || n > 4096) throw new ArgumentError(`maxSeqLength must be an integer in [8, 4096], got ${n}`);
-  return n;
-}
 
-/** @internal Bucket lengths up to maxSeqLength (which is always one), so padding never exceeds it. */
-export function bucketsUpTo(maxSeqLength: number): number[] {
-  return [...DEFAULT_BUCKETS.filter((b) => b < maxSeqLength), maxSeqLength];
-}
 
-/** @internal Int32 (B, S) attention mask: 1 on the first length[b] positions of row b. */
-export function attentionMask(lengths: Int32Array, S: number): Tensor {
-  const m = new Int32Array(lengths.length * S);
-  lengths.forEach((n, b) => m.fill(1, b * S, b * S + n));
-  return Tensor.fromBuffer(m, [lengths.length, S]);
-}
 
-/** @internal The trainer's options among a task's. */
-export function pickTrain(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
-  const keys = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
-  const r: Record<string, unknown> = {};
-  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
-  return r as Omit<TrainOptions, 'outDir'>;
-}
 
-/** @internal The validation metrics logged at the best checkpoint's step (from log.jsonl, so resumed runs count too). */
-export function bestMetricsOf(out: string, best: TrainSummary['best']): Record<string, number> | null {
-  if (!best || !existsSync(join(out, LOG))) return null;
-  let found: Record<string, number> | null = null;
-  for (const line of readFileSync(join(out, LOG), 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const e = JSON.parse(line) as Record<string, number>;
-    if (e.step === best.step && e[best.name] !== undefined) found = e;
-  }
-  return found;
-}
 
-/** @internal Writes the best checkpoint (model weights only) with the tokenizer as outDir/hf. */
-export async function exportBest(out: string, build: () => BertPreTrainedModel, tokenizer: BertTokenizer): Promise<string | null> {
-  if (!existsSync(join(out, BEST))) return null;
-  const model = build();
-  await model.loadStateDict(loadCheckpoint(join(out, BEST)).model);
-  const dir = join(out, HF_DIR);
-  await model.savePretrained(dir);
-  tokenizer.savePretrained(dir);
-  return dir;
-}
 
 /** @internal Saves the tokenizer and zhuyi-bert.json of a new run. */
 export function saveHeadTask(out: string, task: SavedHeadTask, tokenizer: BertTokenizer): void {
@@ -287,14 +244,6 @@ export function saveHeadTask(out: string, task: SavedHeadTask, tokenizer: BertTo
   writeFileAtomic(join(out, TASK_FILE), `${JSON.stringify(task, null, 2)}\n`);
 }
 
-/** A vocab.txt file, or a folder with vocab.txt / tokenizer.json (and its tokenizer settings). */
-function tokenizerFromVocab(path: string, lowercase: boolean, maxSeqLength: number): BertTokenizer {
-  if (existsSync(join(path, 'vocab.txt')) || existsSync(join(path, 'tokenizer.json'))) return BertTokenizer.fromPretrained(path);
-  if (!existsSync(path)) throw new ArgumentError(`vocabulary '${path}' not found (give a vocab.txt file or a tokenizer folder)`);
-  const lines = readFileSync(path, 'utf8').replace(/^\ufeff/, '').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return new BertTokenizer(lines.map((l) => l.replace(/\r$/, '')), { doLowerCase: lowercase, modelMaxLength: maxSeqLength });
-}
 
 export interface HeadModelSpec<M extends BertPreTrainedModel> {
   out: string;

@@ -8,7 +8,8 @@
  * that `BertForQuestionAnswering.fromPretrained` and the answer pipeline read. The run folder is laid
  * out as tasks.ts describes; `resume` continues it exactly.
  */
-import { BucketBatcher, type Batch, type DataPosition } from '../data/batching.js';
+import { batcherTask } from '../train/batcher-task.js';
+import { BucketBatcher, type Batch } from '../data/batching.js';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { BertForQuestionAnswering } from '../models/bert/heads.js';
 import { bestAnswer, qaFeatures, readSquadFile, squadScores, type QaFeature, type SquadExample } from '../models/bert/qa-data.js';
@@ -17,7 +18,7 @@ import { noGrad } from '../tensor/grad-mode.js';
 import { manualSeed } from '../tensor/random.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
-import { train, type TrainTask } from '../train/trainer.js';
+import { train } from '../train/trainer.js';
 import {
   attentionMask, beginHeadRun, bestMetricsOf, bucketsUpTo, buildHeadModel, checkSeqLength, exportBest, pickTrain, saveHeadTask, type HeadFinetuneOptions,
 } from './ner.js';
@@ -132,13 +133,8 @@ export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
   const buckets = bucketsUpTo(data.maxSeqLength);
   const batcher = new BucketBatcher(trainF.map((f) => ({ source: f.ids, target: [] })), { maxTokens: data.batchTokens, seed, padId, buckets });
   const validBatches = [...new BucketBatcher(validF.map((f) => ({ source: f.ids, target: [] })), { maxTokens: data.batchTokens, shuffle: false, padId, buckets }).epochRest()];
-  const task: TrainTask<Batch> = {
+  const task = batcherTask(batcher, {
     model,
-    batchesPerEpoch: batcher.batchesPerEpoch,
-    epochBatches: () => batcher.epochRest(),
-    startNextEpoch: () => batcher.startNextEpoch(),
-    dataPosition: () => batcher.position,
-    setDataPosition: (p) => batcher.setPosition(p as DataPosition),
     loss: (b) => {
       const t = qaBatch(b, trainF);
       const r = model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, startPositions: t.startPositions, endPositions: t.endPositions });
@@ -151,7 +147,7 @@ export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
       return r;
     },
     bestMetric: { name: 'f1', higherIsBetter: true },
-  };
+  });
   const summary = await train(task, { ...pickTrain(o), outDir: out, meta: { task: 'qa' } });
   const hfDir = await exportBest(out, () => new BertForQuestionAnswering(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };

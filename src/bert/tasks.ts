@@ -16,9 +16,11 @@
  * to a token budget, a seeded order per epoch), padded, with attention masks. The data position and
  * the masks are resumable: masks are a function of (seed, epoch, instance), see pretraining-data.ts.
  */
+import type { BertPreTrainedModel } from '../models/bert/pretrained.js';
+import { batcherTask } from '../train/batcher-task.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BucketBatcher, DEFAULT_BUCKETS, type Batch, type DataPosition } from '../data/batching.js';
+import { BucketBatcher, DEFAULT_BUCKETS, type Batch } from '../data/batching.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import {
@@ -39,7 +41,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { trainWordPiece } from '../text/bert/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { BEST, LAST, LOG, train, type TrainOptions, type TrainSummary, type TrainTask } from '../train/trainer.js';
+import { BEST, LAST, LOG, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
 
 export class BertTaskError extends ZhuyiError {}
 
@@ -136,13 +138,15 @@ interface SavedTask {
 
 // ---- shared helpers ------------------------------------------------------------------------------------
 
-function checkSeqLength(n: number): number {
+/** @internal */
+export function checkSeqLength(n: number): number {
   if (!Number.isInteger(n) || n < 8 || n > 4096) throw new ArgumentError(`maxSeqLength must be an integer in [8, 4096], got ${n}`);
   return n;
 }
 
 /** Bucket lengths up to maxSeqLength (which is always one), so padding never exceeds it. */
-function bucketsUpTo(maxSeqLength: number): number[] {
+/** @internal */
+export function bucketsUpTo(maxSeqLength: number): number[] {
   return [...DEFAULT_BUCKETS.filter((b) => b < maxSeqLength), maxSeqLength];
 }
 
@@ -162,7 +166,8 @@ function startFolder(out: string, resume: boolean | undefined): void {
 }
 
 /** A vocab.txt file, or a folder with vocab.txt / tokenizer.json (and its tokenizer settings). */
-function tokenizerFromVocab(path: string, lowercase: boolean, maxSeqLength: number): BertTokenizer {
+/** @internal */
+export function tokenizerFromVocab(path: string, lowercase: boolean, maxSeqLength: number): BertTokenizer {
   if (existsSync(join(path, 'vocab.txt')) || existsSync(join(path, 'tokenizer.json'))) return BertTokenizer.fromPretrained(path);
   if (!existsSync(path)) throw new ArgumentError(`vocabulary '${path}' not found (give a vocab.txt file or a tokenizer folder)`);
   const lines = readFileSync(path, 'utf8').replace(/^\ufeff/, '').split('\n');
@@ -176,7 +181,8 @@ function trainTokenizer(texts: string[], vocabSize: number, lowercase: boolean, 
 }
 
 /** The validation metrics logged at the best checkpoint's step (from log.jsonl, so resumed runs count too). */
-function bestMetricsOf(out: string, best: TrainSummary['best']): Record<string, number> | null {
+/** @internal */
+export function bestMetricsOf(out: string, best: TrainSummary['best']): Record<string, number> | null {
   if (!best || !existsSync(join(out, LOG))) return null;
   let found: Record<string, number> | null = null;
   for (const line of readFileSync(join(out, LOG), 'utf8').split('\n')) {
@@ -191,7 +197,8 @@ function pct(n: number, of: number): string {
   return `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
 }
 
-function pickTrain(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
+/** @internal */
+export function pickTrain(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
   const keys = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
   const r: Record<string, unknown> = {};
   for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
@@ -199,7 +206,8 @@ function pickTrain(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
 }
 
 /** Int32 (B, S) attention mask: 1 on the first length[b] positions of row b. */
-function attentionMask(lengths: Int32Array, S: number): Tensor {
+/** @internal */
+export function attentionMask(lengths: Int32Array, S: number): Tensor {
   const m = new Int32Array(lengths.length * S);
   lengths.forEach((n, b) => m.fill(1, b * S, b * S + n));
   return Tensor.fromBuffer(m, [lengths.length, S]);
@@ -346,13 +354,8 @@ export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
   const batcher = new BucketBatcher(asExamples(trainSet), { maxTokens: data.batchTokens, seed, padId, buckets });
   const validBatches = [...new BucketBatcher(asExamples(validSet), { maxTokens: data.batchTokens, shuffle: false, padId, buckets }).epochRest()];
 
-  const task: TrainTask<Batch> = {
+  const task = batcherTask(batcher, {
     model,
-    batchesPerEpoch: batcher.batchesPerEpoch,
-    epochBatches: () => batcher.epochRest(),
-    startNextEpoch: () => batcher.startNextEpoch(),
-    dataPosition: () => batcher.position,
-    setDataPosition: (p) => batcher.setPosition(p as DataPosition),
     loss: (b) => {
       const t = pretrainingBatch(trainSet, b.indices, batcher.currentEpoch, padId, b.sourceLength);
       return { loss: pretrainingLoss(model, t).loss, tokens: t.tokens };
@@ -384,14 +387,15 @@ export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
       return m;
     },
     bestMetric: { name: 'valid_loss', higherIsBetter: false },
-  };
+  });
   const summary = await train(task, { ...pickTrain(o), outDir: out, meta: { task: 'pretrain' } });
   const hfDir = await exportBest(out, () => new BertForPreTraining(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }
 
 /** Writes the best checkpoint (model weights only) with the tokenizer as outDir/hf. */
-async function exportBest(out: string, build: () => BertForPreTraining | BertForSequenceClassification, tokenizer: BertTokenizer): Promise<string | null> {
+/** @internal */
+export async function exportBest(out: string, build: () => BertPreTrainedModel, tokenizer: BertTokenizer): Promise<string | null> {
   if (!existsSync(join(out, BEST))) return null;
   const model = build();
   await model.loadStateDict(loadCheckpoint(join(out, BEST)).model);
@@ -514,13 +518,8 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
   const batcher = new BucketBatcher(trainEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, seed, padId, buckets });
   const validBatches = [...new BucketBatcher(validEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, shuffle: false, padId, buckets }).epochRest()];
 
-  const task: TrainTask<Batch> = {
+  const task = batcherTask(batcher, {
     model,
-    batchesPerEpoch: batcher.batchesPerEpoch,
-    epochBatches: () => batcher.epochRest(),
-    startNextEpoch: () => batcher.startNextEpoch(),
-    dataPosition: () => batcher.position,
-    setDataPosition: (p) => batcher.setPosition(p as DataPosition),
     loss: (b) => {
       const t = classificationBatch(b, trainEx);
       const r = model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, labels: t.labels });
@@ -532,7 +531,7 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
       return r;
     },
     bestMetric: { name: 'accuracy', higherIsBetter: true },
-  };
+  });
   const summary = await train(task, { ...pickTrain(o), outDir: out, meta: { task: 'classify' } });
   const hfDir = await exportBest(out, () => new BertForSequenceClassification(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };

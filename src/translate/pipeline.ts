@@ -10,9 +10,10 @@
  *   last.safetensors            the latest checkpoint (what --resume continues)
  *   log.jsonl                   every logged metric, one JSON object per line
  */
+import { batcherTask } from '../train/batcher-task.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BucketBatcher, type Batch, type DataPosition, type TokenizedExample } from '../data/batching.js';
+import { BucketBatcher, type Batch, type TokenizedExample } from '../data/batching.js';
 import { readParallelFiles, readParallelTsv, type ParallelPair } from '../data/read.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { corpusBleu } from '../metrics/bleu.js';
@@ -32,7 +33,7 @@ import { loadTokenizer, saveTokenizer } from '../text/io.js';
 import { CharTokenizer, WordTokenizer, type Tokenizer } from '../text/tokenizer.js';
 import { trainBpe } from '../text/bpe-trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { BEST, LAST, train, type TrainOptions, type TrainSummary, type TrainTask } from '../train/trainer.js';
+import { BEST, LAST, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
 
 export const MODEL_KINDS = ['seq2seq', 'attention', 'transformer'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -295,13 +296,8 @@ export async function trainTranslator(o: TranslateTrainOptions): Promise<{ summa
     const V = logits.shape[2]!;
     return { loss: crossEntropy(logits.reshape(-1, V), tgtOut.reshape(-1), { ignoreIndex: vocab.padId, labelSmoothing: smoothing }), tokens: batch.tokens };
   };
-  const task: TrainTask<Batch> = {
+  const task = batcherTask(batcher, {
     model,
-    batchesPerEpoch: batcher.batchesPerEpoch,
-    epochBatches: () => batcher.epochRest(),
-    startNextEpoch: () => batcher.startNextEpoch(),
-    dataPosition: () => batcher.position,
-    setDataPosition: (p) => batcher.setPosition(p as DataPosition),
     loss: (b) => lossOf(b, labelSmoothing),
     validate: async () => {
       let sum = 0;
@@ -317,7 +313,7 @@ export async function trainTranslator(o: TranslateTrainOptions): Promise<{ summa
       return { valid_loss: sum / count, bleu: rep.bleu, exact_match: rep.exactMatch, chrf: rep.chrf };
     },
     bestMetric: { name: 'bleu', higherIsBetter: true },
-  };
+  });
   const { model: _m, size: _s, modelOptions: _mo, batchTokens: _b, labelSmoothing: _l, seed: _seed, validDecode: _v, log: _log, ...trainOptions } = o;
   void _m; void _s; void _mo; void _b; void _l; void _seed; void _v; void _log;
   const summary = await train(task, { ...pickTrain(trainOptions), outDir: out, meta: { kind } });
