@@ -43,7 +43,8 @@ export const DEMO: Omit<LadderOptions, 'outDir'> = {
   task: 'numbers',
   taskOptions: { train: 12000, valid: 300, test: 600, maxDigits: 9 },
   size: 'small',
-  epochs: 4,
+  epochs: 6,
+  batchTokens: 2048,
   perModel: {},
 };
 
