@@ -8,6 +8,7 @@ import { DEMO, runLadder, summaryTable } from '../demo/ladder.js';
 import { join } from 'node:path';
 import { registerTranslate } from './translate.js';
 import { registerBert } from './bert.js';
+import { registerBertDemo } from './bert-demo.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -59,6 +60,7 @@ program
 
 registerTranslate(program);
 registerBert(program);
+registerBertDemo(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`zhuyi: ${e instanceof Error ? e.message : String(e)}`);
