@@ -14,7 +14,7 @@
 import { batcherTask } from '../train/batcher-task.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BucketBatcher, type Batch } from '../data/batching.js';
+import type { Batch } from '../data/batching.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { labelSetOf, type LabelSet } from '../models/bert/finetune-data.js';
@@ -31,13 +31,13 @@ import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { trainWordPiece } from '../text/bert/trainer.js';
-import { LAST, train } from '../train/trainer.js';
+import { LAST, pickTrainOptions, train } from '../train/trainer.js';
 import {
-  BertTaskError, HF_DIR, TASK_FILE, TOKENIZER_DIR, bertPreset, attentionMask, bestMetricsOf, bucketsUpTo, checkSeqLength, exportBest, pickTrain, tokenizerFromVocab,
+  BertTaskError, HF_DIR, TASK_FILE, TOKENIZER_DIR, bertPreset, sequenceBatches, attentionMask, bestMetricsOf, checkSeqLength, exportBest, tokenizerFromVocab,
   type BertCommonOptions, type BertRunResult,
 } from './tasks.js';
 
-export { attentionMask, bestMetricsOf, bucketsUpTo, checkSeqLength, exportBest, pickTrain };
+export { attentionMask, bestMetricsOf, checkSeqLength, exportBest };
 
 /** What the NER and QA runs take besides their data: where the model comes from. */
 export interface HeadFinetuneOptions extends BertCommonOptions {
@@ -174,9 +174,7 @@ export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult>
   if (trainEx.length === 0) throw new BertTaskError(`${data.train}: no sentence has a token in this vocabulary`);
 
   const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const buckets = bucketsUpTo(maxSeqLength);
-  const batcher = new BucketBatcher(trainEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, seed, padId, buckets });
-  const validBatches = [...new BucketBatcher(validEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, shuffle: false, padId, buckets }).epochRest()];
+  const { batcher, validBatches } = sequenceBatches(trainEx.map((e) => e.ids), validEx.map((e) => e.ids), { batchTokens: data.batchTokens, seed, padId, maxSeqLength });
   const task = batcherTask(batcher, {
     model,
     loss: (b) => {
@@ -192,7 +190,7 @@ export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult>
     },
     bestMetric: { name: 'f1', higherIsBetter: true },
   });
-  const summary = await train(task, { ...pickTrain(o), outDir: out, meta: { task: 'ner' } });
+  const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { task: 'ner' } });
   const hfDir = await exportBest(out, () => new BertForTokenClassification(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }

@@ -9,7 +9,7 @@
  * out as tasks.ts describes; `resume` continues it exactly.
  */
 import { batcherTask } from '../train/batcher-task.js';
-import { BucketBatcher, type Batch } from '../data/batching.js';
+import type { Batch } from '../data/batching.js';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { BertForQuestionAnswering } from '../models/bert/heads.js';
 import { bestAnswer, qaFeatures, readSquadFile, squadScores, type QaFeature, type SquadExample } from '../models/bert/qa-data.js';
@@ -18,11 +18,11 @@ import { noGrad } from '../tensor/grad-mode.js';
 import { manualSeed } from '../tensor/random.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
-import { train } from '../train/trainer.js';
+import { pickTrainOptions, train } from '../train/trainer.js';
 import {
-  attentionMask, beginHeadRun, bestMetricsOf, bucketsUpTo, buildHeadModel, checkSeqLength, exportBest, pickTrain, saveHeadTask, type HeadFinetuneOptions,
+  attentionMask, beginHeadRun, bestMetricsOf, buildHeadModel, checkSeqLength, exportBest, saveHeadTask, type HeadFinetuneOptions,
 } from './ner.js';
-import { BertTaskError, type BertRunResult } from './tasks.js';
+import { BertTaskError, sequenceBatches, type BertRunResult } from './tasks.js';
 
 export interface QaFinetuneOptions extends HeadFinetuneOptions {
   task?: 'qa';
@@ -130,9 +130,7 @@ export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
   if (trainF.length === 0) throw new BertTaskError(`${data.train}: no question fits maxSeqLength ${data.maxSeqLength}`);
 
   const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const buckets = bucketsUpTo(data.maxSeqLength);
-  const batcher = new BucketBatcher(trainF.map((f) => ({ source: f.ids, target: [] })), { maxTokens: data.batchTokens, seed, padId, buckets });
-  const validBatches = [...new BucketBatcher(validF.map((f) => ({ source: f.ids, target: [] })), { maxTokens: data.batchTokens, shuffle: false, padId, buckets }).epochRest()];
+  const { batcher, validBatches } = sequenceBatches(trainF.map((f) => f.ids), validF.map((f) => f.ids), { batchTokens: data.batchTokens, seed, padId, maxSeqLength: data.maxSeqLength });
   const task = batcherTask(batcher, {
     model,
     loss: (b) => {
@@ -148,7 +146,7 @@ export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
     },
     bestMetric: { name: 'f1', higherIsBetter: true },
   });
-  const summary = await train(task, { ...pickTrain(o), outDir: out, meta: { task: 'qa' } });
+  const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { task: 'qa' } });
   const hfDir = await exportBest(out, () => new BertForQuestionAnswering(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }

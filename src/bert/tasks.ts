@@ -41,7 +41,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { trainWordPiece } from '../text/bert/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { BEST, LAST, LOG, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
+import { BEST, LAST, LOG, pickTrainOptions, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
 
 export class BertTaskError extends ZhuyiError {}
 
@@ -197,15 +197,23 @@ function pct(n: number, of: number): string {
   return `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
 }
 
-/** @internal */
-export function pickTrain(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
-  const keys = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
-  const r: Record<string, unknown> = {};
-  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
-  return r as Omit<TrainOptions, 'outDir'>;
-}
 
 /** Int32 (B, S) attention mask: 1 on the first length[b] positions of row b. */
+/**
+ * @internal Length-bucketed batches of token-id sequences (buckets up to maxSeqLength): the shuffled,
+ * resumable training batcher and the validation batches in corpus order.
+ */
+export function sequenceBatches(
+  train: readonly ArrayLike<number>[], valid: readonly ArrayLike<number>[], o: { batchTokens: number; seed: number; padId: number; maxSeqLength: number },
+): { batcher: BucketBatcher; validBatches: Batch[] } {
+  const buckets = bucketsUpTo(o.maxSeqLength);
+  const asExamples = (seqs: readonly ArrayLike<number>[]) => seqs.map((ids) => ({ source: ids, target: [] as number[] }));
+  return {
+    batcher: new BucketBatcher(asExamples(train), { maxTokens: o.batchTokens, seed: o.seed, padId: o.padId, buckets }),
+    validBatches: [...new BucketBatcher(asExamples(valid), { maxTokens: o.batchTokens, shuffle: false, padId: o.padId, buckets }).epochRest()],
+  };
+}
+
 /** @internal */
 export function attentionMask(lengths: Int32Array, S: number): Tensor {
   const m = new Int32Array(lengths.length * S);
@@ -347,12 +355,10 @@ export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
     tokenizer.savePretrained(join(out, TOKENIZER_DIR));
     writeFileAtomic(join(out, TASK_FILE), `${JSON.stringify({ task: 'pretrain', config, data } satisfies SavedTask, null, 2)}\n`);
   }
-  const buckets = bucketsUpTo(data.maxSeqLength);
   const clsId = tokenizer.convertTokensToIds(tokenizer.clsToken);
   const sepId = tokenizer.convertTokensToIds(tokenizer.sepToken);
-  const asExamples = (ds: PretrainingDataset) => ds.instances.map((inst) => ({ source: pairIds(inst, clsId, sepId).ids, target: [] as number[] }));
-  const batcher = new BucketBatcher(asExamples(trainSet), { maxTokens: data.batchTokens, seed, padId, buckets });
-  const validBatches = [...new BucketBatcher(asExamples(validSet), { maxTokens: data.batchTokens, shuffle: false, padId, buckets }).epochRest()];
+  const idsOf = (ds: PretrainingDataset) => ds.instances.map((inst) => pairIds(inst, clsId, sepId).ids);
+  const { batcher, validBatches } = sequenceBatches(idsOf(trainSet), idsOf(validSet), { batchTokens: data.batchTokens, seed, padId, maxSeqLength: data.maxSeqLength });
 
   const task = batcherTask(batcher, {
     model,
@@ -388,7 +394,7 @@ export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
     },
     bestMetric: { name: 'valid_loss', higherIsBetter: false },
   });
-  const summary = await train(task, { ...pickTrain(o), outDir: out, meta: { task: 'pretrain' } });
+  const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { task: 'pretrain' } });
   const hfDir = await exportBest(out, () => new BertForPreTraining(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }
@@ -514,9 +520,7 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
   const counts = labelSet.labels.map((_, c) => trainLabels.filter((l) => l === c).length);
   log(`data: ${trainEx.length} training, ${validEx.length} validation examples; labels ${labelSet.labels.map((l, c) => `${l} (${counts[c]})`).join(', ')}; vocab ${tokenizer.vocabSize}`);
   const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const buckets = bucketsUpTo(maxSeqLength);
-  const batcher = new BucketBatcher(trainEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, seed, padId, buckets });
-  const validBatches = [...new BucketBatcher(validEx.map((e) => ({ source: e.ids, target: [] })), { maxTokens: data.batchTokens, shuffle: false, padId, buckets }).epochRest()];
+  const { batcher, validBatches } = sequenceBatches(trainEx.map((e) => e.ids), validEx.map((e) => e.ids), { batchTokens: data.batchTokens, seed, padId, maxSeqLength });
 
   const task = batcherTask(batcher, {
     model,
@@ -532,7 +536,7 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
     },
     bestMetric: { name: 'accuracy', higherIsBetter: true },
   });
-  const summary = await train(task, { ...pickTrain(o), outDir: out, meta: { task: 'classify' } });
+  const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { task: 'classify' } });
   const hfDir = await exportBest(out, () => new BertForSequenceClassification(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }

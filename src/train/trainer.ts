@@ -56,6 +56,15 @@ export interface TrainOptions {
   stopAfterSteps?: number;
 }
 
+const TRAIN_OPTION_KEYS = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
+
+/** The trainer's options among a task's (those set), for tasks whose options extend TrainOptions. */
+export function pickTrainOptions(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
+  const r: Record<string, unknown> = {};
+  for (const k of TRAIN_OPTION_KEYS) if (o[k] !== undefined) r[k] = o[k];
+  return r as Omit<TrainOptions, 'outDir'>;
+}
+
 /** What the trainer needs from a task. */
 export interface TrainTask<B> {
   model: Module;

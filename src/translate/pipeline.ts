@@ -33,7 +33,7 @@ import { loadTokenizer, saveTokenizer } from '../text/io.js';
 import { CharTokenizer, WordTokenizer, type Tokenizer } from '../text/tokenizer.js';
 import { trainBpe } from '../text/bpe-trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { BEST, LAST, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
+import { BEST, LAST, pickTrainOptions, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
 
 export const MODEL_KINDS = ['seq2seq', 'attention', 'transformer'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -190,7 +190,6 @@ export class Translator {
 
   /** Translates sentences in batches (greedy, or beam search with beamSize > 1). */
   async translate(sentences: readonly string[], o: { beamSize?: number; batchSize?: number; maxLength?: number; lengthPenalty?: number } = {}): Promise<string[]> {
-    const out: string[] = [];
     const bs = o.batchSize ?? 64;
     // Sort by length so batches pad little; restore the order at the end.
     const order = sentences.map((s, i) => ({ i, ids: this.source.encode(s) })).sort((a, b) => a.ids.length - b.ids.length);
@@ -208,8 +207,7 @@ export class Translator {
         });
       chunk.forEach((e, r) => { results[e.i] = this.target.decode(ids[r]!); });
     }
-    out.push(...results);
-    return out;
+    return results;
   }
 }
 
@@ -314,18 +312,10 @@ export async function trainTranslator(o: TranslateTrainOptions): Promise<{ summa
     },
     bestMetric: { name: 'bleu', higherIsBetter: true },
   });
-  const { model: _m, size: _s, modelOptions: _mo, batchTokens: _b, labelSmoothing: _l, seed: _seed, validDecode: _v, log: _log, ...trainOptions } = o;
-  void _m; void _s; void _mo; void _b; void _l; void _seed; void _v; void _log;
-  const summary = await train(task, { ...pickTrain(trainOptions), outDir: out, meta: { kind } });
+  const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { kind } });
   return { summary, translator, valid: valid.kept, test: splits.test };
 }
 
-function pickTrain(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
-  const keys = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
-  const r: Record<string, unknown> = {};
-  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
-  return r as Omit<TrainOptions, 'outDir'>;
-}
 
 /** Loads a model folder written by trainTranslator (best checkpoint, else last). */
 export async function loadTranslator(dir: string, which: 'best' | 'last' = 'best'): Promise<Translator> {
