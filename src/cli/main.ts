@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { registerTranslate } from './translate.js';
 import { registerBert } from './bert.js';
 import { registerBertDemo } from './bert-demo.js';
+import { registerViz } from './viz.js';
+import { registerExport } from './export.js';
+import { registerServe } from './serve.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -61,6 +64,9 @@ program
 registerTranslate(program);
 registerBert(program);
 registerBertDemo(program);
+registerViz(program);
+registerExport(program);
+registerServe(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`zhuyi: ${e instanceof Error ? e.message : String(e)}`);
