@@ -46,8 +46,8 @@ export {
 } from './nn/transformer.js';
 export { SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type PositionalOptions } from './nn/positional.js';
 export {
-  BertTokenizer, BasicTokenizer, WordpieceTokenizer, BertTokenizerError, trainWordPiece, readVocabTxt,
-  type BertTokenizerOptions, type FromPretrainedOptions as BertTokenizerFromPretrainedOptions, type DecodeOptions as BertDecodeOptions,
+  BertTokenizer, BertTokenizerCore, BERT_TOKENIZER_FILES, readBertTokenizerFiles, BasicTokenizer, WordpieceTokenizer, BertTokenizerError, trainWordPiece, readVocabTxt,
+  type BertTokenizerOptions, type BertTokenizerFiles, type FromFilesOptions as BertTokenizerFromFilesOptions, type FromPretrainedOptions as BertTokenizerFromPretrainedOptions, type DecodeOptions as BertDecodeOptions,
   type BasicTokenizerOptions, type AlignedToken, type WordPiece, type BertEncoding, type EncodeOptions as BertEncodeOptions,
   type TruncationStrategy, type PaddingStrategy, type WordPieceTrainerOptions,
 } from './text/bert/index.js';
@@ -74,9 +74,9 @@ export { loadTorchBin, readTorchBin, parseTorchBin, type TorchBinFile, type Torc
 export { readHfCheckpointFolder, type HfCheckpoint, type HfWeightsFormat } from './io/hf.js';
 export {
   Vocab, TokenizerError, SPECIAL_TOKENS, PAD, UNK, BOS, EOS, CharTokenizer, WordTokenizer, VocabTokenizer, BpeTokenizer, trainBpe,
-  saveTokenizer, loadTokenizer, registerTokenizerKind, TOKENIZER_CONFIG_FILE, normalizeText, preTokenize, isCjkIdeograph,
+  saveTokenizer, loadTokenizer, saveVocab, loadVocab, tokenizerFiles, tokenizerFromFiles, registerTokenizerKind, TOKENIZER_CONFIG_FILE, normalizeText, preTokenize, isCjkIdeograph,
   type BuildVocabOptions, type Tokenizer, type EncodeOptions as TokenizerEncodeOptions, type DecodeOptions as TokenizerDecodeOptions,
-  type CharTokenizerOptions, type WordTokenizerOptions, type BpeOptions, type BpeTrainerOptions, type HfTokenizerJson, type TokenizerLoader, type NormalizeOptions,
+  type CharTokenizerOptions, type WordTokenizerOptions, type BpeOptions, type BpeTrainerOptions, type HfTokenizerJson, type TokenizerLoader, type TokenizerFileTexts, type NormalizeOptions,
 } from './text/index.js';
 export {
   readParallelTsv, readParallelFiles, DataFormatError, BucketBatcher, filterByLength, DEFAULT_BUCKETS,

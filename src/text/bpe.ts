@@ -8,9 +8,6 @@
  * BPE with `end_of_word_suffix`, a BPEDecoder, specials as added tokens), and
  * `@huggingface/tokenizers` tokenizes with it exactly as we do (tests/text/bpe.test.ts).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../io/safetensors.js';
 import { VocabTokenizer, wordPieces } from './tokenizer.js';
 import { BOS, EOS, PAD, SPECIAL_TOKENS, TokenizerError, UNK, Vocab } from './vocab.js';
 
@@ -86,14 +83,15 @@ export class BpeTokenizer extends VocabTokenizer {
   }
 
   /** tokenizer.json (HF `tokenizers` layout and key order) plus a tokenizer_config.json for transformers. */
-  saveFiles(dir: string): void {
-    mkdirSync(dir, { recursive: true });
-    writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(this.toHfJson(), null, 2) + '\n');
+  files(): Record<string, string> {
     const tokenizerConfig = {
       tokenizer_class: 'PreTrainedTokenizerFast', pad_token: PAD, unk_token: UNK, bos_token: BOS, eos_token: EOS,
       additional_special_tokens: this.vocab.specials.slice(SPECIAL_TOKENS.length), clean_up_tokenization_spaces: false,
     };
-    writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
+    return {
+      'tokenizer.json': JSON.stringify(this.toHfJson(), null, 2) + '\n',
+      'tokenizer_config.json': JSON.stringify(tokenizerConfig, null, 2) + '\n',
+    };
   }
 
   toHfJson(): HfTokenizerJson {
@@ -148,11 +146,11 @@ export class BpeTokenizer extends VocabTokenizer {
     return new BpeTokenizer(vocab, merges, { lowercase: norm!.lowercase, splitCjk: norm!.handle_chinese_chars, endOfWordSuffix: model.end_of_word_suffix ?? '' });
   }
 
-  static load(dir: string): BpeTokenizer {
-    const file = join(dir, 'tokenizer.json');
+  /** Parses the text of a tokenizer.json (see fromHfJson); `file` names it in errors. */
+  static fromJsonText(text: string, file: string): BpeTokenizer {
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(file, 'utf8'));
+      json = JSON.parse(text);
     } catch (e) {
       throw new TokenizerError(`${file}: cannot read JSON: ${(e as Error).message}`);
     }

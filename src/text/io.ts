@@ -2,68 +2,45 @@
  * Tokenizers saved beside a model: `saveTokenizer(dir, tok)` writes the tokenizer's own files
  * (vocab.txt, or tokenizer.json for BPE) plus `zhuyi-tokenizer.json` naming its kind and options;
  * `loadTokenizer(dir)` reads them back. A model with separate source and target tokenizers gives
- * each its own folder (e.g. `out/source/`, `out/target/`). Other kinds (BERT WordPiece...) plug in
- * with `registerTokenizerKind`.
+ * each its own folder (e.g. `out/source/`, `out/target/`). The files themselves are made and parsed
+ * in files.ts, which needs no file system.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/safetensors.js';
-import { BpeTokenizer } from './bpe.js';
-import { CharTokenizer, type Tokenizer, WordTokenizer } from './tokenizer.js';
-import { SPECIAL_TOKENS, TokenizerError, Vocab } from './vocab.js';
+import { TOKENIZER_CONFIG_FILE, tokenizerFiles, tokenizerFromFiles } from './files.js';
+import type { Tokenizer } from './tokenizer.js';
+import { TokenizerError, Vocab } from './vocab.js';
 
-export const TOKENIZER_CONFIG_FILE = 'zhuyi-tokenizer.json';
+export { TOKENIZER_CONFIG_FILE, registerTokenizerKind, tokenizerFiles, tokenizerFromFiles, type TokenizerFileTexts, type TokenizerLoader } from './files.js';
 
-export type TokenizerLoader = (dir: string, config: Readonly<Record<string, unknown>>) => Tokenizer;
-
-const loaders = new Map<string, TokenizerLoader>();
-
-/** Lets another tokenizer family be restored by `loadTokenizer` (its `kind` is the key). */
-export function registerTokenizerKind(kind: string, loader: TokenizerLoader): void {
-  loaders.set(kind, loader);
+/** Writes a vocabulary file (Vocab.serialize). */
+export function saveVocab(file: string, vocab: Vocab): void {
+  writeFileAtomic(file, vocab.serialize());
 }
 
-function extraSpecials(config: Readonly<Record<string, unknown>>): string[] {
-  const s = config.specials;
-  return Array.isArray(s) ? s.filter((t): t is string => typeof t === 'string').slice(SPECIAL_TOKENS.length) : [];
+/** Reads a vocabulary file (Vocab.parse); errors name the file and line. */
+export function loadVocab(file: string, extraSpecials: readonly string[] = []): Vocab {
+  return Vocab.parse(readFileSync(file, 'utf8'), file, extraSpecials);
 }
-
-const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
-
-registerTokenizerKind('char', (dir, c) => new CharTokenizer(Vocab.load(join(dir, 'vocab.txt'), extraSpecials(c)), {
-  lowercase: bool(c.lowercase), normalizeWhitespace: bool(c.normalizeWhitespace),
-}));
-registerTokenizerKind('word', (dir, c) => new WordTokenizer(Vocab.load(join(dir, 'vocab.txt'), extraSpecials(c)), {
-  lowercase: bool(c.lowercase), splitCjk: bool(c.splitCjk), whitespace: bool(c.whitespace),
-}));
-registerTokenizerKind('bpe', (dir) => BpeTokenizer.load(dir));
 
 export function saveTokenizer(dir: string, tokenizer: Tokenizer): void {
   mkdirSync(dir, { recursive: true });
-  tokenizer.saveFiles(dir);
-  const config = { kind: tokenizer.kind, version: 1, specials: tokenizer.vocab.specials, vocabSize: tokenizer.vocab.size, ...tokenizer.config() };
-  writeFileAtomic(join(dir, TOKENIZER_CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+  for (const [name, text] of Object.entries(tokenizerFiles(tokenizer))) writeFileAtomic(join(dir, name), text);
+}
+
+/** The text of every file directly in `dir`. */
+export function readTokenizerFiles(dir: string): Record<string, string> {
+  if (!existsSync(dir)) throw new TokenizerError(`${dir}: no ${TOKENIZER_CONFIG_FILE} (nor tokenizer.json) to load a tokenizer from`);
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (statSync(file).isFile() && !name.startsWith('.')) files[name] = readFileSync(file, 'utf8');
+  }
+  return files;
 }
 
 /** Restores a tokenizer saved by `saveTokenizer`; a bare HF tokenizer.json of our BPE shape also loads. */
 export function loadTokenizer(dir: string): Tokenizer {
-  const file = join(dir, TOKENIZER_CONFIG_FILE);
-  if (!existsSync(file)) {
-    if (existsSync(join(dir, 'tokenizer.json'))) return BpeTokenizer.load(dir);
-    throw new TokenizerError(`${dir}: no ${TOKENIZER_CONFIG_FILE} (nor tokenizer.json) to load a tokenizer from`);
-  }
-  let config: Record<string, unknown>;
-  try {
-    config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new TokenizerError(`${file}: cannot read JSON: ${(e as Error).message}`);
-  }
-  const kind = String(config.kind);
-  const loader = loaders.get(kind);
-  if (!loader) throw new TokenizerError(`${file}: unknown tokenizer kind '${kind}' (known: ${[...loaders.keys()].join(', ')})`);
-  const tok = loader(dir, config);
-  if (typeof config.vocabSize === 'number' && config.vocabSize !== tok.vocab.size) {
-    throw new TokenizerError(`${file}: vocabSize ${config.vocabSize} but the vocabulary has ${tok.vocab.size} tokens`);
-  }
-  return tok;
+  return tokenizerFromFiles(readTokenizerFiles(dir), dir);
 }

@@ -19,7 +19,7 @@ export interface DecodeOptions {
   skipSpecialTokens?: boolean;
 }
 
-/** What a model folder needs from a tokenizer: text <-> ids, the vocabulary, and a way to save itself. */
+/** What a model folder needs from a tokenizer: text <-> ids, the vocabulary, and the files that restore it. */
 export interface Tokenizer {
   /** `char`, `word`, `bpe`, or a kind registered with `registerTokenizerKind`. */
   readonly kind: string;
@@ -28,8 +28,8 @@ export interface Tokenizer {
   tokenize(text: string): string[];
   encode(text: string, opts?: EncodeOptions): number[];
   decode(ids: ArrayLike<number>, opts?: DecodeOptions): string;
-  /** Writes the files this tokenizer needs (and zhuyi-tokenizer.json) into `dir`; see saveTokenizer. */
-  saveFiles(dir: string): void;
+  /** The texts of the files this tokenizer is restored from, by file name (zhuyi-tokenizer.json comes from `config`); see saveTokenizer. */
+  files(): Record<string, string>;
   /** The options to restore it: written to zhuyi-tokenizer.json. */
   config(): Record<string, unknown>;
 }
@@ -39,7 +39,7 @@ export abstract class VocabTokenizer implements Tokenizer {
   abstract readonly kind: string;
   constructor(readonly vocab: Vocab) {}
   abstract tokenize(text: string): string[];
-  abstract saveFiles(dir: string): void;
+  abstract files(): Record<string, string>;
   abstract config(): Record<string, unknown>;
   /** Joins the tokens of one run of non-special ids back into text. */
   protected abstract detokenize(tokens: string[]): string;
@@ -114,8 +114,8 @@ export class CharTokenizer extends VocabTokenizer {
     return parts.join('');
   }
 
-  saveFiles(dir: string): void {
-    this.vocab.save(`${dir}/vocab.txt`);
+  files(): Record<string, string> {
+    return { 'vocab.txt': this.vocab.serialize() };
   }
 
   config(): Record<string, unknown> {
@@ -163,8 +163,8 @@ export class WordTokenizer extends VocabTokenizer {
     return tokens.join(' ');
   }
 
-  saveFiles(dir: string): void {
-    this.vocab.save(`${dir}/vocab.txt`);
+  files(): Record<string, string> {
+    return { 'vocab.txt': this.vocab.serialize() };
   }
 
   config(): Record<string, unknown> {

@@ -3,10 +3,8 @@
  * (`<pad>` 0, `<unk>` 1, `<bos>` 2, `<eos>` 3), so a padding mask is `id == 0` in every model.
  * Saved as a plain UTF-8 file, one token per line, the id being the line number (like BERT's
  * vocab.txt); the rare token holding a newline, carriage return or backslash is escaped as `\n`,
- * `\r`, `\\`.
+ * `\r`, `\\`. No file system here (browsers use it): src/text/io.ts reads and writes the files.
  */
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/safetensors.js';
 import { ZhuyiError } from '../tensor/errors.js';
 
 /** A bad vocabulary or tokenizer file, or an unusable tokenizer option. Messages name the file and line. */
@@ -104,10 +102,6 @@ export class Vocab {
     return this.tokens.map(escapeToken).join('\n') + '\n';
   }
 
-  save(file: string): void {
-    writeFileAtomic(file, Buffer.from(this.serialize(), 'utf8'));
-  }
-
   /** Parses the file text written by `serialize`; `file` names the source in errors. */
   static parse(text: string, file: string, extraSpecials: readonly string[] = []): Vocab {
     const lines = text.split('\n');
@@ -131,10 +125,6 @@ export class Vocab {
       if (tokens[i] !== SPECIAL_TOKENS[i]) throw new TokenizerError(`${file}:${i + 1}: expected special token '${SPECIAL_TOKENS[i]}', got '${tokens[i] ?? '(end of file)'}'`);
     }
     return new Vocab(tokens, [...SPECIAL_TOKENS, ...extraSpecials]);
-  }
-
-  static load(file: string, extraSpecials: readonly string[] = []): Vocab {
-    return Vocab.parse(readFileSync(file, 'utf8'), file, extraSpecials);
   }
 }
 

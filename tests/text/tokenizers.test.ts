@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CharTokenizer, Vocab, WordTokenizer, loadTokenizer, saveTokenizer } from '../../src/text/index.js';
+import { CharTokenizer, Vocab, WordTokenizer, loadTokenizer, loadVocab, saveTokenizer, saveVocab } from '../../src/text/index.js';
 
 describe('Vocab', () => {
   test('fixed specials, min frequency, max size, stable order', () => {
@@ -19,13 +19,13 @@ describe('Vocab', () => {
     const dir = mkdtempSync(join(tmpdir(), 'zhuyi-vocab-'));
     try {
       const v = new Vocab(['<pad>', '<unk>', '<bos>', '<eos>', 'a', '\n', '\\', ' ']);
-      v.save(join(dir, 'v.txt'));
+      saveVocab(join(dir, 'v.txt'), v);
       assert.equal(readFileSync(join(dir, 'v.txt'), 'utf8'), '<pad>\n<unk>\n<bos>\n<eos>\na\n\\n\n\\\\\n \n');
-      assert.deepEqual(Vocab.load(join(dir, 'v.txt')).tokens, v.tokens);
+      assert.deepEqual(loadVocab(join(dir, 'v.txt')).tokens, v.tokens);
       writeFileSync(join(dir, 'dup.txt'), '<pad>\n<unk>\n<bos>\n<eos>\na\nb\na\n');
-      assert.throws(() => Vocab.load(join(dir, 'dup.txt')), /dup.txt:7: token 'a' already on line 5/);
+      assert.throws(() => loadVocab(join(dir, 'dup.txt')), /dup.txt:7: token 'a' already on line 5/);
       writeFileSync(join(dir, 'nospecial.txt'), '<pad>\nfoo\n');
-      assert.throws(() => Vocab.load(join(dir, 'nospecial.txt')), /nospecial.txt:2: expected special token '<unk>', got 'foo'/);
+      assert.throws(() => loadVocab(join(dir, 'nospecial.txt')), /nospecial.txt:2: expected special token '<unk>', got 'foo'/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

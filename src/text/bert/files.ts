@@ -1,8 +1,8 @@
 /**
  * Hugging Face tokenizer files: vocab.txt, tokenizer.json (WordPiece model), tokenizer_config.json and
- * special_tokens_map.json. Readers validate and name the file, line or key in every error.
+ * special_tokens_map.json. Parsers take the file's text (no file system here, so browsers can use them)
+ * and name the file, line or key in every error; src/text/bert/tokenizer.ts reads folders.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { BertTokenizerError } from './errors.js';
 
 /**
@@ -10,33 +10,24 @@ import { BertTokenizerError } from './errors.js';
  * trimmed (a line holding a single space is the token " "), and a duplicated token maps to its LAST
  * line. Deviation: a trailing \r is removed, so CRLF files load (HF would keep "token\r" and miss).
  */
-export function readVocabTxt(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new BertTokenizerError(`${file}: cannot read vocabulary (${(e as Error).message})`);
-  }
-  if (text.startsWith('\ufeff')) text = text.slice(1);
-  const lines = text.split('\n');
+export function parseVocabTxt(text: string, file: string): string[] {
+  const body = text.startsWith('\ufeff') ? text.slice(1) : text;
+  const lines = body.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0) throw new BertTokenizerError(`${file}: empty vocabulary`);
   return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
-export function readJson(file: string): Record<string, unknown> {
+/** A JSON file whose top level must be an object. */
+export function parseJsonObject(text: string, file: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
+    value = JSON.parse(text);
   } catch (e) {
     throw new BertTokenizerError(`${file}: not valid JSON (${(e as Error).message})`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BertTokenizerError(`${file}: expected a JSON object at top level`);
   return value as Record<string, unknown>;
-}
-
-export function readJsonIfPresent(file: string): Record<string, unknown> | null {
-  return existsSync(file) ? readJson(file) : null;
 }
 
 /** A special token as HF writes it: a plain string, or an AddedToken object {content, ...}. */
