@@ -317,4 +317,20 @@ describe('ort: gradients, cache, one run per step', () => {
     }
     assert.equal(z.ortConfig().threads, nodeDefaults().threads);
   });
+
+  test('memory arena: on by default, ZHUYI_ORT_ARENA=0 turns it off, results unchanged', async () => {
+    assert.equal(nodeDefaults({}).memoryArena, true);
+    assert.equal(nodeDefaults({ ZHUYI_ORT_ARENA: '0' }).memoryArena, false);
+    assert.throws(() => nodeDefaults({ ZHUYI_ORT_ARENA: 'off' }), /ZHUYI_ORT_ARENA must be 1 .* or 0, got 'off'/);
+    const run = () => onBackend('ort', () => z.tensor([[1, 2], [3, 4]]).matmul(z.tensor([[5], [6]])).softmax(0).data());
+    const on = Array.from(await run());
+    z.configureOrt({ memoryArena: false });
+    try {
+      assert.equal(z.ortConfig().memoryArena, false);
+      assert.deepEqual(Array.from(await run()), on);
+    } finally {
+      z.configureOrt({ memoryArena: undefined });
+    }
+    assert.equal(z.ortConfig().memoryArena, true);
+  });
 });

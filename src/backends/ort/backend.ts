@@ -22,6 +22,12 @@ export interface OrtOptions {
   executionProviders?: string[];
   /** ONNX Runtime graph optimizations (default 'all': fusions such as MatMul+Add, Gelu, transposes into GEMM). */
   graphOptimizationLevel?: GraphOptimizationLevel;
+  /**
+   * ONNX Runtime's CPU memory arena per session (default true). An arena keeps its peak allocation for
+   * the session's lifetime, so many cached sessions of large graphs (training steps of unrolled RNNs
+   * over many bucket shapes) can hold gigabytes; false frees each run's buffers when it ends.
+   */
+  memoryArena?: boolean;
 }
 
 export interface OrtStats {
@@ -53,7 +59,7 @@ interface Compiled {
 
 const ORT_TYPE: Record<DType, Ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
 
-let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: 64, executionProviders: ['cpu'], graphOptimizationLevel: 'all' };
+let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: 64, executionProviders: ['cpu'], graphOptimizationLevel: 'all', memoryArena: true };
 let overrides: OrtOptions = {};
 let instance: OrtBackend | null = null;
 
@@ -85,6 +91,7 @@ function sessionOptions(o: Required<OrtOptions>): Ort.InferenceSession.SessionOp
     executionMode: 'sequential',
     graphOptimizationLevel: o.graphOptimizationLevel,
     executionProviders: o.executionProviders,
+    enableCpuMemArena: o.memoryArena,
   };
 }
 
