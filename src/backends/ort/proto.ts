@@ -15,7 +15,8 @@ export type AttrValue =
 
 export interface NodeSpec { opType: string; domain: string; name: string; inputs: readonly string[]; outputs: readonly string[]; attrs: readonly (readonly [string, AttrValue])[] }
 export interface TensorSpec { name: string; dims: readonly number[]; dataType: number; raw: Uint8Array }
-export interface ValueInfoSpec { name: string; elemType: number; dims: readonly number[] }
+/** A graph input or output; a string dim is symbolic (dim_param: the same name means the same size, e.g. 'batch'). */
+export interface ValueInfoSpec { name: string; elemType: number; dims: readonly (number | string)[] }
 export interface ModelSpec {
   irVersion: number;
   opsets: readonly { domain: string; version: number }[];
@@ -116,10 +117,12 @@ function writeTensor(w: Writer, t: TensorSpec): void {
 
 function writeValueInfo(w: Writer, v: ValueInfoSpec): void {
   w.string(1, v.name);
-  // TypeProto { tensor_type: { elem_type, shape: { dim: [{ dim_value }] } } }
+  // TypeProto { tensor_type: { elem_type, shape: { dim: [{ dim_value | dim_param }] } } }
   w.message(2, (type) => type.message(1, (tt) => {
     tt.int(1, v.elemType);
-    tt.message(2, (shape) => { for (const d of v.dims) shape.message(1, (dim) => dim.int(1, d)); });
+    tt.message(2, (shape) => {
+      for (const d of v.dims) shape.message(1, (dim) => (typeof d === 'string' ? dim.string(2, d) : dim.int(1, d)));
+    });
   }));
 }
 

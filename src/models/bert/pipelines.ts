@@ -8,8 +8,9 @@
  *   embed           feature extraction + pooling (sentence-transformers style)   BertModel
  *
  * Every pipeline builds its graph with the model in eval mode (dropout off) and without autograd
- * history; the model's own train/eval flags are restored once the graph is built. Scores are
- * computed in float64 from the float32 logits, as HF does in numpy after the forward pass.
+ * history; the model's own train/eval flags are restored once the graph is built. What follows the
+ * forward pass (scores in float64, top-k, grouping) lives in pipeline-scores.ts, shared with the
+ * ONNX runner of src/export.
  * Character offsets (`start`, `end`) index the caller's original string (the tokenizer's offsets).
  */
 import * as F from '../../ops/functional.js';
@@ -24,6 +25,12 @@ import type { BertTokenizer } from '../../text/bert/tokenizer.js';
 import { BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from './heads.js';
 import { BertModel } from './modeling.js';
 import type { BertPreTrainedModel } from './pretrained.js';
+import {
+  type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
+  classificationFunction, labelOf, labelScores, maskPredictions, resolveOverlaps, softmaxRow, windowEntities,
+} from './pipeline-scores.js';
+
+export type { AggregationStrategy, ClassificationFunction, EntityGroup, FillMaskPrediction, LabelScore, TokenEntity } from './pipeline-scores.js';
 
 /** A pipeline was given the wrong model, an input it cannot handle, or a bad option. Messages name the pipeline. */
 export class PipelineError extends ZhuyiError {}
@@ -85,51 +92,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Softmax of a row, in float64; `allowed` (when given) limits the support, the rest get probability 0. */
-function softmaxRow(logits: ArrayLike<number>, from = 0, len = logits.length - from, allowed?: (k: number) => boolean): number[] {
-  let max = -Infinity;
-  for (let k = 0; k < len; k++) if (!allowed || allowed(k)) max = Math.max(max, logits[from + k]!);
-  const out = new Array<number>(len).fill(0);
-  let sum = 0;
-  for (let k = 0; k < len; k++) {
-    if (allowed && !allowed(k)) continue;
-    out[k] = Math.exp(logits[from + k]! - max);
-    sum += out[k]!;
-  }
-  for (let k = 0; k < len; k++) out[k] = out[k]! / sum;
-  return out;
-}
-
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
-function argmax(xs: readonly number[]): number {
-  let best = 0;
-  for (let k = 1; k < xs.length; k++) if (xs[k]! > xs[best]!) best = k;
-  return best;
-}
-
-/** Indices of the k largest values, largest first (ties: lower index first). */
-function topIndices(values: readonly number[], k: number, candidates?: readonly number[]): number[] {
-  const idx = candidates ? [...candidates] : values.map((_, i) => i);
-  idx.sort((a, b) => values[b]! - values[a]! || a - b);
-  return idx.slice(0, k);
-}
-
-function labelName(model: BertPreTrainedModel, k: number): string {
-  return model.config.id2label[k] ?? `LABEL_${k}`;
-}
-
-// The replacements BertTokenizer.decode applies with cleanUpTokenizationSpaces.
-const CLEAN_UP: [string, string][] = [[' .', '.'], [' ?', '?'], [' !', '!'], [' ,', ','], [" ' ", "'"], [" n't", "n't"], [" 'm", "'m"], [" 's", "'s"], [" 've", "'ve"], [" 're", "'re"]];
-
-/** HF's convert_tokens_to_string for WordPiece: join with spaces, glue continuation pieces, clean up as decode does. */
-function tokensToString(tokenizer: BertTokenizer, tokens: readonly string[]): string {
-  const prefix = tokenizer.wordpieceTokenizer.continuingSubwordPrefix;
-  let text = tokens.join(' ').split(` ${prefix}`).join('').trim();
-  if (tokenizer.cleanUpTokenizationSpaces) for (const [from, to] of CLEAN_UP) text = text.split(from).join(to);
-  return text;
-}
-
 // ---- fill-mask -----------------------------------------------------------------------------------
 
 export interface FillMaskOptions {
@@ -137,16 +99,6 @@ export interface FillMaskOptions {
   topK?: number;
   /** Score only these tokens (each must be one vocabulary token); probabilities stay those of the full softmax, as in HF. */
   targets?: readonly string[];
-}
-
-export interface FillMaskPrediction {
-  /** The predicted token as the tokenizer decodes it alone (HF's token_str). */
-  token: string;
-  tokenId: number;
-  /** Softmax probability over the vocabulary at the mask position. */
-  score: number;
-  /** The input with this token in the mask's place, decoded (special tokens skipped when there is one mask, kept otherwise, as HF). */
-  sequence: string;
 }
 
 /**
@@ -193,25 +145,10 @@ export async function fillMask(model: BertForMaskedLM | BertForPreTraining, toke
   });
   const data = await logits.data();
   const k = Math.min(topK, targetIds ? targetIds.length : V);
-  const single = positions.length === 1;
-  const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  return positions.map((pos, i) => {
-    const probs = softmaxRow(data, i * V, V);
-    return topIndices(probs, k, targetIds).map((id) => {
-      const ids = enc.inputIds.map((x, t) => (t === pos ? id : x)).filter((x) => x !== padId);
-      return {
-        token: tokenizer.decode([id]),
-        tokenId: id,
-        score: probs[id]!,
-        sequence: tokenizer.decode(ids, { skipSpecialTokens: single }),
-      };
-    });
-  });
+  return maskPredictions(tokenizer, enc.inputIds, positions, data, V, k, targetIds);
 }
 
 // ---- text classification -------------------------------------------------------------------------
-
-export type ClassificationFunction = 'softmax' | 'sigmoid' | 'none';
 
 export interface ClassifyOptions {
   /** Labels per text, best first. Default 1; null for every label. */
@@ -228,18 +165,9 @@ export interface ClassifyOptions {
   batchSize?: number;
 }
 
-export interface LabelScore {
-  label: string;
-  score: number;
-}
-
 /** The score function classify applies by default for this model's config. */
 export function defaultClassificationFunction(model: BertForSequenceClassification): ClassificationFunction {
-  const pt = model.config.problemType;
-  if (pt === 'regression') return 'none';
-  if (pt === 'multi_label_classification') return 'sigmoid';
-  if (pt === 'single_label_classification') return 'softmax';
-  return model.config.numLabels === 1 ? 'none' : 'softmax';
+  return classificationFunction(model.config.problemType, model.config.numLabels);
 }
 
 /**
@@ -275,18 +203,13 @@ export async function classify(model: BertForSequenceClassification, tokenizer: 
     const logits = buildInEval(m, () => m.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds }).logits); // (B, K)
     const data = await logits.data();
     for (let r = 0; r < part.length; r++) {
-      const row = Array.from(data.subarray(r * K, (r + 1) * K));
-      const scores = fn === 'softmax' ? softmaxRow(row) : fn === 'sigmoid' ? row.map(sigmoid) : row;
-      const order = topIndices(scores, topK === null ? K : Math.min(topK, K));
-      results.push(order.map((k) => ({ label: labelName(m, k), score: scores[k]! })));
+      results.push(labelScores(Array.from(data.subarray(r * K, (r + 1) * K)), fn, topK, labelOf(m.config.id2label)));
     }
   }
   return single ? results[0]! : results;
 }
 
 // ---- token classification ------------------------------------------------------------------------
-
-export type AggregationStrategy = 'none' | 'simple' | 'first' | 'max' | 'average';
 
 export interface TokenClassifyOptions {
   /**
@@ -305,101 +228,6 @@ export interface TokenClassifyOptions {
   stride?: number;
   /** Windows per forward pass. Default 8. */
   batchSize?: number;
-}
-
-/** aggregation 'none': one token. */
-export interface TokenEntity {
-  entity: string;
-  score: number;
-  /** Token position in the encoded input ([CLS] is 0). */
-  index: number;
-  /** The token (WordPiece form, e.g. '##s'; the original text for [UNK]). */
-  word: string;
-  start: number;
-  end: number;
-}
-
-/** Any other aggregation: a group of tokens or words with one tag (HF's entity_group). */
-export interface EntityGroup {
-  /** The tag without its B-/I- prefix. */
-  entityGroup: string;
-  /** Mean score of the grouped tokens or words. */
-  score: number;
-  word: string;
-  start: number;
-  end: number;
-}
-
-interface PreEntity { word: string; scores: number[]; start: number; end: number; index: number; isSubword: boolean }
-interface Tagged { entity: string; score: number; word: string; start: number; end: number; index?: number }
-
-function bioTag(name: string): [string, string] {
-  if (name.startsWith('B-')) return ['B', name.slice(2)];
-  if (name.startsWith('I-')) return ['I', name.slice(2)];
-  return ['I', name]; // not in B-/I- form: treated as a continuation (HF)
-}
-
-function groupSubEntities(tokenizer: BertTokenizer, group: readonly Tagged[]): EntityGroup {
-  return {
-    entityGroup: group[0]!.entity.slice(group[0]!.entity.indexOf('-') + 1), // HF: entity.split("-", 1)[-1]
-    score: group.reduce((s, e) => s + e.score, 0) / group.length,
-    word: tokensToString(tokenizer, group.map((e) => e.word)),
-    start: group[0]!.start,
-    end: group[group.length - 1]!.end,
-  };
-}
-
-/** HF's group_entities: a new group starts at a B- tag or when the tag changes. */
-function groupEntities(tokenizer: BertTokenizer, entities: readonly Tagged[]): EntityGroup[] {
-  const groups: EntityGroup[] = [];
-  let current: Tagged[] = [];
-  for (const e of entities) {
-    if (current.length === 0) { current.push(e); continue; }
-    const [bi, tag] = bioTag(e.entity);
-    const [, lastTag] = bioTag(current[current.length - 1]!.entity);
-    if (tag === lastTag && bi !== 'B') current.push(e);
-    else {
-      groups.push(groupSubEntities(tokenizer, current));
-      current = [e];
-    }
-  }
-  if (current.length) groups.push(groupSubEntities(tokenizer, current));
-  return groups;
-}
-
-/** HF's aggregate_word: one label for a word from its tokens' scores. */
-function aggregateWord(model: BertPreTrainedModel, tokenizer: BertTokenizer, tokens: readonly PreEntity[], strategy: 'first' | 'max' | 'average'): Tagged {
-  let scores: number[];
-  if (strategy === 'first') scores = tokens[0]!.scores;
-  else if (strategy === 'max') {
-    let best = tokens[0]!;
-    for (const t of tokens) if (Math.max(...t.scores) > Math.max(...best.scores)) best = t;
-    scores = best.scores;
-  } else {
-    scores = tokens[0]!.scores.map((_, k) => tokens.reduce((s, t) => s + t.scores[k]!, 0) / tokens.length);
-  }
-  const k = argmax(scores);
-  return { entity: labelName(model, k), score: scores[k]!, word: tokensToString(tokenizer, tokens.map((t) => t.word)), start: tokens[0]!.start, end: tokens[tokens.length - 1]!.end };
-}
-
-/** HF's aggregate_overlapping_entities (windows): sort by start; of overlapping entities keep the longer, then the higher-scoring. */
-function resolveOverlaps<E extends { start: number; end: number; score: number }>(entities: readonly E[]): E[] {
-  if (entities.length === 0) return [];
-  const sorted = [...entities].sort((a, b) => a.start - b.start);
-  const out: E[] = [];
-  let prev = sorted[0]!;
-  for (const e of sorted) {
-    if (prev.start <= e.start && e.start < prev.end) {
-      const len = e.end - e.start;
-      const prevLen = prev.end - prev.start;
-      if (len > prevLen || (len === prevLen && e.score > prev.score)) prev = e;
-    } else {
-      out.push(prev);
-      prev = e;
-    }
-  }
-  out.push(prev);
-  return out;
 }
 
 /**
@@ -432,51 +260,15 @@ export async function tokenClassify(model: BertForTokenClassification, tokenizer
   });
   const windows = [enc, ...(enc.overflowing ?? [])];
   const K = m.config.numLabels;
-  const unkId = tokenizer.convertTokensToIds(tokenizer.unkToken);
-  const prefix = tokenizer.wordpieceTokenizer.continuingSubwordPrefix;
   const ignore = new Set(ignoreLabels);
+  const label = labelOf(m.config.id2label);
   const all: (TokenEntity | EntityGroup)[] = [];
   for (const part of chunks(windows, batchSize)) {
     const b = batchTensors(part);
     const logits = buildInEval(m, () => m.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds }).logits); // (W, T, K)
     const data = await logits.data();
     const T = part[0]!.inputIds.length;
-    part.forEach((w, r) => {
-      // gather_pre_entities: every non-special token with its label distribution and offsets.
-      const pre: PreEntity[] = [];
-      for (let t = 0; t < T; t++) {
-        if (w.specialTokensMask![t] || !w.attentionMask[t]) continue;
-        const [start, end] = w.offsets![t]!;
-        const isUnk = w.inputIds[t] === unkId;
-        pre.push({
-          word: isUnk ? text.slice(start, end) : w.tokens[t]!,
-          scores: softmaxRow(data, (r * T + t) * K, K),
-          start, end, index: t,
-          isSubword: !isUnk && w.tokens[t]!.startsWith(prefix) && w.tokens[t]!.length > prefix.length,
-        });
-      }
-      let tagged: Tagged[];
-      if (aggregation === 'none' || aggregation === 'simple') {
-        tagged = pre.map((p) => {
-          const k = argmax(p.scores);
-          return { entity: labelName(m, k), score: p.scores[k]!, index: p.index, word: p.word, start: p.start, end: p.end };
-        });
-      } else {
-        // aggregate_words: a word is a token and the sub-word pieces after it.
-        tagged = [];
-        let word: PreEntity[] = [];
-        for (const p of pre) {
-          if (word.length && !p.isSubword) { tagged.push(aggregateWord(m, tokenizer, word, aggregation)); word = []; }
-          word.push(p);
-        }
-        if (word.length) tagged.push(aggregateWord(m, tokenizer, word, aggregation));
-      }
-      if (aggregation === 'none') {
-        for (const e of tagged) if (!ignore.has(e.entity)) all.push({ entity: e.entity, score: e.score, index: e.index!, word: e.word, start: e.start, end: e.end });
-      } else {
-        for (const g of groupEntities(tokenizer, tagged)) if (!ignore.has(g.entityGroup)) all.push(g);
-      }
-    });
+    part.forEach((w, r) => all.push(...windowEntities(tokenizer, text, w, data, r * T * K, K, aggregation, ignore, label)));
   }
   return windows.length > 1 ? resolveOverlaps(all) : all;
 }

@@ -1,0 +1,138 @@
+/**
+ * `exportOnnx(dir, out)`: a trained model folder -> ONNX inference graphs with dynamic axes and a
+ * manifest.json that plain ONNX Runtime (any language) needs nothing else to use:
+ *
+ *   BERT folder (HF config.json + weights)      -> model.onnx, tokenizer/ (the HF tokenizer files)
+ *   translation folder (zhuyi-translate.json)   -> encoder.onnx, decoder.onnx (one decoder step),
+ *                                                   tokenizer/source/, tokenizer/target/
+ *
+ * The graphs are written by hand from each model's module tree (bert.ts, translation.ts), not traced,
+ * so batch and sequence sizes stay symbolic. src/export/runner.ts runs an export in Node or a browser.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
+import {
+  BertForMaskedLM, BertForNextSentencePrediction, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
+} from '../models/bert/heads.js';
+import { BertModel } from '../models/bert/modeling.js';
+import { type BertModelClass, BertPreTrainedModel, readBertFolder } from '../models/bert/pretrained.js';
+import { CONFIG_FILE as TRANSLATE_CONFIG_FILE } from '../translate/pipeline.js';
+import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
+import { BERT_ARCHITECTURES, type BertArchitecture, emitBert } from './bert.js';
+import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo } from './manifest.js';
+import { DEFAULT_OPSET, GraphBuilder } from './onnx-builder.js';
+import { exportTranslation } from './translation.js';
+import { ExportError, Weights } from './weights.js';
+
+export { ExportError } from './weights.js';
+
+export interface ExportOptions {
+  /** ONNX opset of the graphs (17 to 21; default 17). */
+  opset?: number;
+  /** Write into `out` even when it holds files (files of the same names are replaced). */
+  force?: boolean;
+  /** Progress and warnings (default: none). */
+  log?: (line: string) => void;
+}
+
+export const PRODUCER = 'zhuyi';
+
+/** What kind of model folder `dir` is, or an error saying what was expected. */
+export function modelFolderKind(dir: string): 'bert' | 'translation' {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ExportError(`export: ${dir} is not a folder`);
+  if (existsSync(join(dir, TRANSLATE_CONFIG_FILE))) return 'translation';
+  if (existsSync(join(dir, 'config.json'))) return 'bert';
+  throw new ExportError(`export: ${dir} is not a model folder (expected ${TRANSLATE_CONFIG_FILE} from 'zhuyi translate train', or a Hugging Face BERT folder with config.json)`);
+}
+
+function prepareOut(out: string, force: boolean): void {
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) throw new ExportError(`export: ${out} exists and is not a folder`);
+    if (readdirSync(out).length > 0 && !force) throw new ExportError(`export: ${out} exists and is not empty (pass --force to write into it)`);
+  }
+  mkdirSync(out, { recursive: true });
+}
+
+/** Copies `names` (those present) from `from` to `out/dir`; returns the copied names. */
+export function copyFiles(from: string, out: string, dir: string, names: readonly string[]): string[] {
+  const copied: string[] = [];
+  for (const name of names) {
+    const src = join(from, name);
+    if (!existsSync(src) || !statSync(src).isFile()) continue;
+    const dst = join(out, dir, name);
+    mkdirSync(dirname(dst), { recursive: true });
+    copyFileSync(src, dst);
+    copied.push(name);
+  }
+  return copied;
+}
+
+/** Every file under `out` (relative, '/'-separated), manifest.json aside. */
+function listFiles(out: string): string[] {
+  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => {
+    const p = join(d, n);
+    return statSync(p).isDirectory() ? walk(p) : [relative(out, p).split('\\').join('/')];
+  });
+  return walk(out).filter((f) => f !== MANIFEST_FILE).sort();
+}
+
+const BERT_CLASSES = {
+  BertModel, BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering, BertForNextSentencePrediction,
+} as const;
+
+async function exportBert(dir: string, out: string, opset: number, log: (line: string) => void): Promise<Omit<BertManifest, 'files'>> {
+  const folder = readBertFolder(dir);
+  const config = new BertConfig(folder.config as BertConfigJSON, join(dir, 'config.json'));
+  const architecture = (config.architectures?.[0] ?? 'BertModel') as BertArchitecture;
+  if (!(BERT_ARCHITECTURES as readonly string[]).includes(architecture)) {
+    throw new ExportError(`export: ${join(dir, 'config.json')}: architecture '${architecture}' cannot be exported (supported: ${BERT_ARCHITECTURES.join(', ')})`);
+  }
+  const cls = BERT_CLASSES[architecture] as BertModelClass<BertPreTrainedModel>;
+  const model = await BertPreTrainedModel.fromPretrained.call(cls, dir, { warn: log });
+  const weights = await Weights.of(model, dir);
+  const b = new GraphBuilder(architecture);
+  const { outputs, attentions } = emitBert(b, weights, config, architecture);
+  writeFileSync(join(out, 'model.onnx'), b.encode(opset, PRODUCER));
+  const tokenizerFiles = copyFiles(dir, out, 'tokenizer', BERT_TOKENIZER_FILES);
+  if (tokenizerFiles.length === 0) log(`export: ${dir} has no tokenizer files (vocab.txt or tokenizer.json); the export has no tokenizer`);
+  const tokenizer: TokenizerInfo = {
+    kind: 'bert', dir: 'tokenizer', files: tokenizerFiles,
+    rebuild: 'BertTokenizerCore.fromFiles({name: text}) (zhuyi), or transformers.BertTokenizerFast.from_pretrained(dir)',
+  };
+  const ids = (name: string, doc: string) => ({ name, dtype: 'int64' as const, axes: ['batch', 'sequence'], doc });
+  return {
+    format: MANIFEST_FORMAT, version: MANIFEST_VERSION, kind: 'bert', opset, producer: PRODUCER, architecture,
+    graphs: {
+      model: {
+        file: 'model.onnx',
+        inputs: [
+          ids('input_ids', 'token ids: [CLS] A [SEP] (B [SEP]), padded'),
+          ids('attention_mask', '1 for tokens, 0 for padding'),
+          ids('token_type_ids', '0 for segment A, 1 for B'),
+        ],
+        outputs,
+      },
+    },
+    attentions,
+    config: config.toJSON([architecture]) as Record<string, unknown>,
+    tokenizer,
+  };
+}
+
+/**
+ * Exports the model folder `dir` into `out` (see the file comment) and returns the manifest written
+ * to out/manifest.json.
+ */
+export async function exportOnnx(dir: string, out: string, options: ExportOptions = {}): Promise<Manifest> {
+  const opset = options.opset ?? DEFAULT_OPSET;
+  const log = options.log ?? (() => {});
+  const kind = modelFolderKind(dir);
+  new GraphBuilder('check').encode(opset, PRODUCER); // validates the opset before any work
+  prepareOut(out, options.force ?? false);
+  const partial = kind === 'bert' ? await exportBert(dir, out, opset, log) : await exportTranslation(dir, out, opset);
+  const manifest = { ...partial, files: listFiles(out) } as Manifest;
+  // The manifest's key order reads top-down: what, which graphs, then config and tokenizer.
+  writeFileSync(join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}

@@ -1,0 +1,126 @@
+/**
+ * manifest.json of an exported folder (`zhuyi export DIR --onnx OUT`): what each ONNX file takes
+ * and returns, the model config, and the tokenizer files copied beside it. Plain JSON, readable by
+ * any runtime; src/export/runner.ts is zhuyi's reader. No file system here (browsers import it).
+ *
+ * Axes are names for dynamic sizes ('batch', 'sequence', 'src_len', 'tgt_len') or numbers for
+ * fixed ones. Integer inputs are int64 (ONNX's index type); values are float32.
+ */
+import { ZhuyiError } from '../tensor/errors.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_FORMAT = 'zhuyi-onnx';
+export const MANIFEST_VERSION = 1;
+
+export class ManifestError extends ZhuyiError {}
+
+export interface TensorInfo {
+  name: string;
+  dtype: 'int64' | 'float32' | 'bool';
+  axes: (string | number)[];
+  /** What the value is, in a few words. */
+  doc?: string;
+}
+
+export interface GraphInfo {
+  file: string;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+}
+
+/**
+ * A tokenizer copied into the export folder: `dir` holds `files` (text). BERT: an HF tokenizer folder
+ * (BertTokenizerCore.fromFiles, or transformers' BertTokenizerFast.from_pretrained(dir)); zhuyi:
+ * a saveTokenizer folder (tokenizerFromFiles from src/text/files.ts).
+ */
+export interface TokenizerInfo {
+  kind: 'bert' | 'zhuyi';
+  dir: string;
+  files: string[];
+  rebuild: string;
+}
+
+interface ManifestBase {
+  format: typeof MANIFEST_FORMAT;
+  version: typeof MANIFEST_VERSION;
+  /** The ONNX opset of every graph. */
+  opset: number;
+  producer: string;
+  /** Every file of the folder, manifest.json aside, relative to it. */
+  files: string[];
+}
+
+export interface BertManifest extends ManifestBase {
+  kind: 'bert';
+  /** config.architectures[0]: BertModel, BertForMaskedLM, BertForSequenceClassification, ... */
+  architecture: string;
+  graphs: { model: GraphInfo };
+  /** Output names of the per-layer attention probabilities, attention_0 .. attention_{L-1}, each (batch, heads, sequence, sequence). */
+  attentions: string[];
+  /** The model's Hugging Face config.json, id2label included. */
+  config: Record<string, unknown>;
+  tokenizer: TokenizerInfo;
+}
+
+export type TranslationModelKind = 'seq2seq' | 'attention' | 'transformer';
+
+export interface TranslationDecoding {
+  /**
+   * The decoder's `tokens` input: 'last' = the previous token of every row (batch), BOS at the first
+   * step; 'prefix' = every token so far (batch, tgt_len), BOS first.
+   */
+  tokens: 'last' | 'prefix';
+  /** Decoder state: fed from the encoder output `input` at the first step, then from the decoder output `output`. */
+  state: { input: string; output: string }[];
+  /**
+   * Other decoder inputs are fed, by name, from the encoder's outputs or inputs (memory, src_lengths).
+   * `logProbs` is the decoder output with log p(next token) (batch, vocab).
+   */
+  logProbs: string;
+  /** The decoder output with the step's attention over the source, or null, and its layout. */
+  attention: { output: string; axes: (string | number)[] } | null;
+  /** Greedy search stops at EOS or after ceil(ratio * srcLength + offset) tokens (zhuyi translate's default). */
+  maxLength: { ratio: number; offset: number };
+}
+
+export interface TranslationManifest extends ManifestBase {
+  kind: 'translation';
+  graphs: { encoder: GraphInfo; decoder: GraphInfo };
+  /** The model config (zhuyi-translate.json's `config`) with `modelKind`; padId, bosId, eosId are target ids. */
+  config: Record<string, unknown> & { modelKind: TranslationModelKind; padId: number; bosId: number; eosId: number; srcVocabSize: number; tgtVocabSize: number };
+  decoding: TranslationDecoding;
+  tokenizer: { source: TokenizerInfo; target: TokenizerInfo };
+}
+
+export type Manifest = BertManifest | TranslationManifest;
+
+/** Parses and checks manifest.json; `source` names it in errors. */
+export function parseManifest(text: string, source = MANIFEST_FILE): Manifest {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch (e) {
+    throw new ManifestError(`${source}: not valid JSON (${(e as Error).message})`);
+  }
+  return checkManifest(m, source);
+}
+
+export function checkManifest(m: unknown, source = MANIFEST_FILE): Manifest {
+  const fail = (what: string): never => { throw new ManifestError(`${source}: ${what}`); };
+  if (typeof m !== 'object' || m === null) fail('expected a JSON object');
+  const o = m as Record<string, unknown>;
+  if (o.format !== MANIFEST_FORMAT) fail(`format is ${JSON.stringify(o.format)}, expected "${MANIFEST_FORMAT}" (not a zhuyi export)`);
+  if (o.version !== MANIFEST_VERSION) fail(`version ${JSON.stringify(o.version)} is not supported (this zhuyi reads version ${MANIFEST_VERSION})`);
+  const graphs = o.graphs as Record<string, unknown> | undefined;
+  if (typeof graphs !== 'object' || graphs === null) fail('missing "graphs"');
+  if (o.kind === 'bert') {
+    if (!graphs!.model) fail('missing graphs.model');
+    if (!Array.isArray(o.attentions)) fail('missing "attentions"');
+  } else if (o.kind === 'translation') {
+    if (!graphs!.encoder || !graphs!.decoder) fail('missing graphs.encoder or graphs.decoder');
+    if (typeof o.decoding !== 'object' || o.decoding === null) fail('missing "decoding"');
+  } else fail(`kind is ${JSON.stringify(o.kind)}, expected "bert" or "translation"`);
+  if (typeof o.config !== 'object' || o.config === null) fail('missing "config"');
+  if (typeof o.tokenizer !== 'object' || o.tokenizer === null) fail('missing "tokenizer"');
+  return m as Manifest;
+}

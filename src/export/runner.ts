@@ -1,0 +1,340 @@
+/**
+ * Runs a `zhuyi export` folder with any ONNX Runtime: onnxruntime-node, or onnxruntime-web in a
+ * browser. Isomorphic: this module imports no node: module and no tensor code, only the manifest,
+ * the tokenizers and the pipelines' score arithmetic (all browser-safe); the caller brings the runtime.
+ *
+ *   import * as ort from 'onnxruntime-web';   // or 'onnxruntime-node'
+ *   const model = await loadExport({
+ *     Tensor: ort.Tensor,
+ *     createSession: (bytes) => ort.InferenceSession.create(bytes),
+ *     loadFile: async (name) => new Uint8Array(await (await fetch(`/model/${name}`)).arrayBuffer()),
+ *   });                                       // manifest.json is read through loadFile unless given as `manifest`
+ *   if (model.kind === 'translation') {
+ *     const r = await model.translate('ich bin müde');
+ *     // r.text, r.tokens (output tokens, EOS excluded), r.sourceTokens,
+ *     // r.attention: (layers, heads, tokens.length, sourceTokens.length) or null (plain Seq2Seq),
+ *     // r.ids, r.logProb (sum, EOS included when reached), r.stepLogProbs
+ *   } else {                                  // model.kind === 'bert'
+ *     await model.fillMask('the cat [MASK] on the mat');   // BertForMaskedLM / BertForPreTraining: per mask, top-k {token, tokenId, score, sequence}
+ *     await model.classify('a fine film', { topK: null });  // BertForSequenceClassification: every {label, score}, best first
+ *     await model.tokenClassify('Ada lives in Paris', { aggregation: 'simple' }); // BertForTokenClassification: entities with character offsets
+ *     await model.attentions('the cat sat');                // any BERT: { tokens, attention: (layers, heads, seq, seq) }
+ *   }
+ *
+ * Results follow zhuyi's own pipelines (src/models/bert/pipelines.ts, Translator.translate with
+ * greedy search): the same tokenization, the same score arithmetic (pipeline-scores.ts). A forward
+ * is cached for the last text, so `fillMask(t)` then `attentions(t)` runs the model once.
+ * Translation decodes one sentence greedily, the decoder graph once per output token.
+ */
+import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
+import {
+  type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
+  classificationFunction, labelOf, labelScores, maskPredictions, windowEntities,
+} from '../models/bert/pipeline-scores.js';
+import type { BertEncoding } from '../text/bert/encoding.js';
+import { BertTokenizerCore, type BertTokenizerFiles } from '../text/bert/tokenizer-core.js';
+import { tokenizerFromFiles } from '../text/files.js';
+import type { Tokenizer } from '../text/tokenizer.js';
+import { ZhuyiError } from '../tensor/errors.js';
+import { type BertManifest, MANIFEST_FILE, type Manifest, type TokenizerInfo, type TranslationManifest, checkManifest, parseManifest } from './manifest.js';
+
+export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction } from '../models/bert/pipeline-scores.js';
+export type { Manifest, BertManifest, TranslationManifest } from './manifest.js';
+
+export class RunnerError extends ZhuyiError {}
+
+export interface RunnerOptions {
+  /** The runtime's Tensor class: `ort.Tensor` of the same onnxruntime package as createSession. */
+  Tensor: TensorConstructor;
+  /** A session from a graph's bytes, e.g. `(bytes) => ort.InferenceSession.create(bytes)`. */
+  createSession: (bytes: Uint8Array) => Promise<InferenceSession>;
+  /** Reads a file of the export folder by its path in the manifest ('model.onnx', 'tokenizer/vocab.txt', 'manifest.json'). */
+  loadFile: (name: string) => Promise<Uint8Array>;
+  /** The parsed manifest.json; read through loadFile when absent. */
+  manifest?: Manifest;
+}
+
+/** A graph output, copied out of the runtime. */
+export interface Output { data: Float32Array; dims: number[] }
+
+const utf8 = new TextDecoder();
+
+async function readText(o: RunnerOptions, name: string): Promise<string> {
+  return utf8.decode(await o.loadFile(name));
+}
+
+async function tokenizerFileTexts(o: RunnerOptions, info: TokenizerInfo): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const name of info.files) files[name] = await readText(o, `${info.dir}/${name}`);
+  return files;
+}
+
+function int64(Tensor: TensorConstructor, values: readonly number[], dims: readonly number[]): OrtTensor {
+  return new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+}
+
+function floats(t: OrtTensor | undefined, name: string): Output {
+  if (!t) throw new RunnerError(`runner: the graph has no output '${name}'`);
+  return { data: t.data as Float32Array, dims: [...t.dims] };
+}
+
+/** Loads an export folder: a translator or a BERT model, as the manifest's kind says. */
+export async function loadExport(o: RunnerOptions): Promise<ExportedBert | ExportedTranslator> {
+  const manifest = o.manifest ? checkManifest(o.manifest) : parseManifest(await readText(o, MANIFEST_FILE));
+  return manifest.kind === 'bert' ? ExportedBert.load({ ...o, manifest }) : ExportedTranslator.load({ ...o, manifest });
+}
+
+// ---- BERT -------------------------------------------------------------------------------------------
+
+export interface BertRun {
+  encoding: BertEncoding;
+  /** Every graph output by name (head outputs and attention_0 ..), batch of one. */
+  outputs: Record<string, Output>;
+}
+
+export interface BertAttentions {
+  /** The input's tokens, [CLS] and [SEP] included. */
+  tokens: string[];
+  /** attention[layer][head][query][key]: the softmax weights (rows sum to 1). */
+  attention: number[][][][];
+}
+
+export class ExportedBert {
+  readonly kind = 'bert';
+  private last: { key: string; run: BertRun } | null = null;
+
+  private constructor(
+    readonly manifest: BertManifest,
+    private readonly session: InferenceSession,
+    readonly tokenizer: BertTokenizerCore | null,
+    private readonly Tensor: TensorConstructor,
+  ) {}
+
+  static async load(o: RunnerOptions & { manifest: BertManifest }): Promise<ExportedBert> {
+    const m = o.manifest;
+    const session = await o.createSession(await o.loadFile(m.graphs.model.file));
+    const tokenizer = m.tokenizer.files.length ? BertTokenizerCore.fromFiles(await tokenizerFileTexts(o, m.tokenizer) as BertTokenizerFiles, { source: m.tokenizer.dir }) : null;
+    return new ExportedBert(m, session, tokenizer, o.Tensor);
+  }
+
+  get architecture(): string { return this.manifest.architecture; }
+  get config(): Record<string, unknown> { return this.manifest.config; }
+  get numLayers(): number { return this.manifest.attentions.length; }
+  get numHeads(): number { return Number(this.manifest.config.num_attention_heads); }
+  /** Label names by class index (config.id2label). */
+  get labels(): string[] {
+    const id2label = (this.manifest.config.id2label ?? {}) as Record<string, string>;
+    return Object.keys(id2label).map(Number).sort((a, b) => a - b).map((k) => id2label[k]!);
+  }
+
+  private needTokenizer(what: string): BertTokenizerCore {
+    if (!this.tokenizer) throw new RunnerError(`${what}: the export has no tokenizer (its model folder had no vocab.txt or tokenizer.json)`);
+    return this.tokenizer;
+  }
+
+  private needArchitecture(what: string, allowed: readonly string[]): void {
+    if (!allowed.includes(this.architecture)) throw new RunnerError(`${what}: needs a ${allowed.join(' or ')} export, this one is ${this.architecture}`);
+  }
+
+  /** Tokens a forward may take: the tokenizer's model_max_length, capped by max_position_embeddings. */
+  get maxLength(): number {
+    return Math.min(this.tokenizer?.modelMaxLength ?? Infinity, Number(this.manifest.config.max_position_embeddings ?? Infinity));
+  }
+
+  /** Runs the graph on one encoded input (batch of one). */
+  async forward(enc: BertEncoding): Promise<Record<string, Output>> {
+    const T = enc.inputIds.length;
+    const feeds = {
+      input_ids: int64(this.Tensor, enc.inputIds, [1, T]),
+      attention_mask: int64(this.Tensor, enc.attentionMask, [1, T]),
+      token_type_ids: int64(this.Tensor, enc.tokenTypeIds, [1, T]),
+    };
+    const res = await this.session.run(feeds);
+    const out: Record<string, Output> = {};
+    for (const o of this.manifest.graphs.model.outputs) out[o.name] = floats(res[o.name], o.name);
+    return out;
+  }
+
+  /**
+   * Encodes `text` (and `textPair`) with offsets and special-token masks and runs the model; the
+   * last run is cached. `truncate` cuts to maxLength; otherwise a longer input is an error.
+   */
+  async run(text: string, textPair: string | null = null, truncate = true): Promise<BertRun> {
+    const key = JSON.stringify([text, textPair, truncate]);
+    if (this.last?.key === key) return this.last.run;
+    const tok = this.needTokenizer('run');
+    const limit = this.maxLength;
+    const enc = tok.encode(text, textPair, {
+      returnOffsetsMapping: true, returnSpecialTokensMask: true, ...(truncate && Number.isFinite(limit) ? { truncation: true, maxLength: limit } : {}),
+    });
+    if (enc.inputIds.length > limit) throw new RunnerError(`run: the text is ${enc.inputIds.length} tokens with [CLS] and [SEP]; the model takes at most ${limit}`);
+    const run = { encoding: enc, outputs: await this.forward(enc) };
+    this.last = { key, run };
+    return run;
+  }
+
+  /** Every layer's attention weights for the text, (layers, heads, seq, seq). */
+  async attentions(text: string, textPair: string | null = null): Promise<BertAttentions> {
+    const { encoding, outputs } = await this.run(text, textPair);
+    const T = encoding.inputIds.length;
+    const attention = this.manifest.attentions.map((name) => {
+      const { data, dims } = outputs[name]!;
+      const H = dims[1]!;
+      return Array.from({ length: H }, (_, h) => Array.from({ length: T }, (_, q) => Array.from(data.subarray((h * T + q) * T, (h * T + q + 1) * T))));
+    });
+    return { tokens: encoding.tokens, attention };
+  }
+
+  /** HF's fill-mask: the topK tokens (default 5) at every mask token of the text, one list per mask. */
+  async fillMask(text: string, { topK = 5 }: { topK?: number } = {}): Promise<FillMaskPrediction[][]> {
+    this.needArchitecture('fillMask', ['BertForMaskedLM', 'BertForPreTraining']);
+    const tok = this.needTokenizer('fillMask');
+    const maskId = tok.convertTokensToIds(tok.maskToken);
+    if (tok.vocab[maskId] !== tok.maskToken) throw new RunnerError(`fillMask: the tokenizer's mask token ${JSON.stringify(tok.maskToken)} is not in its vocabulary`);
+    const { encoding, outputs } = await this.run(text, null, false);
+    const positions = encoding.inputIds.flatMap((id, t) => (id === maskId ? [t] : []));
+    if (positions.length === 0) throw new RunnerError(`fillMask: no mask token (${tok.maskToken}) in the text ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)}`);
+    const logits = outputs.logits ?? outputs.prediction_logits!; // (1, T, V)
+    const V = logits.dims[2]!;
+    const rows = new Float32Array(positions.length * V);
+    positions.forEach((t, i) => rows.set(logits.data.subarray(t * V, (t + 1) * V), i * V));
+    return maskPredictions(tok, encoding.inputIds, positions, rows, V, Math.min(topK, V));
+  }
+
+  /** HF's text classification: labels with scores, best first; topK 1 by default, null for all. */
+  async classify(text: string, o: { topK?: number | null; functionToApply?: ClassificationFunction; textPair?: string } = {}): Promise<LabelScore[]> {
+    this.needArchitecture('classify', ['BertForSequenceClassification']);
+    const { outputs } = await this.run(text, o.textPair ?? null);
+    const row = Array.from(outputs.logits!.data);
+    const fn = o.functionToApply ?? classificationFunction(this.manifest.config.problem_type as string | null | undefined, row.length);
+    return labelScores(row, fn, o.topK === undefined ? 1 : o.topK, labelOf(this.manifest.config.id2label as Record<string, string>));
+  }
+
+  /** HF's token classification (NER) over the text, truncated to maxLength; entities carry character offsets. */
+  async tokenClassify(text: string, o: { aggregation?: AggregationStrategy; ignoreLabels?: readonly string[] } = {}): Promise<(TokenEntity | EntityGroup)[]> {
+    this.needArchitecture('tokenClassify', ['BertForTokenClassification']);
+    const tok = this.needTokenizer('tokenClassify');
+    const { encoding, outputs } = await this.run(text);
+    const logits = outputs.logits!;
+    return windowEntities(tok, text, encoding, logits.data, 0, logits.dims[2]!, o.aggregation ?? 'none', new Set(o.ignoreLabels ?? ['O']), labelOf(this.manifest.config.id2label as Record<string, string>));
+  }
+}
+
+// ---- translation ------------------------------------------------------------------------------------
+
+export interface TranslationResult {
+  /** The translation, as the target tokenizer decodes `ids`. */
+  text: string;
+  /** Output tokens, EOS excluded. */
+  tokens: string[];
+  ids: number[];
+  /** The source as the model saw it (an empty source is one <unk>). */
+  sourceTokens: string[];
+  sourceIds: number[];
+  /**
+   * attention[layer][head][output token][source token]: cross-attention weights of each output
+   * token (the Transformer: every decoder layer and head; the attention RNN: one layer, one head);
+   * null for the plain Seq2Seq, which has none.
+   */
+  attention: number[][][][] | null;
+  /** Sum of the chosen tokens' log-probabilities, EOS included when reached (zhuyi's Hypothesis.logProb). */
+  logProb: number;
+  /** log p of the token chosen at each step, EOS included when reached. */
+  stepLogProbs: number[];
+}
+
+export class ExportedTranslator {
+  readonly kind = 'translation';
+
+  private constructor(
+    readonly manifest: TranslationManifest,
+    private readonly encoder: InferenceSession,
+    private readonly decoder: InferenceSession,
+    readonly source: Tokenizer,
+    readonly target: Tokenizer,
+    private readonly Tensor: TensorConstructor,
+  ) {}
+
+  static async load(o: RunnerOptions & { manifest: TranslationManifest }): Promise<ExportedTranslator> {
+    const m = o.manifest;
+    const encoder = await o.createSession(await o.loadFile(m.graphs.encoder.file));
+    const decoder = await o.createSession(await o.loadFile(m.graphs.decoder.file));
+    const source = tokenizerFromFiles(await tokenizerFileTexts(o, m.tokenizer.source), m.tokenizer.source.dir);
+    const target = tokenizerFromFiles(await tokenizerFileTexts(o, m.tokenizer.target), m.tokenizer.target.dir);
+    return new ExportedTranslator(m, encoder, decoder, source, target, o.Tensor);
+  }
+
+  get modelKind(): string { return this.manifest.config.modelKind; }
+
+  /** Greedy translation of one sentence; `maxLength` caps the output tokens (default ceil(2 * source tokens + 10)). */
+  async translate(text: string, o: { maxLength?: number } = {}): Promise<TranslationResult> {
+    const { config, decoding } = this.manifest;
+    let sourceIds = this.source.encode(text);
+    let sourceTokens = this.source.tokenize(text);
+    if (sourceIds.length === 0) {
+      sourceIds = [this.source.vocab.unkId];
+      sourceTokens = [this.source.vocab.token(this.source.vocab.unkId)];
+    }
+    const S = sourceIds.length;
+    const cap = Math.max(1, Math.min(o.maxLength ?? Infinity, Math.ceil(S * decoding.maxLength.ratio + decoding.maxLength.offset)));
+    const encoderFeeds: Record<string, OrtTensor> = { src: int64(this.Tensor, sourceIds, [1, S]), src_lengths: int64(this.Tensor, [S], [1]) };
+    const encoded = await this.encoder.run(encoderFeeds);
+    const state: Record<string, OrtTensor> = {};
+    for (const s of decoding.state) state[s.input] = encoded[s.input]!;
+    const ids: number[] = [];
+    const stepLogProbs: number[] = [];
+    const rows: Float32Array[] = []; // 'last': the step's attention (1, S); 'prefix': the last step's (1, L, H, t, S)
+    let attentionDims: number[] = [];
+    let last = config.bosId;
+    for (let step = 0; step < cap; step++) {
+      const prefix = [config.bosId, ...ids];
+      const feeds: Record<string, OrtTensor> = {};
+      for (const input of this.manifest.graphs.decoder.inputs) {
+        const name = input.name;
+        if (name === 'tokens') feeds.tokens = decoding.tokens === 'last' ? int64(this.Tensor, [last], [1]) : int64(this.Tensor, prefix, [1, prefix.length]);
+        else if (state[name]) feeds[name] = state[name];
+        else if (encoded[name]) feeds[name] = encoded[name];
+        else if (encoderFeeds[name]) feeds[name] = encoderFeeds[name];
+        else throw new RunnerError(`translate: nothing feeds the decoder input '${name}'`);
+      }
+      const out = await this.decoder.run(feeds);
+      const lp = out[decoding.logProbs]!.data as Float32Array;
+      let best = 0;
+      for (let v = 1; v < lp.length; v++) if (lp[v]! > lp[best]!) best = v;
+      stepLogProbs.push(lp[best]!);
+      if (decoding.attention) {
+        const a = out[decoding.attention.output]!;
+        if (decoding.tokens === 'last') rows.push((a.data as Float32Array).slice());
+        else { rows[0] = a.data as Float32Array; attentionDims = [...a.dims]; }
+      }
+      for (const s of decoding.state) state[s.input] = out[s.output]!;
+      if (best === config.eosId) break;
+      ids.push(best);
+      last = best;
+    }
+    const n = ids.length;
+    let attention: number[][][][] | null = null;
+    if (decoding.attention) {
+      if (decoding.tokens === 'last') attention = [[rows.slice(0, n).map((r) => Array.from(r))]];
+      else if (rows[0]) {
+        // (1, L, H, t, S): row q of the last step is the attention while choosing token q (causal).
+        const [, L, H, t] = attentionDims as [number, number, number, number, number];
+        const data = rows[0];
+        attention = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => Array.from({ length: n }, (_, q) => {
+          const at = ((l * H + h) * t + q) * S;
+          return Array.from(data.subarray(at, at + S));
+        })));
+      }
+    }
+    return {
+      text: this.target.decode(ids),
+      tokens: ids.map((id) => this.target.vocab.token(id)),
+      ids,
+      sourceTokens,
+      sourceIds,
+      attention,
+      logProb: stepLogProbs.reduce((a, b) => a + b, 0),
+      stepLogProbs,
+    };
+  }
+}
