@@ -7,12 +7,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/safetensors.js';
-import * as F from '../ops/functional.js';
-import { noGrad } from '../tensor/grad-mode.js';
-import { Tensor } from '../tensor/tensor.js';
-import type { AttentionSeq2Seq } from '../models/translate/attention-seq2seq.js';
-import type { TransformerSeq2Seq } from '../models/translate/transformer.js';
 import { evaluate, trainTranslator, type EvalReport, type ModelKind, type ModelSize, type Translator } from '../translate/pipeline.js';
+import { averageHeads, translationAttentionMaps } from '../viz/attention.js';
 import { escapeXml, heatmap, lineChart } from '../viz/svg.js';
 
 export interface LadderOptions {
@@ -50,23 +46,11 @@ export const DEMO: Omit<LadderOptions, 'outDir'> = {
 
 const LABEL: Record<ModelKind, string> = { seq2seq: 'RNN Seq2Seq (GRU)', attention: 'RNN + attention (Bahdanau)', transformer: 'Transformer' };
 
-/** Attention of the model's own translation of `text`: rows = output tokens, columns = source tokens. */
+/** Attention of the model's own translation of `text` (Transformer: last decoder layer, mean of the heads); null for the plain Seq2Seq. */
 async function attentionOf(t: Translator, text: string): Promise<{ weights: number[][]; rows: string[]; cols: string[] } | null> {
-  if (t.kind === 'seq2seq') return null;
-  const [hyp] = await t.translate([text]);
-  const srcIds = t.source.encode(text);
-  const outIds = [...t.target.encode(hyp!), t.target.vocab.eosId];
-  const src = Tensor.fromBuffer(Int32Array.from(srcIds), [1, srcIds.length]);
-  const tgtIn = Tensor.fromBuffer(Int32Array.from([t.target.vocab.bosId, ...outIds.slice(0, -1)]), [1, outIds.length]);
-  const att = noGrad(() => {
-    if (t.kind === 'attention') return (t.model as unknown as AttentionSeq2Seq).forwardWithAttention(src, [srcIds.length], tgtIn).attention; // (1, T, S)
-    const all = (t.model as unknown as TransformerSeq2Seq).forwardWithAttention(src, [srcIds.length], tgtIn).decoderCrossAttentions;
-    return F.mean(all[all.length - 1]!, 1); // last layer, averaged over heads: (1, T, S)
-  });
-  const flat = await att.data();
-  const [T, S] = [att.shape[1]!, att.shape[2]!];
-  const weights = Array.from({ length: T }, (_, i) => Array.from(flat.subarray(i * S, (i + 1) * S)));
-  return { weights, rows: outIds.map((id) => t.target.vocab.token(id)), cols: srcIds.map((id) => t.source.vocab.token(id)) };
+  const a = await translationAttentionMaps(t, text);
+  if (a.kind === 'seq2seq') return null;
+  return { weights: averageHeads(a.maps[a.maps.length - 1]!), rows: a.outputTokens, cols: a.sourceTokens };
 }
 
 export async function runLadder(o: LadderOptions): Promise<LadderResult[]> {

@@ -1,6 +1,10 @@
 /**
- * Self-contained SVG charts for reports (no network, no scripts): line charts (loss curves,
- * accuracy by length) and attention heatmaps with token labels.
+ * Self-contained SVG charts for reports and `zhuyi viz` (no network, no scripts): line charts (loss
+ * curves, accuracy by length), attention heatmaps with token labels, and the head view's lines
+ * between two columns of tokens (after BertViz, Vig 2019).
+ *
+ * Interactive pages (src/viz/page.ts) change these charts in place: cells and lines carry their
+ * position and weight as data-i / data-j / data-v attributes, so a script only sets attributes.
  */
 
 export interface Series {
@@ -37,7 +41,7 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
   return ticks;
 }
 
-const fmt = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(3))));
+const fmt = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1).replace('.0e', 'e') : String(Number(v.toPrecision(3))));
 
 /** A line chart with axes, ticks, a legend and one polyline (with dots) per series. */
 export function lineChart(series: readonly Series[], o: LineChartOptions): string {
@@ -77,31 +81,118 @@ export function lineChart(series: readonly Series[], o: LineChartOptions): strin
 }
 
 /**
+ * The colour of an attention weight: white at 0, black at 1. Self-contained (no imports, no
+ * closures): the viz page's inline script embeds its source text, so both paint alike.
+ */
+export function attentionFill(weight: number): string {
+  const shade = Math.round(255 * (1 - Math.max(0, Math.min(1, weight))));
+  return `rgb(${shade},${shade},${shade})`;
+}
+
+export interface HeatmapOptions {
+  /** Side of one cell, px (default 22). */
+  cell?: number;
+  /** Token labels on both axes and the title line (default true); off for the model view's thumbnails. */
+  labels?: boolean;
+  /** id of the <svg>. */
+  id?: string;
+  /** Tag cells with class="cell" data-i data-j data-v (row, column, weight) for scripts and tests. */
+  cellData?: boolean;
+}
+
+/**
  * A heatmap of `weights` (rows = output tokens, columns = source tokens), darker = more attention,
  * with the tokens as labels (the layout of Bahdanau et al. 2014, Fig. 3).
  */
-export function heatmap(weights: readonly (readonly number[])[], rowLabels: readonly string[], colLabels: readonly string[], title: string, cell = 22): string {
+export function heatmap(weights: readonly (readonly number[])[], rowLabels: readonly string[], colLabels: readonly string[], title: string, o: HeatmapOptions = {}): string {
+  const cell = o.cell ?? 22;
+  const labels = o.labels ?? true;
   const R = weights.length;
   const C = weights[0]?.length ?? 0;
-  const labelW = Math.max(40, 7 * Math.max(0, ...rowLabels.map((l) => l.length)) + 10);
-  const labelH = Math.max(40, 7 * Math.max(0, ...colLabels.map((l) => l.length)) + 10);
-  const W = labelW + C * cell + 10;
-  const H = 24 + labelH + R * cell + 10;
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`];
-  parts.push(`<text x="4" y="14" font-size="12" font-weight="bold">${escapeXml(title)}</text>`);
-  const top = 24 + labelH;
-  colLabels.forEach((l, j) => {
-    const x = labelW + j * cell + cell / 2 + 4;
-    parts.push(`<text x="${x}" y="${top - 4}" transform="rotate(-60 ${x} ${top - 4})">${escapeXml(l)}</text>`);
-  });
+  const labelW = labels ? Math.max(40, 7 * Math.max(0, ...rowLabels.map((l) => l.length)) + 10) : 0;
+  const labelH = labels ? Math.max(40, 7 * Math.max(0, ...colLabels.map((l) => l.length)) + 10) : 0;
+  const top = labels ? 24 + labelH : 0;
+  const W = labelW + C * cell + (labels ? 10 : 0);
+  const H = top + R * cell + (labels ? 10 : 0);
+  const id = o.id ? ` id="${escapeXml(o.id)}"` : '';
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg"${id} width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`];
+  if (labels) {
+    parts.push(`<text x="4" y="14" font-size="12" font-weight="bold">${escapeXml(title)}</text>`);
+    colLabels.forEach((l, j) => {
+      const x = labelW + j * cell + cell / 2 + 4;
+      parts.push(`<text x="${x}" y="${top - 4}" transform="rotate(-60 ${x} ${top - 4})">${escapeXml(l)}</text>`);
+    });
+  } else {
+    if (title) parts.push(`<title>${escapeXml(title)}</title>`);
+    parts.push(`<rect width="${W}" height="${H}" fill="#fff" stroke="#ccc"/>`);
+  }
+  // Unlabelled maps without cell data (the model view's thumbnails) leave out the cells that paint
+  // white: the picture is the same and a 12 x 12-head grid stays a few hundred kB, not megabytes.
+  const sparse = !labels && !o.cellData;
   for (let i = 0; i < R; i++) {
-    parts.push(`<text x="${labelW - 4}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${escapeXml(rowLabels[i] ?? '')}</text>`);
+    if (labels) parts.push(`<text x="${labelW - 4}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${escapeXml(rowLabels[i] ?? '')}</text>`);
     for (let j = 0; j < C; j++) {
-      const v = Math.max(0, Math.min(1, weights[i]![j]!));
-      const shade = Math.round(255 * (1 - v));
-      parts.push(`<rect x="${labelW + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="rgb(${shade},${shade},${shade})" stroke="#ddd"><title>${escapeXml(`${rowLabels[i]} <- ${colLabels[j]}: ${v.toFixed(3)}`)}</title></rect>`);
+      const v = weights[i]![j]!;
+      const fill = attentionFill(v);
+      if (sparse && fill === 'rgb(255,255,255)') continue;
+      const data = o.cellData ? ` class="cell" data-i="${i}" data-j="${j}" data-v="${v}"` : '';
+      const stroke = !sparse && cell >= 6 ? ' stroke="#ddd"' : '';
+      const tip = labels ? `<title>${escapeXml(`${rowLabels[i]} <- ${colLabels[j]}: ${v.toFixed(3)}`)}</title>` : '';
+      parts.push(`<rect${data} x="${labelW + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${fill}"${stroke}${tip ? `>${tip}</rect>` : '/>'}`);
     }
   }
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/** One colour per attention head, evenly spaced around the hue circle (any number of heads). */
+export function headColor(head: number, heads: number): string {
+  return `hsl(${Math.round((360 * head) / Math.max(1, heads))},70%,42%)`;
+}
+
+export interface HeadViewOptions {
+  id?: string;
+  /** Vertical distance between tokens, px (default 20). */
+  rowHeight?: number;
+  /** Width of the band the lines cross, px (default 220). */
+  gap?: number;
+  /** Per token: 0 (sentence A) or 1 (sentence B, drawn in another colour). */
+  tokenTypeIds?: readonly number[];
+}
+
+/**
+ * The head view of one layer: the tokens twice, attending (left) and attended to (right), and for
+ * each head h and pair (i, j) a line in the head's colour whose opacity is weights[h][i][j].
+ * weights: (H, T, T) of one layer. Lines of head h sit in <g class="head" data-head="h">.
+ */
+export function headView(tokens: readonly string[], weights: readonly (readonly (readonly number[])[])[], o: HeadViewOptions = {}): string {
+  const T = tokens.length;
+  const H = weights.length;
+  const rowH = o.rowHeight ?? 20;
+  const gap = o.gap ?? 220;
+  const labelW = Math.max(50, 7 * Math.max(0, ...tokens.map((t) => t.length)) + 12);
+  const xl = labelW;
+  const xr = labelW + gap;
+  const W = xr + labelW;
+  const Ht = 10 + T * rowH + 10;
+  const y = (i: number): number => 10 + i * rowH + rowH / 2;
+  const id = o.id ? ` id="${escapeXml(o.id)}"` : '';
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg"${id} width="${W}" height="${Ht}" viewBox="0 0 ${W} ${Ht}" font-family="sans-serif" font-size="12">`];
+  for (let h = 0; h < H; h++) {
+    parts.push(`<g class="head" data-head="${h}" stroke="${headColor(h, H)}" stroke-width="2">`);
+    for (let i = 0; i < T; i++) {
+      for (let j = 0; j < T; j++) {
+        const v = weights[h]![i]![j]!;
+        parts.push(`<line data-i="${i}" data-j="${j}" data-v="${v}" x1="${xl + 4}" y1="${y(i)}" x2="${xr - 4}" y2="${y(j)}" stroke-opacity="${v}"/>`);
+      }
+    }
+    parts.push('</g>');
+  }
+  tokens.forEach((t, i) => {
+    const fill = o.tokenTypeIds?.[i] === 1 ? ' fill="#8c564b"' : '';
+    parts.push(`<text class="token left" data-i="${i}" x="${xl - 4}" y="${y(i) + 4}" text-anchor="end"${fill}>${escapeXml(t)}</text>`);
+    parts.push(`<text class="token right" data-j="${i}" x="${xr + 4}" y="${y(i) + 4}"${fill}>${escapeXml(t)}</text>`);
+  });
   parts.push('</svg>');
   return parts.join('');
 }
