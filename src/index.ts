@@ -98,3 +98,8 @@ export {
 export * as optim from './optim/index.js';
 export { clipGradNorm, clipGradValue } from './optim/index.js';
 export * from './models/translate/index.js';
+export {
+  vizHtml, vizFolder, bertAttentionMaps, averageHeads, readTrainingLog, trainingCurves, screenshotHtml, lineChart, heatmap, headView,
+  type VizPage, type VizFolderOptions, type VizFolderResult, type BertAttentionMaps, type TranslationAttentionMaps, type LayerHeadMaps, type LogEntry,
+  type ScreenshotOptions, type Series, type LineChartOptions, type HeatmapOptions, type HeadViewOptions,
+} from './viz/index.js';
