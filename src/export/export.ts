@@ -9,8 +9,8 @@
  * The graphs are written by hand from each model's module tree (bert.ts, translation.ts), not traced,
  * so batch and sequence sizes stay symbolic. src/export/runner.ts runs an export in Node or a browser.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import {
   BertForMaskedLM, BertForNextSentencePrediction, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
@@ -22,6 +22,7 @@ import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
 import { BERT_ARCHITECTURES, type BertArchitecture, emitBert } from './bert.js';
 import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo } from './manifest.js';
 import { DEFAULT_OPSET, GraphBuilder } from './onnx-builder.js';
+import { copyFiles, listFiles } from './folder.js';
 import { exportTranslation } from './translation.js';
 import { ExportError, Weights } from './weights.js';
 
@@ -52,29 +53,6 @@ function prepareOut(out: string, force: boolean): void {
     if (readdirSync(out).length > 0 && !force) throw new ExportError(`export: ${out} exists and is not empty (pass --force to write into it)`);
   }
   mkdirSync(out, { recursive: true });
-}
-
-/** Copies `names` (those present) from `from` to `out/dir`; returns the copied names. */
-export function copyFiles(from: string, out: string, dir: string, names: readonly string[]): string[] {
-  const copied: string[] = [];
-  for (const name of names) {
-    const src = join(from, name);
-    if (!existsSync(src) || !statSync(src).isFile()) continue;
-    const dst = join(out, dir, name);
-    mkdirSync(dirname(dst), { recursive: true });
-    copyFileSync(src, dst);
-    copied.push(name);
-  }
-  return copied;
-}
-
-/** Every file under `out` (relative, '/'-separated), manifest.json aside. */
-function listFiles(out: string): string[] {
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => {
-    const p = join(d, n);
-    return statSync(p).isDirectory() ? walk(p) : [relative(out, p).split('\\').join('/')];
-  });
-  return walk(out).filter((f) => f !== MANIFEST_FILE).sort();
 }
 
 const BERT_CLASSES = {
