@@ -103,3 +103,8 @@ export {
   type VizPage, type VizFolderOptions, type VizFolderResult, type BertAttentionMaps, type TranslationAttentionMaps, type LayerHeadMaps, type LogEntry,
   type ScreenshotOptions, type Series, type LineChartOptions, type HeatmapOptions, type HeadViewOptions,
 } from './viz/index.js';
+export {
+  exportOnnx, loadExport, ExportedBert, ExportedTranslator, ExportError, RunnerError, ManifestError, parseManifest, MANIFEST_FILE,
+  type ExportOptions, type RunnerOptions, type TranslationResult, type BertAttentions, type BertRun,
+  type Manifest, type BertManifest, type TranslationManifest, type TensorInfo, type GraphInfo, type TokenizerInfo,
+} from './export/index.js';
