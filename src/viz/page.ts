@@ -48,6 +48,9 @@ function checkLayer(layer: number | undefined, layers: number, what: string): nu
   return layer;
 }
 
+/** Character-level vocabularies have a space token: draw it as ␣, not as nothing. */
+const visible = (token: string): string => (token.trim() === '' ? '␣'.repeat(Math.max(1, token.length)) : token);
+
 function translationSection(tr: TranslationAttentionMaps, maps: LayerHeadMaps, layerOption: number | undefined): string {
   const said = `<p class="sentence"><b>Source:</b> ${escapeXml(tr.text)}<br><b>Greedy translation:</b> ${escapeXml(tr.translation)}</p>`;
   if (tr.kind === 'seq2seq') {
@@ -66,7 +69,7 @@ the bottleneck that attention (Bahdanau et al. 2014) removes by letting each out
   const what = tr.kind === 'transformer'
     ? 'the decoder\'s cross-attention (encoder-decoder attention) in the chosen layer, one head or the mean of the heads'
     : 'the additive attention weights α (Bahdanau et al. 2014, eq. 6) at each decoder step';
-  const map = heatmap(averageHeads(maps[layer]!), tr.outputTokens, tr.sourceTokens, '', { id: 'translation-map', cellData: true });
+  const map = heatmap(averageHeads(maps[layer]!), tr.outputTokens.map(visible), tr.sourceTokens.map(visible), '', { id: 'translation-map', cellData: true });
   return `<section id="translation"><h2>Alignment</h2>${said}
 <p>Rows: the tokens the model wrote; columns: the source tokens; darker = more attention. Shown: ${what}. Each row sums to 1.</p>
 ${controls}<figure>${map}</figure></section>`;
@@ -109,6 +112,7 @@ function curvesSection(log: readonly LogEntry[]): string {
 const SCRIPT = String.raw`(() => {
   const data = JSON.parse(document.getElementById('zhuyi-viz-data').textContent);
   const attentionFill = ${attentionFill.toString()};
+  const visible = ${visible.toString()};
   const $ = (id) => document.getElementById(id);
   const mean = (heads) => heads[0].map((row, i) => row.map((_, j) => heads.reduce((s, h) => s + h[i][j], 0) / heads.length));
 
@@ -124,7 +128,7 @@ const SCRIPT = String.raw`(() => {
         c.dataset.v = String(v);
         c.setAttribute('fill', attentionFill(v));
         const tip = c.querySelector('title');
-        if (tip) tip.textContent = tr.outputTokens[i] + ' <- ' + tr.sourceTokens[j] + ': ' + v.toFixed(3);
+        if (tip) tip.textContent = visible(tr.outputTokens[i]) + ' <- ' + visible(tr.sourceTokens[j]) + ': ' + v.toFixed(3);
       }
     };
     $('translation-layer').addEventListener('change', paint);

@@ -41,6 +41,21 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
   return ticks;
 }
 
+/** Ticks of a log axis (lo, hi are log10 values): 1-2-5 per decade, or whole decades when that is too many. */
+function logTicks(lo: number, hi: number): number[] {
+  if (!(hi > lo)) return [lo];
+  const ticks: number[] = [];
+  for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) {
+    for (const m of [1, 2, 5]) {
+      const t = Math.log10(m) + k;
+      if (t >= lo - 1e-9 && t <= hi + 1e-9) ticks.push(t);
+    }
+  }
+  if (ticks.length >= 2 && ticks.length <= 8) return ticks;
+  const decades = ticks.filter((t) => Math.abs(t - Math.round(t)) < 1e-9);
+  return decades.length >= 2 ? decades : niceTicks(lo, hi);
+}
+
 const fmt = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1).replace('.0e', 'e') : String(Number(v.toPrecision(3))));
 
 /** A line chart with axes, ticks, a legend and one polyline (with dots) per series. */
@@ -62,7 +77,7 @@ export function lineChart(series: readonly Series[], o: LineChartOptions): strin
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`];
   parts.push(`<text x="${W / 2 - m.r / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(o.title)}</text>`);
   for (const t of niceTicks(x0, x1)) parts.push(`<line x1="${px(t)}" y1="${H - m.b}" x2="${px(t)}" y2="${H - m.b + 4}" stroke="#333"/><text x="${px(t)}" y="${H - m.b + 16}" text-anchor="middle">${fmt(t)}</text>`);
-  for (const t of niceTicks(y0, y1)) {
+  for (const t of o.logY ? logTicks(y0, y1) : niceTicks(y0, y1)) {
     const label = o.logY ? fmt(10 ** t) : fmt(t);
     parts.push(`<line x1="${m.l}" y1="${py(t)}" x2="${W - m.r}" y2="${py(t)}" stroke="#eee"/><text x="${m.l - 6}" y="${py(t) + 4}" text-anchor="end">${label}</text>`);
   }
