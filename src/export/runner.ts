@@ -160,14 +160,15 @@ export class ExportedBert {
    * last run is cached. `truncate` cuts to maxLength; otherwise a longer input is an error.
    */
   async run(text: string, textPair: string | null = null, truncate = true): Promise<BertRun> {
-    const key = JSON.stringify([text, textPair, truncate]);
-    if (this.last?.key === key) return this.last.run;
     const tok = this.needTokenizer('run');
     const limit = this.maxLength;
     const enc = tok.encode(text, textPair, {
       returnOffsetsMapping: true, returnSpecialTokensMask: true, ...(truncate && Number.isFinite(limit) ? { truncation: true, maxLength: limit } : {}),
     });
     if (enc.inputIds.length > limit) throw new RunnerError(`run: the text is ${enc.inputIds.length} tokens with [CLS] and [SEP]; the model takes at most ${limit}`);
+    // Keyed by what the model sees, so fillMask (never truncates) and attentions (truncates) share a run.
+    const key = `${text}\u0000${textPair ?? ''}\u0000${enc.inputIds.join(',')}\u0000${enc.tokenTypeIds.join(',')}`;
+    if (this.last?.key === key) return this.last.run;
     const run = { encoding: enc, outputs: await this.forward(enc) };
     this.last = { key, run };
     return run;

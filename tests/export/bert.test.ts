@@ -159,6 +159,23 @@ describe('the runner on onnxruntime-node gives zhuyi\'s pipeline results', () =>
       assert.deepEqual(got.map((l) => l.map((p) => [p.tokenId, p.token, p.sequence])), want.map((l) => l.map((p) => [p.tokenId, p.token, p.sequence])));
       assertClose(got.flat().map((p) => p.score), want.flat().map((p) => p.score), { atol: 1e-5, rtol: 1e-4, what: 'fill-mask scores' });
     }
+    // One forward serves fillMask and attentions of the same text.
+    let runs = 0;
+    const counted = await loadExport({
+      ...runtime(out),
+      createSession: async (bytes: Uint8Array) => {
+        const session = await ort.InferenceSession.create(bytes);
+        const run = session.run.bind(session);
+        Object.assign(session, { run: (...args: Parameters<typeof run>) => { runs++; return run(...args); } });
+        return session;
+      },
+    }) as ExportedBert;
+    await counted.fillMask('the [MASK] sat');
+    await counted.attentions('the [MASK] sat');
+    assert.equal(runs, 1);
+    await counted.attentions('the dog sat');
+    assert.equal(runs, 2);
+
     const { tokens, attention } = await exported.attentions('hello world , the cat sat');
     assert.deepEqual(tokens, ['[CLS]', 'hello', 'world', ',', 'the', 'cat', 'sat', '[SEP]']);
     assert.deepEqual([attention.length, attention[0]!.length, attention[0]![0]!.length, attention[0]![0]![0]!.length], [2, 4, 8, 8]);
