@@ -41,7 +41,7 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
   return ticks;
 }
 
-/** Ticks of a log axis (lo, hi are log10 values): 1-2-5 per decade, or whole decades when that is too many. */
+/** Ticks of a log axis (lo, hi are log10 values): 1-2-5 per decade, whole decades when that is too many, round values when too few. */
 function logTicks(lo: number, hi: number): number[] {
   if (!(hi > lo)) return [lo];
   const ticks: number[] = [];
@@ -53,7 +53,9 @@ function logTicks(lo: number, hi: number): number[] {
   }
   if (ticks.length >= 2 && ticks.length <= 8) return ticks;
   const decades = ticks.filter((t) => Math.abs(t - Math.round(t)) < 1e-9);
-  return decades.length >= 2 ? decades : niceTicks(lo, hi);
+  if (ticks.length > 8 && decades.length >= 2) return decades;
+  // Within about a decade: round values (2.5, 3, 3.5 ...) at their log positions.
+  return niceTicks(10 ** lo, 10 ** hi, 8).filter((v) => v > 0).map(Math.log10);
 }
 
 const fmt = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1).replace('.0e', 'e') : String(Number(v.toPrecision(3))));
