@@ -318,19 +318,19 @@ describe('ort: gradients, cache, one run per step', () => {
     assert.equal(z.ortConfig().threads, nodeDefaults().threads);
   });
 
-  test('memory arena: on by default, ZHUYI_ORT_ARENA=0 turns it off, results unchanged', async () => {
-    assert.equal(nodeDefaults({}).memoryArena, true);
-    assert.equal(nodeDefaults({ ZHUYI_ORT_ARENA: '0' }).memoryArena, false);
+  test('memory arena: off by default, ZHUYI_ORT_ARENA=1 turns it on, results unchanged', async () => {
+    assert.equal(nodeDefaults({}).memoryArena, false);
+    assert.equal(nodeDefaults({ ZHUYI_ORT_ARENA: '1' }).memoryArena, true);
     assert.throws(() => nodeDefaults({ ZHUYI_ORT_ARENA: 'off' }), /ZHUYI_ORT_ARENA must be 1 .* or 0, got 'off'/);
     const run = () => onBackend('ort', () => z.tensor([[1, 2], [3, 4]]).matmul(z.tensor([[5], [6]])).softmax(0).data());
     const on = Array.from(await run());
-    z.configureOrt({ memoryArena: false });
+    z.configureOrt({ memoryArena: true });
     try {
-      assert.equal(z.ortConfig().memoryArena, false);
+      assert.equal(z.ortConfig().memoryArena, true);
       assert.deepEqual(Array.from(await run()), on);
     } finally {
       z.configureOrt({ memoryArena: undefined });
     }
-    assert.equal(z.ortConfig().memoryArena, true);
+    assert.equal(z.ortConfig().memoryArena, false);
   });
 });

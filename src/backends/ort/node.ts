@@ -10,7 +10,7 @@ import { type GraphOptimizationLevel, type OrtBackend, type OrtOptions, type Ort
 
 const LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
 
-/** Defaults from the environment: ZHUYI_THREADS, ZHUYI_EP (e.g. "cuda,cpu"), ZHUYI_ORT_OPT, ZHUYI_ORT_ARENA (1 or 0). */
+/** Defaults from the environment: ZHUYI_THREADS, ZHUYI_EP (e.g. "cuda,cpu"), ZHUYI_ORT_OPT, ZHUYI_ORT_ARENA (0, the default, or 1). */
 export function nodeDefaults(env: NodeJS.ProcessEnv = process.env): Required<OrtOptions> {
   const threads = Number(env.ZHUYI_THREADS);
   if (env.ZHUYI_THREADS !== undefined && !(Number.isInteger(threads) && threads > 0)) {
@@ -18,7 +18,7 @@ export function nodeDefaults(env: NodeJS.ProcessEnv = process.env): Required<Ort
   }
   const level = (env.ZHUYI_ORT_OPT ?? 'all') as GraphOptimizationLevel;
   if (!LEVELS.includes(level)) throw new ZhuyiError(`ZHUYI_ORT_OPT must be one of ${LEVELS.join(', ')}, got '${level}'`);
-  const arena = env.ZHUYI_ORT_ARENA ?? '1';
+  const arena = env.ZHUYI_ORT_ARENA ?? '0';
   if (arena !== '0' && arena !== '1') throw new ZhuyiError(`ZHUYI_ORT_ARENA must be 1 (keep a memory arena per session) or 0, got '${arena}'`);
   return {
     threads: env.ZHUYI_THREADS !== undefined ? threads : Math.max(1, cpus().length),
