@@ -20,7 +20,7 @@ import { type BertModelClass, BertPreTrainedModel, readBertFolder } from '../mod
 import { CONFIG_FILE as TRANSLATE_CONFIG_FILE } from '../translate/pipeline.js';
 import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
 import { BERT_ARCHITECTURES, type BertArchitecture, emitBert } from './bert.js';
-import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo } from './manifest.js';
+import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo, manifestJson } from './manifest.js';
 import { DEFAULT_OPSET, GraphBuilder } from './onnx-builder.js';
 import { copyFiles, listFiles } from './folder.js';
 import { exportTranslation } from './translation.js';
@@ -110,7 +110,6 @@ export async function exportOnnx(dir: string, out: string, options: ExportOption
   prepareOut(out, options.force ?? false);
   const partial = kind === 'bert' ? await exportBert(dir, out, opset, log) : await exportTranslation(dir, out, opset);
   const manifest = { ...partial, files: listFiles(out) } as Manifest;
-  // The manifest's key order reads top-down: what, which graphs, then config and tokenizer.
-  writeFileSync(join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(out, MANIFEST_FILE), manifestJson(manifest));
   return manifest;
 }

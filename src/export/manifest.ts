@@ -81,6 +81,28 @@ export interface TranslationDecoding {
   attention: { output: string; axes: (string | number)[] } | null;
   /** Greedy search stops at EOS or after ceil(ratio * srcLength + offset) tokens (zhuyi translate's default). */
   maxLength: { ratio: number; offset: number };
+  /** The loop above in words, for readers without zhuyi. */
+  recipe: string;
+}
+
+/** TranslationDecoding.recipe: how to decode greedily with the two graphs. */
+export const DECODING_RECIPE = 'Run encoder.onnx once on src and src_lengths. Start with tokens = [bosId]. Each step, run decoder.onnx: '
+  + "'tokens' is the previous token (decoding.tokens 'last') or the whole prefix (prefix), each decoding.state input its latest value "
+  + '(the encoder output of that name at the first step, then the decoder output decoding.state[].output), every other input the encoder '
+  + "output or input of the same name. Append argmax(log_probs); stop at eosId or after ceil(ratio * srcLength + offset) tokens.";
+
+/** JSON with arrays of numbers and strings on one line (axes, file lists), the rest indented. */
+export function manifestJson(m: Manifest): string {
+  const inline = new Map<string, string>();
+  const text = JSON.stringify(m, (_, v: unknown) => {
+    if (Array.isArray(v) && v.every((x) => typeof x === 'number' || typeof x === 'string') && v.length <= 8) {
+      const key = `\u0000${inline.size}\u0000`;
+      inline.set(key, `[${v.map((x) => JSON.stringify(x)).join(', ')}]`);
+      return key;
+    }
+    return v;
+  }, 2);
+  return `${text.replace(/"\\u0000(\d+)\\u0000"/g, (_, k: string) => inline.get(`\u0000${k}\u0000`)!)}\n`;
 }
 
 export interface TranslationManifest extends ManifestBase {

@@ -10,7 +10,7 @@ import type { Seq2Seq } from '../models/translate/seq2seq.js';
 import type { TransformerSeq2Seq } from '../models/translate/transformer.js';
 import { loadTranslator } from '../translate/pipeline.js';
 import { copyFiles } from './folder.js';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, type TokenizerInfo, type TranslationManifest } from './manifest.js';
+import { DECODING_RECIPE, MANIFEST_FORMAT, MANIFEST_VERSION, type TokenizerInfo, type TranslationManifest } from './manifest.js';
 import { GraphBuilder } from './onnx-builder.js';
 import { type TranslationGraphs, emitAttentionSeq2Seq, emitSeq2Seq } from './translate-rnn.js';
 import { emitTransformer } from './translate-transformer.js';
@@ -46,7 +46,7 @@ export async function exportTranslation(dir: string, out: string, opset: number)
       decoder: { file: 'decoder.onnx', ...graphs.decoder },
     },
     config: { ...config, modelKind: translator.kind },
-    decoding: { tokens: graphs.tokens, state: graphs.state, logProbs: 'log_probs', attention: graphs.attention, maxLength: { ratio: 2, offset: 10 } },
+    decoding: { tokens: graphs.tokens, state: graphs.state, logProbs: 'log_probs', attention: graphs.attention, maxLength: { ratio: 2, offset: 10 }, recipe: DECODING_RECIPE },
     tokenizer: { source: copyTokenizer(dir, out, 'source'), target: copyTokenizer(dir, out, 'target') },
   };
 }
