@@ -21,9 +21,13 @@
  *     await model.attentions('the cat sat');                // any BERT: { tokens, attention: (layers, heads, seq, seq) }
  *   }
  *
+ * Also: ExportedBert.architecture / config (HF config.json) / labels / numLayers / numHeads /
+ * tokenizer (BertTokenizerCore) / maxLength, run(text, pair?) -> { encoding, outputs } (every graph
+ * output by name); ExportedTranslator.source / target (zhuyi Tokenizers) / modelKind; `manifest` on both.
+ *
  * Results follow zhuyi's own pipelines (src/models/bert/pipelines.ts, Translator.translate with
  * greedy search): the same tokenization, the same score arithmetic (pipeline-scores.ts). A forward
- * is cached for the last text, so `fillMask(t)` then `attentions(t)` runs the model once.
+ * is cached for the last input, so `fillMask(t)` then `attentions(t)` runs the model once.
  * Translation decodes one sentence greedily, the decoder graph once per output token.
  */
 import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
