@@ -1,4 +1,5 @@
 /** Shared test utilities: closeness assertions, finite-difference gradient checks, golden fixture loading. */
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -81,4 +82,15 @@ export function loadGolden<T = unknown>(name: string): T {
 export function sharedDataOrSkip(sub: string): string | null {
   const p = join(SHARED_DATA, sub);
   return existsSync(p) ? p : null;
+}
+
+/** The `zhuyi` command as a user runs it (through tsx, from src), as a child process. */
+export const CLI = ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
+
+export interface CliResult { status: number | null; stdout: string; stderr: string }
+
+/** Runs `zhuyi ...args` to completion (stdin from `input`); never throws on a non-zero exit. */
+export function zhuyi(args: string[], { input, timeout = 240_000 }: { input?: string; timeout?: number } = {}): CliResult {
+  const r = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', input, timeout });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -4,21 +4,15 @@
  * refused for another task; bad input gives errors naming the file and the JSON path.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Generator } from '../../src/index.js';
+import { zhuyi } from '../helpers.js';
 
-const CLI = ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts')];
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-bert-qa-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function zhuyi(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const g = new Generator(3);
 const pick = <T,>(a: readonly T[]): T => a[g.randint(0, a.length)]!;

@@ -4,24 +4,19 @@
  * naming the file and line.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { CLI, zhuyi } from '../helpers.js';
 
-const CLI = ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts')];
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const TRAIN = ['translate', 'train', '--model', 'transformer', '--task', 'reverse', '--size', 'tiny', '--dropout', '0.1', '--task-size', '400', '--valid-size', '40', '--valid-decode', '20',
   '--epochs', '3', '--batch-tokens', '256', '--save-every', '4', '--lr', '3e-3', '--seed', '5'];
-
-function zhuyi(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', input, timeout: 240_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 async function waitFor(cond: () => boolean, child: ChildProcess, ms: number): Promise<void> {
   const t0 = Date.now();
@@ -60,7 +55,7 @@ describe('zhuyi translate', () => {
     const run = zhuyi(['translate', 'run', full, 'a b c', 'd e']);
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout.trim().split('\n').length, 2);
-    const stdin = zhuyi(['translate', 'run', full], 'a b c\nb a\n');
+    const stdin = zhuyi(['translate', 'run', full], { input: 'a b c\nb a\n' });
     assert.equal(stdin.stdout.trim().split('\n').length, 2);
     const ev = zhuyi(['translate', 'eval', full, '--limit', '50']);
     assert.equal(ev.status, 0, ev.stderr);

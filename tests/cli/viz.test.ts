@@ -3,22 +3,16 @@
  * run folder with only log.jsonl), --png, and errors that name the path or the flag.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromiumPath } from '../../src/viz/png.js';
 import { bertFolder, pageData, TEXT, translationFolder } from '../viz/fixtures.js';
+import { zhuyi } from '../helpers.js';
 
-const CLI = ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts')];
 const root = mkdtempSync(join(tmpdir(), 'zhuyi-cli-viz-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-function zhuyi(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const dirs: Record<string, string> = {};
 before(async () => {

@@ -1,6 +1,5 @@
 /** `zhuyi export DIR --onnx OUT` from the command line: help, a BERT and a translation folder, clear errors. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +7,10 @@ import { after, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { BertConfig, BertForSequenceClassification, BertTokenizer, Generator } from '../../src/index.js';
 import { trainTranslator } from '../../src/translate/pipeline.js';
+import { zhuyi } from '../helpers.js';
 
-const CLI = ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts')];
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-export-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function zhuyi(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('zhuyi export', () => {
   test('--help names the arguments and the outputs', () => {
