@@ -20,7 +20,7 @@ import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { labelSetOf, type LabelSet } from '../models/bert/finetune-data.js';
 import { BertForTokenClassification } from '../models/bert/heads.js';
 import {
-  NER_IGNORE_INDEX, alignNerWords, entityType, nerLabelIds, nerLabelSet, readConllFile, seqevalScores, type NerFeature,
+  NER_IGNORE_INDEX, alignNerWords, entityType, nerLabelIds, nerLabelSet, readConllFile, seqevalScores, type NerFeature, type NerSentence,
 } from '../models/bert/ner-data.js';
 import { readBertFolder, type BertPreTrainedModel } from '../models/bert/pretrained.js';
 import * as F from '../ops/functional.js';
@@ -63,7 +63,13 @@ export interface NerFinetuneOptions extends HeadFinetuneOptions {
 
 // ---- NER -----------------------------------------------------------------------------------------
 
-interface NerExample extends NerFeature { gold: string[] }
+/** @internal A sentence aligned with its WordPieces, with its gold word labels (what seqeval scores against). */
+export interface NerExample extends NerFeature { gold: string[] }
+
+/** @internal Aligns sentences (and their label ids) with WordPieces as training and validation do; `cache` maps word -> ids. */
+export function nerExamples(sentences: readonly NerSentence[], ids: readonly number[][], tokenizer: BertTokenizer, maxSeqLength: number, cache = new Map<string, number[]>()): NerExample[] {
+  return sentences.map((s, k) => ({ ...alignNerWords(s.tokens, ids[k]!, tokenizer, maxSeqLength, cache), gold: s.labels }));
+}
 
 /** The tensors of a token-classification batch (the batcher already padded the ids); labels -100 on padding. */
 function nerBatch(batch: Batch, examples: readonly NerFeature[]): { inputIds: Tensor; attentionMask: Tensor; tokenTypeIds: Tensor; labels: Tensor; targets: number } {
@@ -94,8 +100,8 @@ export type NerEvaluation = {
   [perType: `f1_${string}`]: number;
 };
 
-/** Validation of a token classifier: loss over the labelled pieces, and seqeval over every word (first-piece predictions). */
-async function evaluateNer(model: BertForTokenClassification, batches: readonly Batch[], examples: readonly NerExample[], labels: readonly string[]): Promise<NerEvaluation> {
+/** @internal Validation of a token classifier (and `bert eval`'s): loss over the labelled pieces, and seqeval over every word (first-piece predictions). */
+export async function evaluateNer(model: BertForTokenClassification, batches: readonly Batch[], examples: readonly NerExample[], labels: readonly string[]): Promise<NerEvaluation> {
   let lossSum = 0;
   let targets = 0;
   const pred: string[][] = examples.map((e) => e.gold.map(() => 'O'));
@@ -152,12 +158,10 @@ export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult>
 
   const maxSeqLength = data.maxSeqLength;
   const cache = new Map<string, number[]>();
-  const encode = (sentences: typeof trainData.sentences, ids: number[][]): NerExample[] =>
-    sentences.map((s, k) => ({ ...alignNerWords(s.tokens, ids[k]!, tokenizer, maxSeqLength, cache), gold: s.labels }));
-  const allTrain = encode(trainData.sentences, trainIds);
+  const allTrain = nerExamples(trainData.sentences, trainIds, tokenizer, maxSeqLength, cache);
   // A sentence with no labelled piece (words without tokens) would give an empty loss.
   const trainEx = allTrain.filter((e) => e.labels.some((l) => l !== NER_IGNORE_INDEX));
-  const validEx = encode(validData.sentences, validIds);
+  const validEx = nerExamples(validData.sentences, validIds, tokenizer, maxSeqLength, cache);
   const entities = (sentences: typeof trainData.sentences): string => {
     const c = new Map<string, number>();
     for (const s of sentences) for (const l of s.labels) if (l.startsWith('B-')) c.set(entityType(l)!, (c.get(entityType(l)!) ?? 0) + 1);

@@ -197,8 +197,8 @@ function pct(n: number, of: number): string {
   return `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
 }
 
+const asExamples = (seqs: readonly ArrayLike<number>[]) => seqs.map((ids) => ({ source: ids, target: [] as number[] }));
 
-/** Int32 (B, S) attention mask: 1 on the first length[b] positions of row b. */
 /**
  * @internal Length-bucketed batches of token-id sequences (buckets up to maxSeqLength): the shuffled,
  * resumable training batcher and the validation batches in corpus order.
@@ -206,15 +206,21 @@ function pct(n: number, of: number): string {
 export function sequenceBatches(
   train: readonly ArrayLike<number>[], valid: readonly ArrayLike<number>[], o: { batchTokens: number; seed: number; padId: number; maxSeqLength: number },
 ): { batcher: BucketBatcher; validBatches: Batch[] } {
-  const buckets = bucketsUpTo(o.maxSeqLength);
-  const asExamples = (seqs: readonly ArrayLike<number>[]) => seqs.map((ids) => ({ source: ids, target: [] as number[] }));
   return {
-    batcher: new BucketBatcher(asExamples(train), { maxTokens: o.batchTokens, seed: o.seed, padId: o.padId, buckets }),
-    validBatches: [...new BucketBatcher(asExamples(valid), { maxTokens: o.batchTokens, shuffle: false, padId: o.padId, buckets }).epochRest()],
+    batcher: new BucketBatcher(asExamples(train), { maxTokens: o.batchTokens, seed: o.seed, padId: o.padId, buckets: bucketsUpTo(o.maxSeqLength) }),
+    validBatches: evalBatches(valid, o),
   };
 }
 
-/** @internal */
+/**
+ * @internal The batches validation scores (and `bert eval` on a test file): length-bucketed like
+ * training, every sequence once, unshuffled.
+ */
+export function evalBatches(seqs: readonly ArrayLike<number>[], o: { batchTokens: number; padId: number; maxSeqLength: number }): Batch[] {
+  return [...new BucketBatcher(asExamples(seqs), { maxTokens: o.batchTokens, shuffle: false, padId: o.padId, buckets: bucketsUpTo(o.maxSeqLength) }).epochRest()];
+}
+
+/** @internal Int32 (B, S) attention mask: 1 on the first length[b] positions of row b. */
 export function attentionMask(lengths: Int32Array, S: number): Tensor {
   const m = new Int32Array(lengths.length * S);
   lengths.forEach((n, b) => m.fill(1, b * S, b * S + n));
@@ -413,9 +419,11 @@ export async function exportBest(out: string, build: () => BertPreTrainedModel, 
 
 // ---- fine-tuning: sequence classification ----------------------------------------------------------------
 
-interface EncodedExample { ids: Int32Array; types: Int32Array; label: number }
+/** @internal A classification example as token ids, segment ids and a label id. */
+export interface EncodedExample { ids: Int32Array; types: Int32Array; label: number }
 
-function encodeAll(data: ClassificationData, labels: number[], tokenizer: BertTokenizer, maxSeqLength: number): EncodedExample[] {
+/** @internal Encodes a file's examples (pairs included) with truncation to maxSeqLength. */
+export function encodeClassification(data: ClassificationData, labels: number[], tokenizer: BertTokenizer, maxSeqLength: number): EncodedExample[] {
   return data.examples.map((e, k) => {
     const enc = tokenizer.encode(e.text, e.textPair ?? null, { maxLength: maxSeqLength, truncation: true });
     return { ids: Int32Array.from(enc.inputIds), types: Int32Array.from(enc.tokenTypeIds), label: labels[k]! };
@@ -515,8 +523,8 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
     writeFileAtomic(join(out, TASK_FILE), `${JSON.stringify({ task: 'classify', config, data, labels: labelSet.labels } satisfies SavedTask, null, 2)}\n`);
   }
   const maxSeqLength = data.maxSeqLength;
-  const trainEx = encodeAll(trainData, trainLabels, tokenizer, maxSeqLength);
-  const validEx = encodeAll(validData, validLabels, tokenizer, maxSeqLength);
+  const trainEx = encodeClassification(trainData, trainLabels, tokenizer, maxSeqLength);
+  const validEx = encodeClassification(validData, validLabels, tokenizer, maxSeqLength);
   const counts = labelSet.labels.map((_, c) => trainLabels.filter((l) => l === c).length);
   log(`data: ${trainEx.length} training, ${validEx.length} validation examples; labels ${labelSet.labels.map((l, c) => `${l} (${counts[c]})`).join(', ')}; vocab ${tokenizer.vocabSize}`);
   const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
@@ -541,7 +549,8 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }
 
-async function evaluateClassifier(model: BertForSequenceClassification, batches: readonly Batch[], examples: readonly EncodedExample[]): Promise<{ valid_loss: number; accuracy: number }> {
+/** @internal Loss and accuracy of a classifier over batches of encoded examples: the validation metrics, and `bert eval`'s. */
+export async function evaluateClassifier(model: BertForSequenceClassification, batches: readonly Batch[], examples: readonly EncodedExample[]): Promise<{ valid_loss: number; accuracy: number }> {
   let lossSum = 0;
   let right = 0;
   let n = 0;
