@@ -1,4 +1,8 @@
-/** `zhuyi bert pretrain | finetune`: BERT pretraining (MLM + NSP) and fine-tuning (classification, NER, extractive QA) on the shared trainer. */
+/**
+ * `zhuyi bert pretrain | finetune`: BERT pretraining (MLM + NSP) and fine-tuning (classification, NER,
+ * extractive QA) on the shared trainer; the pipelines and `bert eval` are registered from
+ * bert-pipelines.ts.
+ */
 import { type Command, Option } from 'commander';
 import { finetuneNer } from '../bert/ner.js';
 import { finetuneQa } from '../bert/qa.js';
@@ -6,6 +10,7 @@ import { BERT_SIZES, HF_DIR, finetuneBert, pretrainBert, type BertRunResult, typ
 import type { BertConfigJSON } from '../models/bert/config.js';
 import type { TableFormat } from '../models/bert/finetune-data.js';
 import { ArgumentError } from '../tensor/errors.js';
+import { registerBertPipelines } from './bert-pipelines.js';
 import { addTrainingFlags, trainingOptions, type TrainingFlags } from './translate.js';
 
 type Flags = TrainingFlags & Record<string, string | boolean | undefined>;
@@ -43,7 +48,7 @@ function summarize(what: string, r: BertRunResult, out: string, started: number,
 const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(100 * x).toFixed(2)}%`);
 
 export function registerBert(program: Command): void {
-  const bert = program.command('bert').description('pretrain BERT (masked LM + next sentence) and fine-tune it for classification; models are Hugging Face folders');
+  const bert = program.command('bert').description('pretrain BERT (masked LM + next sentence), fine-tune it (classification, NER, QA), evaluate it on a test file and run its pipelines (fill-mask, classify, ner, answer, embed); models are Hugging Face folders');
 
   addTrainingFlags(
     bert.command('pretrain')
@@ -143,4 +148,6 @@ export function registerBert(program: Command): void {
     });
     summarize('fine-tuned', r, o.out as string, started, (m) => `validation accuracy ${pct(m.accuracy)}, loss ${m.valid_loss?.toFixed(4)}`);
   });
+
+  registerBertPipelines(bert);
 }
