@@ -19,10 +19,8 @@ import { manualSeed } from '../tensor/random.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
 import { pickTrainOptions, train } from '../train/trainer.js';
-import {
-  attentionMask, beginHeadRun, bestMetricsOf, buildHeadModel, checkSeqLength, exportBest, saveHeadTask, type HeadFinetuneOptions,
-} from './ner.js';
-import { BertTaskError, sequenceBatches, type BertRunResult } from './tasks.js';
+import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } from './head-run.js';
+import { BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, exportBest, sequenceBatches, type BertRunResult } from './tasks.js';
 
 export interface QaFinetuneOptions extends HeadFinetuneOptions {
   task?: 'qa';

@@ -41,5 +41,6 @@ export {
   type SquadAnswer, type SquadExample, type SquadData, type SquadReadOptions, type QaFeatureOptions, type QaFeature, type QaFeatureSet,
   type BestAnswerOptions, type SpanAnswer,
 } from './qa-data.js';
-export { finetuneNer, type NerFinetuneOptions, type HeadFinetuneOptions, type NerEvaluation } from '../../bert/ner.js';
+export { finetuneNer, type NerFinetuneOptions, type NerEvaluation } from '../../bert/ner.js';
+export type { HeadFinetuneOptions } from '../../bert/head-run.js';
 export { finetuneQa, evaluateQa, type QaFinetuneOptions, type QaEvaluation } from '../../bert/qa.js';
