@@ -6,7 +6,6 @@
  * here from the API's predictions; errors name the folder and the command that suits the model.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,16 +16,14 @@ import {
   BertTokenizer, Generator, type TokenEntity, answer, classify, embed, fillMask, seqevalScores, tokenClassify,
 } from '../../src/index.js';
 import { toBio } from '../../src/models/bert/ner-data.js';
-import { sharedDataOrSkip } from '../helpers.js';
+import { type CliResult, sharedDataOrSkip, zhuyi } from '../helpers.js';
 
-const CLI = ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts')];
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-bert-pipelines-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `zhuyi bert ...` on the js backend; `input` is piped to stdin. */
-function bert(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, 'bert', ...args, '--backend', 'js'], { encoding: 'utf8', input, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function bert(args: string[], input = ''): CliResult {
+  return zhuyi(['bert', ...args, '--backend', 'js'], { input });
 }
 
 function ok(args: string[], input = ''): string {
