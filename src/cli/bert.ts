@@ -1,9 +1,10 @@
 /**
  * `zhuyi bert pretrain | finetune`: BERT pretraining (MLM + NSP) and fine-tuning (classification, NER,
- * extractive QA) on the shared trainer; the pipelines and `bert eval` are registered from
+ * extractive QA, multiple choice) on the shared trainer; the pipelines and `bert eval` are registered from
  * bert-pipelines.ts.
  */
 import { type Command, Option } from 'commander';
+import { finetuneMultipleChoice } from '../bert/multiple-choice.js';
 import { finetuneNer } from '../bert/ner.js';
 import { finetuneQa } from '../bert/qa.js';
 import { BERT_SIZES, HF_DIR, finetuneBert, pretrainBert, type BertRunResult, type BertSize } from '../bert/tasks.js';
@@ -80,9 +81,9 @@ export function registerBert(program: Command): void {
 
   addTrainingFlags(
     bert.command('finetune')
-      .description('fine-tune BERT for text classification, named-entity recognition or extractive question answering from a pretrained Hugging Face folder (--model) or from scratch (--init random); writes DIR/hf with the best checkpoint')
-      .addOption(new Option('--task <name>', 'classify (CSV/TSV/JSONL), ner (CoNLL-2003 files, entity F1) or qa (SQuAD v1.1 JSON, exact match and F1)').choices(['classify', 'ner', 'qa']).default('classify'))
-      .option('--train <file>', 'training examples: CSV, TSV or JSONL (classify), CoNLL (ner), SQuAD JSON (qa)')
+      .description('fine-tune BERT for text classification, named-entity recognition, extractive question answering or multiple choice from a pretrained Hugging Face folder (--model) or from scratch (--init random); writes DIR/hf with the best checkpoint')
+      .addOption(new Option('--task <name>', 'classify (CSV/TSV/JSONL), ner (CoNLL-2003 files, entity F1), qa (SQuAD v1.1 JSON, exact match and F1) or multiple-choice (SWAG CSV or JSONL with context/endings/label, accuracy)').choices(['classify', 'ner', 'qa', 'multiple-choice']).default('classify'))
+      .option('--train <file>', 'training examples: CSV, TSV or JSONL (classify), CoNLL (ner), SQuAD JSON (qa), SWAG CSV or JSONL (multiple-choice)')
       .option('--valid <file>', 'validation examples, same form')
       .addOption(new Option('--format <name>', 'file format (default: from the file name)').choices(['csv', 'tsv', 'jsonl']))
       .option('--text-column <name>', 'column (or JSONL field) of the text; default: text, sentence, text_a, sentence1, review or content')
@@ -104,7 +105,7 @@ export function registerBert(program: Command): void {
   ).action(async (o: Flags) => {
     const started = performance.now();
     if (!o.resume && !o.model && o.init !== 'random') throw new ArgumentError('bert finetune: give --model DIR (a pretrained folder) or --init random');
-    if (o.task === 'ner' || o.task === 'qa') {
+    if (o.task === 'ner' || o.task === 'qa' || o.task === 'multiple-choice') {
       const common = {
         ...(trainingOptions(o) as object),
         train: o.train as string | undefined, valid: o.valid as string | undefined, outDir: o.out as string,
@@ -113,10 +114,16 @@ export function registerBert(program: Command): void {
         size: o.size as BertSize, ...(o.vocab ? { vocab: o.vocab as string } : { vocabSize: num('vocab-size', o.vocabSize) }),
         maxSeqLength: num('max-seq-length', o.maxSeqLength), lowercase: !o.cased, modelOptions: dropoutOptions(o), log: (s: string) => console.log(s),
       };
-      for (const [flag, v] of [['format', o.format], ['text-column', o.textColumn], ['text-pair-column', o.textPairColumn]] as const) {
+      for (const [flag, v] of [['format', o.task === 'multiple-choice' ? undefined : o.format], ['text-column', o.textColumn], ['text-pair-column', o.textPairColumn]] as const) {
         if (v !== undefined) throw new ArgumentError(`bert finetune: --${flag} is for --task classify`);
       }
-      if (o.task === 'ner') {
+      if (o.task === 'multiple-choice') {
+        if (o.tokenColumn !== undefined || o.labelColumn !== undefined || o.docStride !== undefined || o.maxAnswerLength !== undefined) {
+          throw new ArgumentError('bert finetune: --token-column and --label-column are not for --task multiple-choice, --doc-stride and --max-answer-length are for --task qa');
+        }
+        const r = await finetuneMultipleChoice({ ...common, task: 'multiple-choice', ...(o.format ? { format: o.format as TableFormat } : {}) });
+        summarize('fine-tuned', r, o.out as string, started, (m) => `validation accuracy ${pct(m.accuracy)}, loss ${m.valid_loss?.toFixed(4)}`);
+      } else if (o.task === 'ner') {
         if (o.docStride !== undefined || o.maxAnswerLength !== undefined) throw new ArgumentError('bert finetune: --doc-stride and --max-answer-length are for --task qa');
         const r = await finetuneNer({
           ...common, task: 'ner', tokenColumn: num('token-column', o.tokenColumn), labelColumn: num('label-column', o.labelColumn),

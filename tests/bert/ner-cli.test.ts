@@ -66,7 +66,7 @@ describe('zhuyi bert finetune --task ner', () => {
   test('--help lists the tasks and their options', () => {
     const h = zhuyi(['bert', 'finetune', '--help']);
     assert.equal(h.status, 0);
-    assert.match(h.stdout, /--task <name>.*\(choices:\s+"classify",\s+"ner",\s+"qa",\s+default:\s+"classify"\)/s);
+    assert.match(h.stdout, /--task <name>.*\(choices:\s+"classify",\s+"ner",\s+"qa",\s+"multiple-choice",\s+default:\s+"classify"\)/s);
     assert.match(h.stdout, /--token-column.*--doc-stride.*--max-answer-length/s);
   });
 });

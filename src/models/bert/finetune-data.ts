@@ -71,15 +71,16 @@ export function readClassificationFile(file: string, options: ClassificationRead
   return data;
 }
 
-interface Row {
+/** @internal A row of a CSV or TSV file. */
+export interface Row {
   fields: string[];
   /** Character column (1-based) where each field starts, on the row's first line. */
   starts: number[];
   line: number;
 }
 
-/** Rows of a CSV (RFC 4180 quoting) or TSV (no quoting) file, blank lines skipped. */
-function tableRows(file: string, format: 'csv' | 'tsv'): Row[] {
+/** @internal Rows of a CSV (RFC 4180 quoting) or TSV (no quoting) file, blank lines skipped (multiple-choice-data.ts reads SWAG's CSV with it). */
+export function tableRows(file: string, format: 'csv' | 'tsv'): Row[] {
   const lines = splitLines(readBytes(file));
   const rows: Row[] = [];
   for (let i = 0; i < lines.length; i++) {

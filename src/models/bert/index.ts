@@ -44,3 +44,8 @@ export {
 export { finetuneNer, type NerFinetuneOptions, type NerEvaluation } from '../../bert/ner.js';
 export type { HeadFinetuneOptions } from '../../bert/head-run.js';
 export { finetuneQa, evaluateQa, type QaFinetuneOptions, type QaEvaluation } from '../../bert/qa.js';
+export {
+  readMultipleChoiceFile, multipleChoiceFeatures,
+  type MultipleChoiceReadOptions, type MultipleChoiceExample, type MultipleChoiceData, type MultipleChoiceFeature,
+} from './multiple-choice-data.js';
+export { finetuneMultipleChoice, type MultipleChoiceFinetuneOptions } from '../../bert/multiple-choice.js';
