@@ -1,7 +1,7 @@
 /**
  * `zhuyi bert eval`: a fine-tuned model scored once on a held-out test file with the metrics (and the
  * code) fine-tuning validates with: accuracy for classification (tasks.ts), seqeval entity F1 for NER
- * (ner.ts), SQuAD exact match and F1 for QA (qa.ts). The point is the usual protocol: choose the
+ * (ner.ts), SQuAD exact match and F1 for QA (qa.ts), accuracy for multiple choice (multiple-choice.ts). The point is the usual protocol: choose the
  * checkpoint on --valid during fine-tuning, then report the test set once.
  *
  * Settings come from the flags, else from the run folder's zhuyi-bert.json (the same maxSeqLength,
@@ -10,19 +10,21 @@
  */
 import { join } from 'node:path';
 import type { BertConfig } from '../models/bert/config.js';
-import { labelIds, labelSetOf, readClassificationFile, type ClassificationReadOptions, type LabelSet } from '../models/bert/finetune-data.js';
-import { BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from '../models/bert/heads.js';
+import { labelIds, labelSetOf, readClassificationFile, type ClassificationReadOptions, type LabelSet, type TableFormat } from '../models/bert/finetune-data.js';
+import { BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from '../models/bert/heads.js';
+import { multipleChoiceFeatures, readMultipleChoiceFile } from '../models/bert/multiple-choice-data.js';
 import { nerLabelIds, readConllFile } from '../models/bert/ner-data.js';
 import type { BertModelClass, BertPreTrainedModel } from '../models/bert/pretrained.js';
 import { qaFeatures, readSquadFile } from '../models/bert/qa-data.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { BertFolderError, findBertFolder, loadBertModel, loadBertTokenizer, type BertFolder } from './folder.js';
+import { evaluateMultipleChoice, multipleChoiceEvalBatches } from './multiple-choice.js';
 import { evaluateNer, nerExamples } from './ner.js';
 import { evaluateQa } from './qa.js';
 import { checkSeqLength, encodeClassification, evalBatches, evaluateClassifier } from './tasks.js';
 
-export type BertEvalTask = 'classify' | 'ner' | 'qa';
-export const BERT_EVAL_TASKS: readonly BertEvalTask[] = ['classify', 'ner', 'qa'];
+export type BertEvalTask = 'classify' | 'ner' | 'qa' | 'multiple-choice';
+export const BERT_EVAL_TASKS: readonly BertEvalTask[] = ['classify', 'ner', 'qa', 'multiple-choice'];
 
 interface EvalCommon {
   /** A run folder of `zhuyi bert finetune` (its hf/ is loaded) or a Hugging Face folder. */
@@ -40,7 +42,8 @@ interface EvalCommon {
 export type BertEvalOptions =
   | (EvalCommon & { task: 'classify' } & Omit<ClassificationReadOptions, 'requireLabel'>)
   | (EvalCommon & { task: 'ner'; tokenColumn?: number; labelColumn?: number })
-  | (EvalCommon & { task: 'qa'; docStride?: number; maxAnswerLength?: number; nBestSize?: number });
+  | (EvalCommon & { task: 'qa'; docStride?: number; maxAnswerLength?: number; nBestSize?: number })
+  | (EvalCommon & { task: 'multiple-choice'; format?: TableFormat });
 
 export interface BertEvalResult {
   task: BertEvalTask;
@@ -52,6 +55,7 @@ export interface BertEvalResult {
   /**
    * classify: loss, accuracy, correct. ner: loss, precision, recall, f1 (entity level, seqeval),
    * accuracy (words), f1_TYPE per entity type. qa: loss, exact_match, f1 (0..100, official SQuAD v1.1).
+   * multiple-choice: loss, accuracy, correct.
    */
   metrics: Record<string, number>;
   /** The settings used (maxSeqLength, batchTokens, columns, docStride ...), for the report. */
@@ -61,7 +65,9 @@ export interface BertEvalResult {
 }
 
 /** The head each task scores. */
-export const HEAD_OF: Record<BertEvalTask, string> = { classify: 'BertForSequenceClassification', ner: 'BertForTokenClassification', qa: 'BertForQuestionAnswering' };
+export const HEAD_OF: Record<BertEvalTask, string> = {
+  classify: 'BertForSequenceClassification', ner: 'BertForTokenClassification', qa: 'BertForQuestionAnswering', 'multiple-choice': 'BertForMultipleChoice',
+};
 
 /** The eval task of a fine-tuned architecture (null for the others). */
 export function evalTaskOf(architecture: string | null): BertEvalTask | null {
@@ -145,6 +151,16 @@ export async function evaluateBert(o: BertEvalOptions): Promise<BertEvalResult> 
     if (cut) notes.push(`maxSeqLength ${maxSeqLength} cuts ${cut} words (counted as predicted O)`);
     const { valid_loss, ...rest } = await evaluateNer(model, evalBatches(examples.map((e) => e.ids), batchOptions), examples, labelSet.labels);
     return { ...base, examples: examples.length, metrics: { loss: valid_loss, ...rest } };
+  }
+
+  if (o.task === 'multiple-choice') {
+    const format = o.format ?? runSetting<TableFormat>(folder, 'multiple-choice', 'format');
+    if (format) settings.format = format;
+    const model = await load(BertForMultipleChoice);
+    const features = multipleChoiceFeatures(readMultipleChoiceFile(o.test, format ? { format } : {}).examples, tokenizer, maxSeqLength);
+    const r = await evaluateMultipleChoice(model, multipleChoiceEvalBatches(features, batchOptions), features, padId);
+    const n = features.length;
+    return { ...base, examples: n, metrics: { loss: r.valid_loss, accuracy: r.accuracy, correct: Math.round(r.accuracy * n) } };
   }
 
   // Without a setting, fine-tuning's 128, lowered as the answer pipeline does for short windows.

@@ -234,11 +234,11 @@ export function registerBertPipelines(bert: Command): void {
     });
 
   outputFlags(bert.command('eval')
-    .description("score a fine-tuned model on a held-out test file with fine-tuning's validation metrics (accuracy; entity F1; SQuAD exact match and F1); settings default to the run's")
+    .description("score a fine-tuned model on a held-out test file with fine-tuning's validation metrics (accuracy; entity F1; SQuAD exact match and F1; multiple-choice accuracy); settings default to the run's")
     .argument('<dir>', "a run folder of 'zhuyi bert finetune' (its hf/ is scored and its zhuyi-bert.json gives the settings), its hf/, or any fine-tuned Hugging Face BERT folder")
-    .requiredOption('--test <file>', 'test examples, in the training format: CSV/TSV/JSONL (classify), CoNLL (ner), SQuAD JSON (qa)')
-    .addOption(new Option('--task <name>', 'classify, ner or qa (default: from config.json architectures)').choices([...BERT_EVAL_TASKS]))
-    .addOption(new Option('--format <name>', 'classify: file format (default: the run\'s, else from the file name)').choices(['csv', 'tsv', 'jsonl']))
+    .requiredOption('--test <file>', 'test examples, in the training format: CSV/TSV/JSONL (classify), CoNLL (ner), SQuAD JSON (qa), SWAG CSV or JSONL (multiple-choice)')
+    .addOption(new Option('--task <name>', 'classify, ner, qa or multiple-choice (default: from config.json architectures)').choices([...BERT_EVAL_TASKS]))
+    .addOption(new Option('--format <name>', 'classify, multiple-choice: file format (default: the run\'s, else from the file name)').choices(['csv', 'tsv', 'jsonl']))
     .option('--text-column <name>', 'classify: column (or JSONL field) of the text (default: the run\'s, else text, sentence, text_a, sentence1, review or content)')
     .option('--text-pair-column <name>', 'classify: column of the second text of sentence-pair tasks')
     .option('--label-column <name>', 'classify: column of the label (default label); ner: 0-based column index, negative from the end (default -1)')
@@ -261,10 +261,11 @@ export function registerBertPipelines(bert: Command): void {
       const refuse = (flags: Record<string, unknown>, forTask: string): void => {
         for (const [flag, v] of Object.entries(flags)) if (v !== undefined && v !== false) throw new ArgumentError(`${who}: --${flag} is for --task ${forTask}`);
       };
-      if (task !== 'classify') refuse({ format: o.format, 'text-column': o.textColumn, 'text-pair-column': o.textPairColumn, 'no-header': o.header === false }, 'classify');
+      if (task !== 'classify' && task !== 'multiple-choice') refuse({ format: o.format }, 'classify or multiple-choice');
+      if (task !== 'classify') refuse({ 'text-column': o.textColumn, 'text-pair-column': o.textPairColumn, 'no-header': o.header === false }, 'classify');
       if (task !== 'ner') refuse({ 'token-column': o.tokenColumn }, 'ner');
       if (task !== 'qa') refuse({ 'doc-stride': o.docStride, 'max-answer-length': o.maxAnswerLength }, 'qa');
-      if (task === 'qa' && o.labelColumn !== undefined) throw new ArgumentError(`${who}: --label-column is for --task classify or ner`);
+      if ((task === 'qa' || task === 'multiple-choice') && o.labelColumn !== undefined) throw new ArgumentError(`${who}: --label-column is for --task classify or ner`);
       const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
       const int = (flag: string, v: unknown): number | undefined => {
         if (typeof v !== 'string') return undefined;
@@ -288,6 +289,8 @@ export function registerBertPipelines(bert: Command): void {
           ...common, task, ...(o.tokenColumn !== undefined ? { tokenColumn: nonNegativeInt('token-column', str(o.tokenColumn)) } : {}),
           ...(o.labelColumn !== undefined ? { labelColumn: int('label-column', o.labelColumn) } : {}),
         };
+      } else if (task === 'multiple-choice') {
+        options = { ...common, task, ...(o.format ? { format: o.format as TableFormat } : {}) };
       } else {
         options = {
           ...common, task, ...(o.docStride !== undefined ? { docStride: nonNegativeInt('doc-stride', str(o.docStride)) } : {}),
@@ -305,10 +308,10 @@ const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(10
 /** The lines `bert eval` prints: what was scored, with which settings, and the metrics worded as finetune words them. */
 export function evalReport(r: BertEvalResult): string {
   const m = r.metrics;
-  const what = { classify: 'texts', ner: 'sentences', qa: 'questions' }[r.task];
+  const what = { classify: 'texts', ner: 'sentences', qa: 'questions', 'multiple-choice': 'examples' }[r.task];
   const settings = Object.entries(r.settings).map(([k, v]) => `${k} ${String(v)}`).join(', ');
   const lines = [`model: ${r.hfDir}`, `test: ${r.test}: ${r.examples} ${what} (${settings})`, ...r.notes.map((n) => `note: ${n}`)];
-  if (r.task === 'classify') {
+  if (r.task === 'classify' || r.task === 'multiple-choice') {
     lines.push(`test accuracy ${pct(m.accuracy)} (${m.correct}/${r.examples}), loss ${m.loss!.toFixed(4)}`);
   } else if (r.task === 'ner') {
     const types = Object.keys(m).filter((k) => k.startsWith('f1_')).map((k) => `${k.slice(3)} ${(100 * m[k]!).toFixed(1)}`).join(', ');

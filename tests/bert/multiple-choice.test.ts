@@ -4,7 +4,8 @@
  * file and line; the loss of a padded (B, N, S) batch equals the cross-entropy over choices computed
  * one unpadded pair at a time; a tiny BERT from random init learns a generated task (the right
  * ending repeats the context's last word) far above chance; the CLI writes an HF folder that
- * BertForMultipleChoice.fromPretrained loads and that scores as the run reported.
+ * BertForMultipleChoice.fromPretrained loads and that scores (directly and through `bert eval`) as
+ * the run reported.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -207,6 +208,16 @@ describe('zhuyi bert finetune --task multiple-choice', () => {
     const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
     const m = await evaluateMultipleChoice(model, multipleChoiceEvalBatches(features, { batchTokens: 1024, padId, maxSeqLength: 16 }), features, padId);
     assert.equal((100 * m.accuracy).toFixed(2), best![1]);
+    // bert eval on the run folder (task from config.json architectures) scores the same file the same way.
+    const ev = zhuyi(['bert', 'eval', out, '--test', valid, '--json']);
+    assert.equal(ev.status, 0, ev.stderr);
+    const j = JSON.parse(ev.stdout) as { task: string; examples: number; accuracy: number; settings: Record<string, unknown> };
+    assert.equal(j.task, 'multiple-choice');
+    assert.equal(j.examples, 60);
+    assert.equal(j.accuracy, m.accuracy);
+    assert.equal(j.settings.maxSeqLength, 16);
+    const text = zhuyi(['bert', 'eval', out, '--test', valid, '--label-column', 'x']);
+    assert.match(text.stderr, /--label-column is for --task classify or ner/);
 
     const other = zhuyi(['bert', 'finetune', '--task', 'qa', '--resume', '--out', out]);
     assert.notEqual(other.status, 0);
