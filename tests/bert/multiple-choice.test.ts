@@ -179,7 +179,7 @@ describe('finetuneMultipleChoice', () => {
     assert.ok(lines.some((l) => /^data: 1000 training examples \(4 choices; fields context, endings\), 200 validation examples \(4 choices, chance 25\.0%\); max 16 tokens; vocab 21$/.test(l)), lines.join('\n'));
     // Measured: 100% from the sixth epoch (seed 0), about 15 s on an idle 2-core machine.
     assert.ok(r.bestMetrics!.accuracy! >= 0.9, `best accuracy ${r.bestMetrics!.accuracy}`);
-    assert.ok(r.summary.seconds < 60, `${r.summary.seconds} s`);
+    // Speed is measured (the diagnostic above), never asserted: the machines are noisy.
   });
 });
 

@@ -210,14 +210,13 @@ function readTable(file: string, format: 'csv' | 'tsv', o: ClassificationReadOpt
   return { file, format, examples, columns };
 }
 
-function readJsonl(file: string, o: ClassificationReadOptions): ClassificationData {
-  const lines = splitLines(readBytes(file));
-  const examples: ClassificationExample[] = [];
-  const requireLabel = o.requireLabel ?? true;
-  let textField = o.textColumn;
-  let pairField = o.textPairColumn;
-  const labelField = o.labelColumn ?? 'label';
-  lines.forEach((l, i) => {
+/**
+ * The JSON objects of a JSONL file with their 1-based line numbers, blank lines skipped; invalid
+ * UTF-8, invalid JSON and non-object lines are errors naming the file and line.
+ */
+export function jsonlObjects(file: string): Array<{ rec: Record<string, unknown>; line: number }> {
+  const out: Array<{ rec: Record<string, unknown>; line: number }> = [];
+  splitLines(readBytes(file)).forEach((l, i) => {
     const n = i + 1;
     if (!l.ok) throw new DataFormatError(file, n, l.byteColumn, `invalid UTF-8 at byte ${l.byteColumn}`);
     if (l.text.trim() === '') return;
@@ -228,7 +227,18 @@ function readJsonl(file: string, o: ClassificationReadOptions): ClassificationDa
       throw new DataFormatError(file, n, 1, `not valid JSON (${(e as Error).message})`);
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new DataFormatError(file, n, 1, `expected a JSON object, got ${Array.isArray(obj) ? 'an array' : JSON.stringify(obj)}`);
-    const rec = obj as Record<string, unknown>;
+    out.push({ rec: obj as Record<string, unknown>, line: n });
+  });
+  return out;
+}
+
+function readJsonl(file: string, o: ClassificationReadOptions): ClassificationData {
+  const examples: ClassificationExample[] = [];
+  const requireLabel = o.requireLabel ?? true;
+  let textField = o.textColumn;
+  let pairField = o.textPairColumn;
+  const labelField = o.labelColumn ?? 'label';
+  for (const { rec, line: n } of jsonlObjects(file)) {
     if (textField === undefined) {
       // The first record decides the field names.
       textField = TEXT_CANDIDATES.find((c) => c in rec);
@@ -253,7 +263,7 @@ function readJsonl(file: string, o: ClassificationReadOptions): ClassificationDa
     };
     if (pairField !== undefined) ex.textPair = str(pairField, 'text pair', false);
     examples.push(ex);
-  });
+  }
   if (textField === undefined) throw new DataFormatError(file, 0, 0, 'empty file: no JSON objects');
   const columns: ClassificationData['columns'] = { text: textField };
   if (pairField !== undefined) columns.textPair = pairField;

@@ -15,10 +15,10 @@
  * has the same number of choices (the model's input is (B, N, T)); every error names the file, the
  * line and the field.
  */
-import { DataFormatError, readBytes, splitLines } from '../../data/read.js';
+import { DataFormatError } from '../../data/read.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
-import { formatOf, tableRows, type TableFormat } from './finetune-data.js';
+import { formatOf, jsonlObjects, tableRows, type TableFormat } from './finetune-data.js';
 
 export interface MultipleChoiceReadOptions {
   /** Default: from the file name (.csv; .tsv/.txt; .jsonl/.json/.ndjson). */
@@ -131,21 +131,7 @@ function exampleOf(file: string, r: RecordAt, layout: Layout, numChoices: number
 }
 
 function jsonlRecords(file: string): RecordAt[] {
-  const records: RecordAt[] = [];
-  splitLines(readBytes(file)).forEach((l, i) => {
-    const n = i + 1;
-    if (!l.ok) throw new DataFormatError(file, n, l.byteColumn, `invalid UTF-8 at byte ${l.byteColumn}`);
-    if (l.text.trim() === '') return;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(l.text);
-    } catch (e) {
-      throw new DataFormatError(file, n, 1, `not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new DataFormatError(file, n, 1, `expected a JSON object, got ${Array.isArray(obj) ? 'an array' : JSON.stringify(obj)}`);
-    records.push({ values: obj as Record<string, unknown>, line: n, column: () => 1 });
-  });
-  return records;
+  return jsonlObjects(file).map(({ rec, line }) => ({ values: rec, line, column: () => 1 }));
 }
 
 function tableRecords(file: string, format: 'csv' | 'tsv'): RecordAt[] {
