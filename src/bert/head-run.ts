@@ -14,21 +14,10 @@ import type { Tensor } from '../tensor/tensor.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { trainWordPiece } from '../text/bert/trainer.js';
 import { LAST } from '../train/trainer.js';
-import { BertTaskError, TASK_FILE, TOKENIZER_DIR, bertPreset, tokenizerFromVocab, type BertCommonOptions } from './tasks.js';
+import { BertTaskError, TASK_FILE, TOKENIZER_DIR, bertPreset, tokenizerFromVocab, type FinetuneSourceOptions } from './tasks.js';
 
-/** What the NER, QA and multiple-choice runs take besides their data: where the model comes from. */
-export interface HeadFinetuneOptions extends BertCommonOptions {
-  /** Training and validation files. */
-  train?: string;
-  valid?: string;
-  /** A Hugging Face BERT folder to start from (pretrained weights, its tokenizer and config). */
-  model?: string;
-  /** 'pretrained' (from `model`, the default when given) or 'random' (a `size` preset from scratch). */
-  init?: 'pretrained' | 'random';
-  /** init random: a vocab.txt or tokenizer folder; else a WordPiece vocabulary of vocabSize is trained on the training texts. */
-  vocab?: string;
-  vocabSize?: number;
-}
+/** What the NER, QA and multiple-choice runs take besides their data: the options every fine-tuning run shares. */
+export type HeadFinetuneOptions = FinetuneSourceOptions;
 
 
 /** The fine-tuning tasks built on this scaffolding (classification in tasks.ts keeps its own). */

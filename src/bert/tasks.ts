@@ -103,9 +103,9 @@ export interface PretrainOptions extends BertCommonOptions {
   maxValidInstances?: number;
 }
 
-export interface FinetuneOptions extends BertCommonOptions, Omit<ClassificationReadOptions, 'requireLabel'> {
-  task?: 'classify';
-  /** Training and validation files (CSV, TSV or JSONL). */
+/** What every fine-tuning run takes besides its data format: its files and where the model comes from. */
+export interface FinetuneSourceOptions extends BertCommonOptions {
+  /** Training and validation files. */
   train?: string;
   valid?: string;
   /** A Hugging Face BERT folder to start from (pretrained weights, its tokenizer and config). */
@@ -115,6 +115,11 @@ export interface FinetuneOptions extends BertCommonOptions, Omit<ClassificationR
   /** init random: a vocab.txt or tokenizer folder; else a WordPiece vocabulary of vocabSize is trained on the training texts. */
   vocab?: string;
   vocabSize?: number;
+}
+
+/** Classification fine-tuning: the run's source plus how to read its CSV, TSV or JSONL files. */
+export interface FinetuneOptions extends FinetuneSourceOptions, Omit<ClassificationReadOptions, 'requireLabel'> {
+  task?: 'classify';
 }
 
 /** What a task run returns. */
