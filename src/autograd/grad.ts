@@ -46,6 +46,49 @@ function reverseTopo(roots: readonly Tensor[]): Tensor[] {
   return order.reverse();
 }
 
+/** The gradient of one slice of x: g over [starts, ends). */
+interface SlicePiece {
+  g: Tensor;
+  starts: readonly number[];
+  ends: readonly number[];
+}
+
+/**
+ * The full-size gradients of x from its slices' gradients. Slices along one axis that do not
+ * overlap become one concat (zeros fill the gaps); any other slice pads to x's shape (the slice
+ * op's own vjp). The results are summed by the caller.
+ */
+function mergeSlices(x: Tensor, pieces: readonly SlicePiece[]): Tensor[] {
+  const shape = x.shape;
+  const pad = (p: SlicePiece): Tensor => F.padAxes(p.g, p.starts, p.ends.map((e, i) => shape[i]! - e), 0);
+  const byAxis = new Map<number, SlicePiece[]>();
+  const out: Tensor[] = [];
+  for (const p of pieces) {
+    const cut = shape.flatMap((d, i) => (p.starts[i] !== 0 || p.ends[i] !== d ? [i] : []));
+    if (cut.length !== 1) { out.push(pad(p)); continue; }
+    const list = byAxis.get(cut[0]!) ?? [];
+    list.push(p);
+    byAxis.set(cut[0]!, list);
+  }
+  for (const [axis, list] of byAxis) {
+    if (list.length === 1) { out.push(pad(list[0]!)); continue; }
+    const sorted = [...list].sort((a, b) => a.starts[axis]! - b.starts[axis]!);
+    // Overlapping pieces cannot share one concat: the first of each overlap goes to the concat, the rest pad.
+    const parts: Tensor[] = [];
+    let at = 0;
+    for (const p of sorted) {
+      const [s, e] = [p.starts[axis]!, p.ends[axis]!];
+      if (s < at) { out.push(pad(p)); continue; }
+      if (s > at) parts.push(F.constant(0, shape.map((d, i) => (i === axis ? s - at : d)), x.dtype));
+      parts.push(p.g);
+      at = e;
+    }
+    if (at < shape[axis]!) parts.push(F.constant(0, shape.map((d, i) => (i === axis ? shape[axis]! - at : d)), x.dtype));
+    out.push(parts.length === 1 ? parts[0]! : F.cat(parts, axis));
+  }
+  return out;
+}
+
 /** Gradients of `outputs` with respect to `inputs`, as lazy tensors. */
 export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tensor[], options: GradOptions = {}): Tensor[] {
   const outs = Array.isArray(outputs) ? (outputs as readonly Tensor[]) : [outputs as Tensor];
@@ -57,10 +100,22 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
   setGradEnabled(options.createGraph ?? false);
   try {
     const grads = new Map<Tensor, Tensor>();
+    // Gradients arriving through slices of a tensor wait here until the tensor's own turn, so the
+    // pieces of a split (an RNN's per-step inputs, a decoder's per-step embeddings) become one concat
+    // instead of T full-size pads summed: O(T) work and memory instead of O(T^2).
+    const pieces = new Map<Tensor, SlicePiece[]>();
     const accumulate = (t: Tensor, g: Tensor): void => {
       if (!sameShape(g.shape, t.shape)) throw new ShapeError(`grad: gradient ${fmtShape(g.shape)} for ${t.op ?? 'leaf'} does not match its shape ${fmtShape(t.shape)}`);
       const cur = grads.get(t);
       grads.set(t, cur ? F.add(cur, g) : g);
+    };
+    const gradOf = (t: Tensor): Tensor | undefined => {
+      const p = pieces.get(t);
+      if (p) {
+        pieces.delete(t);
+        for (const g of mergeSlices(t, p)) accumulate(t, g);
+      }
+      return grads.get(t);
     };
     outs.forEach((o, i) => {
       const seed = seeds[i];
@@ -68,8 +123,19 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
       accumulate(o, seed === undefined ? F.constant(1, [...o.shape], o.dtype) : F.cast(seed, o.dtype));
     });
     for (const t of reverseTopo(outs)) {
-      const g = grads.get(t);
+      const g = gradOf(t);
       if (g === undefined || t.op === null) continue;
+      if (t.op === 'slice') {
+        const x = t.inputs[0]!;
+        if (x.requiresGrad) {
+          if (!sameShape(g.shape, t.shape)) throw new ShapeError(`grad: gradient ${fmtShape(g.shape)} for slice does not match its shape ${fmtShape(t.shape)}`);
+          const list = pieces.get(x) ?? [];
+          list.push({ g, starts: t.attrs.starts as number[], ends: t.attrs.ends as number[] });
+          pieces.set(x, list);
+        }
+        if (!inputs.includes(t)) grads.delete(t);
+        continue;
+      }
       const def = getOp(t.op);
       if (def.vjp === 'nondiff') continue;
       const inGrads = def.vjp({ inputs: t.inputs, out: t, attrs: t.attrs }, g);
@@ -81,7 +147,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
       if (!inputs.includes(t)) grads.delete(t);
     }
     return inputs.map((x) => {
-      const g = grads.get(x);
+      const g = gradOf(x);
       if (g) return g;
       if (options.allowUnused === false) throw new ZhuyiError(`grad: input ${x} is not used to compute the outputs`);
       return F.constant(0, [...x.shape], x.dtype);

@@ -92,6 +92,15 @@ export interface AttentionMasks {
   attnMask?: Tensor | null;
 }
 
+/** AttentionMasks plus the keys' query-independent projection, computed once by `projectKeys`. */
+export interface SeqAttentionOptions extends AttentionMasks {
+  /**
+   * `projectKeys(keys)`, when the same keys serve many queries (a decoder's steps): the projection
+   * then runs once per sentence instead of once per step, and its gradient is one product.
+   */
+  projectedKeys?: Tensor;
+}
+
 export interface AttentionResult {
   /** (B, T, Dv), or (B, Dv) for a single query vector. */
   context: Tensor;
@@ -119,6 +128,15 @@ function seqInputs(name: string, query: Tensor, keys: Tensor, values: Tensor | u
   return query.ndim === 2 ? [F.unsqueeze(query, 1), v, true] : [query, v, false]; // (B, Dq) -> (B, 1, Dq)
 }
 
+/** Checks a caller's `projectedKeys` against the keys (B, S, ·) and the projection's width; undefined when absent. */
+function projected(name: string, p: Tensor | undefined, keys: Tensor, width: number): Tensor | undefined {
+  if (p === undefined) return undefined;
+  if (p.ndim !== 3 || p.shape[0] !== keys.shape[0] || p.shape[1] !== keys.shape[1] || p.shape[2] !== width) {
+    throw new ShapeError(`${name}: projectedKeys must be projectKeys(keys) of shape ${fmtShape([keys.shape[0]!, keys.shape[1]!, width])}, got ${fmtShape(p.shape)}`);
+  }
+  return p;
+}
+
 /**
  * Bahdanau et al. 2015, eq. (6) of the appendix: e_ij = v_a^T tanh(W_a s_{i-1} + U_a h_j),
  * α = softmax_j(e), c_i = Σ_j α_ij h_j. Keys: `W.weight` (A, Dq), `U.weight` (A, Dk), `v.weight` (1, A).
@@ -134,12 +152,16 @@ export class AdditiveAttention extends Module {
     this.U = new Linear(keyDim, hiddenDim, { bias, generator });
     this.v = new Linear(hiddenDim, 1, { bias: false, generator });
   }
-  forward(query: Tensor, keys: Tensor, values?: Tensor, masks: AttentionMasks = {}): AttentionResult {
+  /** U_a h_j for every key: keys (B, S, Dk) -> (B, S, A). Independent of the query (the paper's appendix A.1.2 precomputes it). */
+  projectKeys(keys: Tensor): Tensor {
+    return this.U.forward(keys);
+  }
+  forward(query: Tensor, keys: Tensor, values?: Tensor, options: SeqAttentionOptions = {}): AttentionResult {
     const [q, v, single] = seqInputs('AdditiveAttention', query, keys, values, this.queryDim, this.keyDim);
     const wq = F.unsqueeze(this.W.forward(q), 2); // (B, T, A) -> (B, T, 1, A)
-    const uk = F.unsqueeze(this.U.forward(keys), 1); // (B, S, A) -> (B, 1, S, A)
+    const uk = F.unsqueeze(projected('AdditiveAttention', options.projectedKeys, keys, this.hiddenDim) ?? this.projectKeys(keys), 1); // (B, S, A) -> (B, 1, S, A)
     const scores = F.squeeze(this.v.forward(F.tanh(F.add(wq, uk))), 3); // (B, T, S, A) -> (B, T, S, 1) -> (B, T, S)
-    return attend('AdditiveAttention', scores, v, masks, single);
+    return attend('AdditiveAttention', scores, v, options, single);
   }
 }
 
@@ -163,20 +185,30 @@ export class LuongAttention extends Module {
       this.v = new Linear(hiddenDim, 1, { bias: false, generator });
     } else if (score !== 'dot') throw new ArgumentError(`LuongAttention: score must be 'dot', 'general' or 'concat', got '${String(score)}'`);
   }
-  forward(query: Tensor, keys: Tensor, values?: Tensor, masks: AttentionMasks = {}): AttentionResult {
+  /**
+   * The query-independent part of the score for every key: keys (B, S, Dk) -> W_a h̄_s (B, S, Dq)
+   * for general, W_k h̄_s (B, S, A) for concat, the keys themselves for dot.
+   */
+  projectKeys(keys: Tensor): Tensor {
+    if (this.score === 'dot') return keys;
+    if (this.score === 'general') return this.W!.forward(keys); // (B, S, Dk) -> (B, S, Dq)
+    // W_a [h_t; h̄_s] = W_q h_t + W_k h̄_s with W_a = [W_q | W_k]: no (B, T, S, Dq + Dk) concatenation.
+    const wk = F.slice(this.W!.weight, 1, this.queryDim, this.queryDim + this.keyDim); // (A, Dk)
+    return F.matmul(keys, F.transpose(wk, 0, 1)); // (B, S, A)
+  }
+  forward(query: Tensor, keys: Tensor, values?: Tensor, options: SeqAttentionOptions = {}): AttentionResult {
     const [q, v, single] = seqInputs('LuongAttention', query, keys, values, this.queryDim, this.keyDim);
+    const width = this.score === 'concat' ? this.v!.inFeatures : this.queryDim;
+    const k = projected('LuongAttention', options.projectedKeys, keys, width) ?? this.projectKeys(keys);
     let scores: Tensor;
     if (this.score === 'concat') {
-      // W_a [h_t; h̄_s] = W_q h_t + W_k h̄_s with W_a = [W_q | W_k]: no (B, T, S, Dq + Dk) concatenation.
-      const [wq, wk] = F.split(this.W!.weight, [this.queryDim, this.keyDim], 1);
-      const a = F.unsqueeze(F.matmul(q, F.transpose(wq!, 0, 1)), 2); // (B, T, A) -> (B, T, 1, A)
-      const b = F.unsqueeze(F.matmul(keys, F.transpose(wk!, 0, 1)), 1); // (B, S, A) -> (B, 1, S, A)
-      scores = F.squeeze(this.v!.forward(F.tanh(F.add(a, b))), 3); // (B, T, S, A) -> (B, T, S)
+      const wq = F.slice(this.W!.weight, 1, 0, this.queryDim); // (A, Dq)
+      const a = F.unsqueeze(F.matmul(q, F.transpose(wq, 0, 1)), 2); // (B, T, A) -> (B, T, 1, A)
+      scores = F.squeeze(this.v!.forward(F.tanh(F.add(a, F.unsqueeze(k, 1)))), 3); // (B, T, S, A) -> (B, T, S)
     } else {
-      const k = this.score === 'general' ? this.W!.forward(keys) : keys; // (B, S, Dk) -> (B, S, Dq)
       scores = F.matmul(q, F.transpose(k, 1, 2)); // (B, T, Dq) @ (B, Dq, S) -> (B, T, S)
     }
-    return attend('LuongAttention', scores, v, masks, single);
+    return attend('LuongAttention', scores, v, options, single);
   }
 }
 

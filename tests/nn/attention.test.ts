@@ -53,6 +53,20 @@ const BUILD: Record<string, () => [z.Module | null, Forward]> = {
 describeModuleGoldens('attention', cases, BUILD);
 
 describe('attention behaviour', () => {
+  test('projectKeys once, many queries: the same context and weights as projecting per call', async () => {
+    z.manualSeed(3);
+    const keys = z.randn(2, 5, 6);
+    const mask = z.tensor([[false, false, false, true, true], [false, false, false, false, false]]);
+    for (const m of [new z.AdditiveAttention(4, 6, 7), new z.LuongAttention('general', 4, 6), new z.LuongAttention('concat', 4, 6, { hiddenDim: 3 }), new z.LuongAttention('dot', 6)]) {
+      const q = z.randn(2, m instanceof z.LuongAttention && m.score === 'dot' ? 6 : 4);
+      const plain = m.forward(q, keys, keys, { keyPaddingMask: mask });
+      const pre = m.forward(q, keys, keys, { keyPaddingMask: mask, projectedKeys: m.projectKeys(keys) });
+      assert.deepEqual(await pre.context.data(), await plain.context.data());
+      assert.deepEqual(await pre.weights.data(), await plain.weights.data());
+    }
+    assert.throws(() => new z.AdditiveAttention(4, 6, 7).forward(z.randn(2, 4), keys, keys, { projectedKeys: z.randn(2, 5, 6) }), /AdditiveAttention: projectedKeys must be projectKeys\(keys\) of shape \[2,5,7\], got \[2,5,6\]/);
+  });
+
   test('MultiheadAttention: weights layouts, needWeights, isCausal equals the causal mask', async () => {
     const m = new z.MultiheadAttention(4, 2, { batchFirst: true });
     const x = z.randn(2, 3, 4);

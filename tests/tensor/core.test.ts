@@ -79,3 +79,25 @@ test('broadcast gradients reduce back to the input shape', async () => {
   const [gb] = z.grad(z.ones(3, 2).mul(b).sum(), [b]);
   assertClose(await gb!.data(), [3, 3]);
 });
+
+test('slices of one tensor: their gradients merge into a concat, gaps and overlaps included', async () => {
+  // Per-step slices as an RNN takes them (axis 0, every row), a gap (row 3 unused), an overlap
+  // (rows 1-2 twice), and a slice cut on two axes; each must add exactly its upstream gradient.
+  const x = z.tensor(Array.from({ length: 6 }, (_, i) => [i, 10 + i, 20 + i]), { requiresGrad: true });
+  const steps = [0, 1, 2, 4, 5].map((t) => x.slice(0, t, t + 1).mul(t + 1).sum());
+  const overlap = x.slice(0, 1, 3).mul(100).sum();
+  const corner = x.slice(0, 4, 6).slice(1, 1, 2).mul(1000).sum();
+  z.grad(steps.reduce((a, b) => a.add(b)).add(overlap).add(corner), [x]);
+  x.grad = null;
+  steps.reduce((a, b) => a.add(b)).add(overlap).add(corner).backward();
+  assert.deepEqual(await x.grad!.tolist(), [
+    [1, 1, 1], [102, 102, 102], [103, 103, 103], [0, 0, 0], [5, 1005, 5], [6, 1006, 6],
+  ]);
+  // Finite differences through a split whose pieces feed a recurrence.
+  await gradcheck((a) => {
+    const parts = z.split(a!, 1, 1);
+    let h = parts[0]!;
+    for (const p of parts.slice(1)) h = h.mul(p).add(p).tanh();
+    return h.sum();
+  }, [z.randn(3, 5, { dtype: 'float64' })]);
+});

@@ -57,10 +57,14 @@ export interface AttentionSeq2SeqConfig extends TranslationConfig {
   dropout?: number;
 }
 
-/** The decoder state per row: s (rows, Hd), plus the encoder's annotations (rows, S, 2He) and padding mask (rows, S). */
+/**
+ * The decoder state per row: s (rows, Hd), plus the encoder's annotations (rows, S, 2He), their
+ * projection for the score (`attention.projectKeys`, computed once per sentence) and the padding mask (rows, S).
+ */
 export interface AttentionState {
   s: Tensor;
   annotations: Tensor;
+  projectedKeys: Tensor;
   srcPadMask: Tensor;
 }
 
@@ -111,11 +115,12 @@ export class AttentionDecoder extends Module {
 
   /**
    * One step from the embedded previous token yEmb (B, E) and s_{i-1} (B, Hd): returns s_i, the
-   * output layer's input [s_i; c_i; E y_{i-1}] (B, Hd + 2He + E) and α_i (B, S).
+   * output layer's input [s_i; c_i; E y_{i-1}] (B, Hd + 2He + E) and α_i (B, S). `projectedKeys`
+   * is `attention.projectKeys(annotations)`, the part of the score that does not change per step.
    */
-  step(yEmb: Tensor, sPrev: Tensor, annotations: Tensor, srcPadMask: Tensor): { s: Tensor; features: Tensor; weights: Tensor } {
+  step(yEmb: Tensor, sPrev: Tensor, annotations: Tensor, srcPadMask: Tensor, projectedKeys?: Tensor): { s: Tensor; features: Tensor; weights: Tensor } {
     // 3. Align and read: c_i (B, 2He), α_i (B, S); padded source words get weight 0.
-    const { context, weights } = this.attention.forward(sPrev, annotations, annotations, { keyPaddingMask: srcPadMask });
+    const { context, weights } = this.attention.forward(sPrev, annotations, annotations, { keyPaddingMask: srcPadMask, projectedKeys });
     // 4. s_i = GRU([E y_{i-1}; c_i], s_{i-1}).
     const s = this.rnn.forward(F.cat([yEmb, context], 1), sPrev); // (B, E + 2He) -> (B, Hd)
     return { s, features: F.cat([s, context, yEmb], 1), weights }; // (B, Hd + 2He + E)
@@ -124,12 +129,13 @@ export class AttentionDecoder extends Module {
   /** Teacher forcing over tgtIn (B, T): logits (B, T, V), weights (B, T, S). */
   forward(tgtIn: Tensor, s0: Tensor, annotations: Tensor, srcPadMask: Tensor): { logits: Tensor; weights: Tensor } {
     const emb = this.dropout.forward(this.embedding.forward(tgtIn)); // (B, T) -> (B, T, E)
+    const keys = this.attention.projectKeys(annotations); // once for all steps, e.g. U_a h_j (B, S, A)
     const features: Tensor[] = [];
     const weights: Tensor[] = [];
     let s = s0;
     for (let i = 0; i < tgtIn.shape[1]!; i++) {
       const yEmb = F.squeeze(F.slice(emb, 1, i, i + 1), 1); // (B, 1, E) -> (B, E)
-      const r = this.step(yEmb, s, annotations, srcPadMask);
+      const r = this.step(yEmb, s, annotations, srcPadMask, keys);
       s = r.s;
       features.push(r.features);
       weights.push(r.weights);
@@ -172,16 +178,19 @@ export class AttentionSeq2Seq extends Module {
   stepper(src: Tensor, srcLengths: readonly number[]): { stepper: DecoderStepper<AttentionState>; initial: AttentionState } {
     const [, S] = checkSource('AttentionSeq2Seq', src, srcLengths);
     const { annotations, s0 } = this.encoder.forward(src, srcLengths);
-    const initial: AttentionState = { s: s0, annotations, srcPadMask: sourcePaddingMask(srcLengths, S) };
+    const initial: AttentionState = { s: s0, annotations, projectedKeys: this.decoder.attention.projectKeys(annotations), srcPadMask: sourcePaddingMask(srcLengths, S) };
     const stepper: DecoderStepper<AttentionState> = {
       step: (last, state) => {
         const yEmb = this.decoder.dropout.forward(this.decoder.embedding.forward(last)); // (rows) -> (rows, E)
-        const r = this.decoder.step(yEmb, state.s, state.annotations, state.srcPadMask);
+        const r = this.decoder.step(yEmb, state.s, state.annotations, state.srcPadMask, state.projectedKeys);
         const logProbs = F.logSoftmax(this.decoder.fc_out.forward(r.features), -1); // (rows, V)
         const next: AttentionState = { ...state, s: r.s };
-        return { logProbs, state: next, attention: r.weights, stateTensors: [r.s, state.annotations, state.srcPadMask] };
+        return { logProbs, state: next, attention: r.weights, stateTensors: [r.s, state.annotations, state.projectedKeys, state.srcPadMask] };
       },
-      select: (st, rows) => ({ s: F.indexSelect(st.s, 0, rows), annotations: F.indexSelect(st.annotations, 0, rows), srcPadMask: F.indexSelect(st.srcPadMask, 0, rows) }),
+      select: (st, rows) => ({
+        s: F.indexSelect(st.s, 0, rows), annotations: F.indexSelect(st.annotations, 0, rows),
+        projectedKeys: F.indexSelect(st.projectedKeys, 0, rows), srcPadMask: F.indexSelect(st.srcPadMask, 0, rows),
+      }),
     };
     return { stepper, initial };
   }
