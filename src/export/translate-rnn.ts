@@ -178,7 +178,14 @@ export function emitAttentionSeq2Seq(enc: GraphBuilder, dec: GraphBuilder, w: We
   const [, sNew] = rnn(dec, 'GRU', x, rnnWeights(dec, w, 'decoder.rnn.', [''], 'decoder.rnn', 'GRU', Hd), Hd, { h0: dec.op('Unsqueeze', [sPrev, dec.constant([0])]) });
   const s1 = dec.op('Squeeze', [sNew!, dec.constant([0])]); // (1, B, Hd) -> (B, Hd)
   const features = dec.op('Concat', [s1, context, yEmb], { axis: 1 }); // (B, Hd + 2He + E)
-  dec.output('log_probs', dec.op('LogSoftmax', [dec.linear(features, w.init(dec, 'decoder.fc_out.weight'), w.init(dec, 'decoder.fc_out.bias'), 'fc_out')], { axis: -1 }), ONNX_FLOAT, ['batch', V]);
+  let top = features;
+  if (model.config.maxout > 0) {
+    // The deep output: (B, 2l) -> (B, l, 2) -> the larger of each pair (B, l).
+    const t = dec.op('Reshape', [dec.linear(features, w.init(dec, 'decoder.readout.weight'), w.init(dec, 'decoder.readout.bias'), 'readout'), dec.constant([0, model.config.maxout, 2])]);
+    const unit = (k: number): string => dec.op('Gather', [t, dec.constant([k], [])], { axis: 2 });
+    top = dec.op('Max', [unit(0), unit(1)], {}, 'maxout');
+  }
+  dec.output('log_probs', dec.op('LogSoftmax', [dec.linear(top, w.init(dec, 'decoder.fc_out.weight'), w.init(dec, 'decoder.fc_out.bias'), 'fc_out')], { axis: -1 }), ONNX_FLOAT, ['batch', V]);
   dec.output('next_state_s', s1, ONNX_FLOAT, ['batch', Hd]);
   dec.output('attention', weights, ONNX_FLOAT, ['batch', 'src_len']);
 

@@ -94,7 +94,7 @@ export function modelPreset(kind: ModelKind, size: ModelSize): Record<string, un
     attention: {
       tiny: { embDim: 32, encoderHidden: 32, decoderHidden: 64, dropout: 0 },
       small: { embDim: 64, encoderHidden: 128, decoderHidden: 256, dropout: 0.1 },
-      base: { embDim: 256, encoderHidden: 256, decoderHidden: 512, dropout: 0.5 },
+      base: { embDim: 256, encoderHidden: 256, decoderHidden: 512, maxout: 256, dropout: 0.5 },
     },
     transformer: {
       tiny: { dModel: 32, nHead: 4, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 64, dropout: 0 },

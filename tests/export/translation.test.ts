@@ -148,7 +148,7 @@ const CASES: [string, ModelKind, Record<string, unknown>, ('word' | 'char')?][] 
   ['gru', 'seq2seq', {}],
   ['lstm2', 'seq2seq', { cell: 'lstm', numLayers: 2 }, 'char'],
   ['additive', 'attention', {}],
-  ['general', 'attention', { attention: 'general' }],
+  ['general-maxout', 'attention', { attention: 'general', maxout: 6 }],
   ['transformer', 'transformer', {}],
   ['prenorm', 'transformer', { normFirst: true, positions: 'learned', activation: 'gelu', numDecoderLayers: 2, maxLen: 64 }],
 ];

@@ -31,6 +31,7 @@ const VARIANTS: Variant[] = [
   { name: 'AttentionSeq2Seq additive', make: () => new AttentionSeq2Seq({ ...VOCAB, embDim: 8, encoderHidden: 6, decoderHidden: 12, attentionDim: 10, dropout: 0.1 }) },
   { name: 'AttentionSeq2Seq dot', make: () => new AttentionSeq2Seq({ ...VOCAB, attention: 'dot', embDim: 8, encoderHidden: 6, decoderHidden: 12 }) },
   { name: 'AttentionSeq2Seq general', make: () => new AttentionSeq2Seq({ ...VOCAB, attention: 'general', embDim: 8, encoderHidden: 6, decoderHidden: 10 }) },
+  { name: 'AttentionSeq2Seq additive maxout', make: () => new AttentionSeq2Seq({ ...VOCAB, embDim: 8, encoderHidden: 6, decoderHidden: 12, maxout: 5, dropout: 0.1 }) },
   {
     name: 'TransformerSeq2Seq post-norm sinusoidal',
     make: () => new TransformerSeq2Seq({ ...VOCAB, dModel: 16, nHead: 2, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 24, dropout: 0.1, maxLen: 32 }),
@@ -222,7 +223,7 @@ describe('attention weights', () => {
 });
 
 describe('parameters and configs', () => {
-  test('state-dict keys follow PyTorch submodule names', () => {
+  test('state-dict keys follow PyTorch submodule names', async () => {
     const s2s = new Seq2Seq({ ...VOCAB, cell: 'lstm', embDim: 4, hidden: 6, numLayers: 2 });
     const keys = Object.keys(s2s.stateDict());
     for (const k of ['encoder.embedding.weight', 'encoder.rnn.weight_ih_l0', 'encoder.rnn.weight_hh_l1', 'decoder.rnn.bias_hh_l1', 'decoder.fc_out.weight', 'decoder.fc_out.bias']) {
@@ -239,6 +240,20 @@ describe('parameters and configs', () => {
     assert.deepEqual(shapes['decoder.attention.v.weight'], [1, 7]);
     assert.deepEqual(shapes['decoder.rnn.weight_ih'], [15, 10]);
     assert.deepEqual(shapes['decoder.fc_out.weight'], [V, 5 + 6 + 4]);
+    assert.ok(!('decoder.readout.weight' in shapes), 'no deep output unless asked');
+
+    // Bahdanau's maxout deep output: readout (2l, features), then the larger unit of each pair.
+    const mx = new AttentionSeq2Seq({ ...VOCAB, embDim: 4, encoderHidden: 3, decoderHidden: 5, maxout: 2 });
+    const mxShapes = Object.fromEntries(Object.entries(mx.stateDict()).map(([k, t]) => [k, [...t.shape]]));
+    assert.deepEqual([mxShapes['decoder.readout.weight'], mxShapes['decoder.readout.bias'], mxShapes['decoder.fc_out.weight']], [[4, 15], [4], [V, 2]]);
+    const features = [Array.from({ length: 15 }, (_, i) => (i % 4) - 1.5)];
+    const rw = Array.from(mx.decoder.readout!.weight.buffer!), rb = Array.from(mx.decoder.readout!.bias!.buffer!);
+    const t = [0, 1, 2, 3].map((u) => rb[u]! + features[0]!.reduce((a, x, j) => a + x * rw[u * 15 + j]!, 0));
+    const top = [Math.max(t[0]!, t[1]!), Math.max(t[2]!, t[3]!)];
+    const fw = Array.from(mx.decoder.fc_out.weight.buffer!), fb = Array.from(mx.decoder.fc_out.bias!.buffer!);
+    const expected = Array.from({ length: V }, (_, v) => fb[v]! + top[0]! * fw[v * 2]! + top[1]! * fw[v * 2 + 1]!);
+    assertClose(Array.from(await noGrad(() => mx.decoder.output(tensor(features))).data()), expected, { atol: 1e-5, what: 'maxout output' });
+    assert.throws(() => new AttentionSeq2Seq({ ...VOCAB, maxout: -1 }), /maxout must be a non-negative integer, got -1/);
 
     const tr = new TransformerSeq2Seq({ ...VOCAB, dModel: 8, nHead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 8, maxLen: 16, shareEmbeddings: true });
     const sd = tr.stateDict();

@@ -9,7 +9,9 @@
  *      weights α_ij = softmax_j(e_ij) over the real (unpadded) source words,
  *      context c_i = Σ_j α_ij h_j  (eq. 5, 6)                                       (B, S), (B, 2He)
  *   4. s_i = GRU([E y_{i-1}; c_i], s_{i-1})  (eq. 4)                                  (B, Hd)
- *   5. p(y_i | y_<i, x) = softmax(W_o [s_i; c_i; E y_{i-1}]), the g(y_{i-1}, s_i, c_i) of eq. 4.
+ *   5. p(y_i | y_<i, x) = softmax(W_o [s_i; c_i; E y_{i-1}]), the g(y_{i-1}, s_i, c_i) of eq. 4;
+ *      with `maxout: l`, the paper's deep output (A.2.2): t̃ = R [s_i; c_i; E y_{i-1}] (2l),
+ *      t_j = max(t̃_{2j-1}, t̃_{2j}) (l), p = softmax(W_o t).
  * `attention: 'dot' | 'general'` swaps the score function in step 3 for Luong et al. 2015's
  * h_t^T h̄_s or h_t^T W_a h̄_s; the decoder stays Bahdanau's (the query is s_{i-1}).
  *
@@ -22,9 +24,12 @@
  *   decoder.attention.W.weight (Hd, 2He)                                                 general (dot: none)
  *   decoder.rnn.weight_ih (3Hd, E + 2He)  .weight_hh (3Hd, Hd)  .bias_ih, .bias_hh (3Hd)
  *   decoder.fc_out.weight (V_tgt, Hd + 2He + E)  .bias (V_tgt)
+ *   with maxout l: decoder.readout.weight (2l, Hd + 2He + E) .bias (2l); decoder.fc_out.weight (V_tgt, l)
  *
- * Deviations: the paper's deep output (a maxout layer over U_o s_{i-1} + V_o E y_{i-1} + C_o c_i)
- * is one linear layer over [s_i; c_i; E y_{i-1}], as in most reimplementations; init is PyTorch's
+ * Deviations: by default the paper's deep output (a maxout layer over U_o s_{i-1} + V_o E y_{i-1} +
+ * C_o c_i) is one linear layer over [s_i; c_i; E y_{i-1}], as in most reimplementations; `maxout`
+ * restores it (over s_i rather than s_{i-1}), and with l much smaller than Hd + 2He + E it also
+ * makes the vocabulary projection, the largest product of a training step, that much cheaper; init is PyTorch's
  * module defaults, not the paper's orthogonal / N(0, 0.01²); dropout on the embeddings.
  */
 import { type DecoderStepper } from '../../decode/search.js';
@@ -55,6 +60,8 @@ export interface AttentionSeq2SeqConfig extends TranslationConfig {
   attentionDim?: number;
   /** Dropout on the embeddings in training mode (default 0.2). */
   dropout?: number;
+  /** Maxout units l of the deep output before the vocabulary projection (the paper: 500); 0 (default) = one linear layer. */
+  maxout?: number;
 }
 
 /**
@@ -95,6 +102,7 @@ export class AttentionDecoder extends Module {
   embedding: Embedding;
   attention: AdditiveAttention | LuongAttention;
   rnn: GRUCell;
+  readout: Linear | null = null;
   fc_out: Linear;
   dropout: Dropout;
   constructor(c: Required<AttentionSeq2SeqConfig>, generator: Generator) {
@@ -109,8 +117,19 @@ export class AttentionDecoder extends Module {
       this.attention = new LuongAttention(c.attention, c.decoderHidden, annotationDim, { generator });
     } else throw new ArgumentError(`AttentionSeq2Seq: attention must be 'additive', 'dot' or 'general', got '${String(c.attention)}'`);
     this.rnn = new GRUCell(c.embDim + annotationDim, c.decoderHidden, { generator });
-    this.fc_out = new Linear(c.decoderHidden + annotationDim + c.embDim, c.tgtVocabSize, { generator });
+    const featureDim = c.decoderHidden + annotationDim + c.embDim;
+    if (c.maxout > 0) this.readout = new Linear(featureDim, 2 * c.maxout, { generator });
+    this.fc_out = new Linear(c.maxout > 0 ? c.maxout : featureDim, c.tgtVocabSize, { generator });
     this.dropout = new Dropout(c.dropout, generator);
+  }
+
+  /** Step 5's logits from the features (..., Hd + 2He + E) -> (..., V), through the maxout deep output when configured. */
+  output(features: Tensor): Tensor {
+    if (!this.readout) return this.fc_out.forward(features);
+    const t = this.readout.forward(features); // (..., 2l)
+    const l = t.shape[t.ndim - 1]! / 2;
+    const pairs = F.reshape(t, [...t.shape.slice(0, -1), l, 2]); // (..., l, 2): units (2j-1, 2j) side by side
+    return this.fc_out.forward(F.amax(pairs, -1)); // max over each pair (..., l) -> (..., V)
   }
 
   /**
@@ -141,7 +160,7 @@ export class AttentionDecoder extends Module {
       weights.push(r.weights);
     }
     // 5. One output projection for all steps: (B, T, Hd + 2He + E) -> (B, T, V).
-    return { logits: this.fc_out.forward(F.stack(features, 1)), weights: F.stack(weights, 1) }; // weights (B, T, S)
+    return { logits: this.output(F.stack(features, 1)), weights: F.stack(weights, 1) }; // weights (B, T, S)
   }
 }
 
@@ -155,7 +174,8 @@ export class AttentionSeq2Seq extends Module {
     super();
     checkTranslationConfig('AttentionSeq2Seq', config);
     const decoderHidden = config.decoderHidden ?? 512;
-    this.config = { attention: 'additive', embDim: 256, encoderHidden: 256, attentionDim: decoderHidden, dropout: 0.2, ...config, decoderHidden };
+    this.config = { attention: 'additive', embDim: 256, encoderHidden: 256, attentionDim: decoderHidden, dropout: 0.2, maxout: 0, ...config, decoderHidden };
+    if (!(Number.isInteger(this.config.maxout) && this.config.maxout >= 0)) throw new ArgumentError(`AttentionSeq2Seq: maxout must be a non-negative integer, got ${this.config.maxout}`);
     this.encoder = new AttentionEncoder(this.config, generator);
     this.decoder = new AttentionDecoder(this.config, generator);
   }
@@ -183,7 +203,7 @@ export class AttentionSeq2Seq extends Module {
       step: (last, state) => {
         const yEmb = this.decoder.dropout.forward(this.decoder.embedding.forward(last)); // (rows) -> (rows, E)
         const r = this.decoder.step(yEmb, state.s, state.annotations, state.srcPadMask, state.projectedKeys);
-        const logProbs = F.logSoftmax(this.decoder.fc_out.forward(r.features), -1); // (rows, V)
+        const logProbs = F.logSoftmax(this.decoder.output(r.features), -1); // (rows, V)
         const next: AttentionState = { ...state, s: r.s };
         return { logProbs, state: next, attention: r.weights, stateTensors: [r.s, state.annotations, state.projectedKeys, state.srcPadMask] };
       },
