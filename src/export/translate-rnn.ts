@@ -12,8 +12,9 @@
  * each sentence's state at its own last word, the reverse direction starts there.
  *
  * Graphs (B batch, S source positions; every size but the widths is symbolic):
- *   seq2seq    encoder(src (B, S), src_lengths (B)) -> state_h (L, B, H) [, state_c]
- *              decoder(tokens (B), state_h [, state_c]) -> log_probs (B, V), next_state_h [, next_state_c]
+ *   seq2seq    encoder(src (B, S), src_lengths (B)) -> state_h (L, B, H) [, state_c] [, state_context (B, H)]
+ *              decoder(tokens (B), state_h [, state_c] [, state_context]) -> log_probs (B, V), next_state_h [, next_state_c] [, next_state_context]
+ *              (state_context: Cho et al.'s summary c with feedContext; it passes through unchanged)
  *   attention  encoder(src, src_lengths) -> memory (B, S, 2He) (annotations), state_s (B, Hd) (s_0)
  *              decoder(tokens (B), state_s, memory, src_lengths) -> log_probs (B, V), next_state_s, attention (B, S)
  */
@@ -85,6 +86,18 @@ function sourceInputs(b: GraphBuilder, w: Weights, embedding: string): { src: st
   return { src, lengths, lengths32, x };
 }
 
+/** Logits (B, V) from the features (B, D): fc_out, after the maxout deep output when the model has `decoder.readout`. */
+function deepOutput(dec: GraphBuilder, w: Weights, features: string, maxout: number): string {
+  let top = features;
+  if (maxout > 0) {
+    // (B, 2l) -> (B, l, 2) -> the larger of each pair (B, l).
+    const t = dec.op('Reshape', [dec.linear(features, w.init(dec, 'decoder.readout.weight'), w.init(dec, 'decoder.readout.bias'), 'readout'), dec.constant([0, maxout, 2])]);
+    const unit = (k: number): string => dec.op('Gather', [t, dec.constant([k], [])], { axis: 2 });
+    top = dec.op('Max', [unit(0), unit(1)], {}, 'maxout');
+  }
+  return dec.linear(top, w.init(dec, 'decoder.fc_out.weight'), w.init(dec, 'decoder.fc_out.bias'), 'fc_out');
+}
+
 const SOURCE_INPUTS: TensorInfo[] = [ids('src', ['batch', 'src_len'], 'source token ids, padded'), ids('src_lengths', ['batch'], 'real source tokens per row (>= 1)')];
 
 /** Sutskever / Cho: the encoder's final states are the decoder's initial states. */
@@ -105,15 +118,19 @@ export function emitSeq2Seq(enc: GraphBuilder, dec: GraphBuilder, w: Weights, mo
     hs.push(h!);
     if (c) cs.push(c);
   }
-  const states = lstm ? ['state_h', 'state_c'] : ['state_h'];
+  const feed = model.config.feedContext;
+  const states = [...(lstm ? ['state_h', 'state_c'] : ['state_h']), ...(feed ? ['state_context'] : [])];
   enc.output('state_h', enc.op('Concat', hs, { axis: 0 }), ONNX_FLOAT, [L, 'batch', H]);
   if (lstm) enc.output('state_c', enc.op('Concat', cs, { axis: 0 }), ONNX_FLOAT, [L, 'batch', H]);
+  if (feed) enc.output('state_context', enc.op('Squeeze', [hs[L - 1]!, enc.constant([0])]), ONNX_FLOAT, ['batch', H]); // top layer (1, B, H) -> (B, H)
 
   // Decoder: one step of every layer from the previous token.
   const tokens = dec.input('tokens', ONNX_INT64, ['batch']);
   const h0 = dec.input('state_h', ONNX_FLOAT, [L, 'batch', H]);
   const c0 = lstm ? dec.input('state_c', ONNX_FLOAT, [L, 'batch', H]) : null;
-  let y = dec.op('Unsqueeze', [dec.op('Gather', [w.init(dec, 'decoder.embedding.weight'), tokens]), dec.constant([0])]); // (B) -> (B, E) -> (1, B, E)
+  const context = feed ? dec.input('state_context', ONNX_FLOAT, ['batch', H]) : null;
+  const yEmb = dec.op('Gather', [w.init(dec, 'decoder.embedding.weight'), tokens]); // (B) -> (B, E)
+  let y = dec.op('Unsqueeze', [context ? dec.op('Concat', [yEmb, context], { axis: 1 }) : yEmb, dec.constant([0])]); // (1, B, E [+ H])
   const nh: string[] = [];
   const nc: string[] = [];
   const slice = (t: string, l: number): string => dec.op('Slice', [t, dec.constant([l]), dec.constant([l + 1]), dec.constant([0])]); // (L, B, H) -> (1, B, H)
@@ -125,11 +142,15 @@ export function emitSeq2Seq(enc: GraphBuilder, dec: GraphBuilder, w: Weights, mo
   }
   const top = dec.op('Squeeze', [y, dec.constant([0])]); // (1, B, H) -> (B, H)
   const V = model.config.tgtVocabSize;
-  dec.output('log_probs', dec.op('LogSoftmax', [dec.linear(top, w.init(dec, 'decoder.fc_out.weight'), w.init(dec, 'decoder.fc_out.bias'), 'fc_out')], { axis: -1 }), ONNX_FLOAT, ['batch', V]);
+  const features = context ? dec.op('Concat', [top, context, yEmb], { axis: 1 }) : top; // [h_t; c; E y_{t-1}] (B, 2H + E)
+  dec.output('log_probs', dec.op('LogSoftmax', [deepOutput(dec, w, features, model.config.maxout)], { axis: -1 }), ONNX_FLOAT, ['batch', V]);
   dec.output('next_state_h', dec.op('Concat', nh, { axis: 0 }), ONNX_FLOAT, [L, 'batch', H]);
   if (lstm) dec.output('next_state_c', dec.op('Concat', nc, { axis: 0 }), ONNX_FLOAT, [L, 'batch', H]);
+  if (context) dec.output('next_state_context', dec.op('Identity', [context]), ONNX_FLOAT, ['batch', H]);
 
-  const stateInfo = (n: string) => floats(n, [L, 'batch', H], n.endsWith('c') ? 'LSTM cell state per layer' : 'hidden state per layer');
+  const stateInfo = (n: string): TensorInfo => n === 'state_context'
+    ? floats(n, ['batch', H], "Cho et al.'s summary c (the encoder's top-layer final state), unchanged by each step")
+    : floats(n, [L, 'batch', H], n.endsWith('c') ? 'LSTM cell state per layer' : 'hidden state per layer');
   return {
     encoder: { inputs: SOURCE_INPUTS, outputs: states.map(stateInfo) },
     decoder: {
@@ -178,14 +199,7 @@ export function emitAttentionSeq2Seq(enc: GraphBuilder, dec: GraphBuilder, w: We
   const [, sNew] = rnn(dec, 'GRU', x, rnnWeights(dec, w, 'decoder.rnn.', [''], 'decoder.rnn', 'GRU', Hd), Hd, { h0: dec.op('Unsqueeze', [sPrev, dec.constant([0])]) });
   const s1 = dec.op('Squeeze', [sNew!, dec.constant([0])]); // (1, B, Hd) -> (B, Hd)
   const features = dec.op('Concat', [s1, context, yEmb], { axis: 1 }); // (B, Hd + 2He + E)
-  let top = features;
-  if (model.config.maxout > 0) {
-    // The deep output: (B, 2l) -> (B, l, 2) -> the larger of each pair (B, l).
-    const t = dec.op('Reshape', [dec.linear(features, w.init(dec, 'decoder.readout.weight'), w.init(dec, 'decoder.readout.bias'), 'readout'), dec.constant([0, model.config.maxout, 2])]);
-    const unit = (k: number): string => dec.op('Gather', [t, dec.constant([k], [])], { axis: 2 });
-    top = dec.op('Max', [unit(0), unit(1)], {}, 'maxout');
-  }
-  dec.output('log_probs', dec.op('LogSoftmax', [dec.linear(top, w.init(dec, 'decoder.fc_out.weight'), w.init(dec, 'decoder.fc_out.bias'), 'fc_out')], { axis: -1 }), ONNX_FLOAT, ['batch', V]);
+  dec.output('log_probs', dec.op('LogSoftmax', [deepOutput(dec, w, features, model.config.maxout)], { axis: -1 }), ONNX_FLOAT, ['batch', V]);
   dec.output('next_state_s', s1, ONNX_FLOAT, ['batch', Hd]);
   dec.output('attention', weights, ONNX_FLOAT, ['batch', 'src_len']);
 

@@ -146,6 +146,7 @@ async function crossOfAttentionRnn(t: Translator, src: number[], out: number[]):
 
 const CASES: [string, ModelKind, Record<string, unknown>, ('word' | 'char')?][] = [
   ['gru', 'seq2seq', {}],
+  ['gru-cho', 'seq2seq', { feedContext: true, maxout: 4, numLayers: 2 }],
   ['lstm2', 'seq2seq', { cell: 'lstm', numLayers: 2 }, 'char'],
   ['additive', 'attention', {}],
   ['general-maxout', 'attention', { attention: 'general', maxout: 6 }],

@@ -28,6 +28,7 @@ interface Variant { name: string; make: () => Model }
 const VARIANTS: Variant[] = [
   { name: 'Seq2Seq gru', make: () => new Seq2Seq({ ...VOCAB, cell: 'gru', embDim: 8, hidden: 12, numLayers: 2, dropout: 0.1 }) },
   { name: 'Seq2Seq lstm', make: () => new Seq2Seq({ ...VOCAB, cell: 'lstm', embDim: 8, hidden: 12, numLayers: 1 }) },
+  { name: 'Seq2Seq gru, Cho context + maxout', make: () => new Seq2Seq({ ...VOCAB, cell: 'gru', embDim: 8, hidden: 12, numLayers: 2, feedContext: true, maxout: 5, dropout: 0.1 }) },
   { name: 'AttentionSeq2Seq additive', make: () => new AttentionSeq2Seq({ ...VOCAB, embDim: 8, encoderHidden: 6, decoderHidden: 12, attentionDim: 10, dropout: 0.1 }) },
   { name: 'AttentionSeq2Seq dot', make: () => new AttentionSeq2Seq({ ...VOCAB, attention: 'dot', embDim: 8, encoderHidden: 6, decoderHidden: 12 }) },
   { name: 'AttentionSeq2Seq general', make: () => new AttentionSeq2Seq({ ...VOCAB, attention: 'general', embDim: 8, encoderHidden: 6, decoderHidden: 10 }) },
@@ -230,6 +231,11 @@ describe('parameters and configs', () => {
       assert.ok(keys.includes(k), `Seq2Seq missing ${k}`);
     }
     assert.deepEqual([...s2s.stateDict()['encoder.rnn.weight_ih_l0']!.shape], [24, 4]);
+    const cho = new Seq2Seq({ ...VOCAB, cell: 'gru', embDim: 4, hidden: 6, numLayers: 2, feedContext: true, maxout: 3 });
+    const choShapes = Object.fromEntries(Object.entries(cho.stateDict()).map(([k, t]) => [k, [...t.shape]]));
+    assert.deepEqual(
+      [choShapes['decoder.rnn.weight_ih_l0'], choShapes['decoder.rnn.weight_ih_l1'], choShapes['decoder.readout.weight'], choShapes['decoder.fc_out.weight']],
+      [[18, 4 + 6], [18, 6], [6, 6 + 6 + 4], [V, 3]], 'Cho: [E y; c] into the first layer, [h; c; E y] into the 2l-unit readout, l maxout units into fc_out');
 
     const att = new AttentionSeq2Seq({ ...VOCAB, embDim: 4, encoderHidden: 3, decoderHidden: 5, attentionDim: 7 });
     const shapes = Object.fromEntries(Object.entries(att.stateDict()).map(([k, t]) => [k, [...t.shape]]));

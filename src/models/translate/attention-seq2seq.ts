@@ -42,7 +42,7 @@ import { ArgumentError } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
-  type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, sourcePaddingMask, translateWith,
+  type TranslateOptions, type TranslationConfig, checkMaxout, checkSource, checkTarget, checkTranslationConfig, deepOutput, sourcePaddingMask, translateWith,
 } from './common.js';
 
 export type AttentionScore = 'additive' | 'dot' | 'general';
@@ -125,11 +125,7 @@ export class AttentionDecoder extends Module {
 
   /** Step 5's logits from the features (..., Hd + 2He + E) -> (..., V), through the maxout deep output when configured. */
   output(features: Tensor): Tensor {
-    if (!this.readout) return this.fc_out.forward(features);
-    const t = this.readout.forward(features); // (..., 2l)
-    const l = t.shape[t.ndim - 1]! / 2;
-    const pairs = F.reshape(t, [...t.shape.slice(0, -1), l, 2]); // (..., l, 2): units (2j-1, 2j) side by side
-    return this.fc_out.forward(F.amax(pairs, -1)); // max over each pair (..., l) -> (..., V)
+    return deepOutput(this.readout, this.fc_out, features);
   }
 
   /**
@@ -175,7 +171,7 @@ export class AttentionSeq2Seq extends Module {
     checkTranslationConfig('AttentionSeq2Seq', config);
     const decoderHidden = config.decoderHidden ?? 512;
     this.config = { attention: 'additive', embDim: 256, encoderHidden: 256, attentionDim: decoderHidden, dropout: 0.2, maxout: 0, ...config, decoderHidden };
-    if (!(Number.isInteger(this.config.maxout) && this.config.maxout >= 0)) throw new ArgumentError(`AttentionSeq2Seq: maxout must be a non-negative integer, got ${this.config.maxout}`);
+    checkMaxout('AttentionSeq2Seq', this.config.maxout);
     this.encoder = new AttentionEncoder(this.config, generator);
     this.decoder = new AttentionDecoder(this.config, generator);
   }

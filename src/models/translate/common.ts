@@ -16,6 +16,8 @@ import { type BeamOptions, type DecoderStepper, type Hypothesis, beamSearch, gre
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../nn/module.js';
+import type { Linear } from '../../nn/layers.js';
+import * as F from '../../ops/functional.js';
 
 /** The vocabulary facts every translation model needs. */
 export interface TranslationConfig {
@@ -84,6 +86,23 @@ export function sourcePaddingMask(srcLengths: readonly number[], S: number): Ten
   const m = new Uint8Array(srcLengths.length * S);
   srcLengths.forEach((n, b) => m.fill(1, b * S + n, (b + 1) * S));
   return Tensor.fromBuffer(m, [srcLengths.length, S]);
+}
+
+/**
+ * The output layer of the RNN models: features (..., D) -> logits (..., V). With a `readout`
+ * (2l, D) it is the maxout deep output of Cho et al. 2014 and Bahdanau et al. 2015 (appendix
+ * A.2.2): t̃ = readout(features), t_j = max(t̃_{2j-1}, t̃_{2j}), logits = fc_out(t) (V, l).
+ */
+export function deepOutput(readout: Linear | null, fcOut: Linear, features: Tensor): Tensor {
+  if (!readout) return fcOut.forward(features);
+  const t = readout.forward(features); // (..., 2l)
+  const l = t.shape[t.ndim - 1]! / 2;
+  return fcOut.forward(F.amax(F.reshape(t, [...t.shape.slice(0, -1), l, 2]), -1)); // (..., l, 2): pairs side by side -> (..., l) -> (..., V)
+}
+
+/** Checks the `maxout` option of the RNN models. */
+export function checkMaxout(name: string, maxout: number): void {
+  if (!(Number.isInteger(maxout) && maxout >= 0)) throw new ArgumentError(`${name}: maxout must be a non-negative integer, got ${maxout}`);
 }
 
 /**

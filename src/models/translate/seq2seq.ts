@@ -16,11 +16,16 @@
  *   decoder.embedding.weight                       (V_tgt, E)
  *   decoder.rnn.*                                  as encoder.rnn
  *   decoder.fc_out.weight (V_tgt, H)   decoder.fc_out.bias (V_tgt)
+ * With feedContext (Cho et al.), decoder.rnn.weight_ih_l0 is (G, E + H) and fc_out reads
+ * [h_t; c; E y_{t-1}] (V_tgt, 2H + E); with maxout l, decoder.readout (2l, ·) comes first and
+ * fc_out is (V_tgt, l).
  *
  * Deviations, written down here once:
  * - Sutskever reverses the source sentence; that is a data choice, left to the caller.
- * - Cho et al. also feed the summary c to every decoder step and to the output layer; this model
- *   keeps Sutskever's form (the initial state only), which is the point of the lesson.
+ * - Cho et al. also feed the summary c to every decoder step and to the output layer, through a
+ *   maxout deep output. By default this model keeps Sutskever's form (the initial state only);
+ *   `feedContext` and `maxout` give Cho's. Either way c is one fixed vector, the encoder's final
+ *   (top-layer) state: the bottleneck stays, which is the point of the lesson.
  * - Dropout (Zaremba et al. 2014) on the embeddings, between layers and before the output layer;
  *   the papers used none.
  */
@@ -33,7 +38,7 @@ import * as F from '../../ops/functional.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, translateWith } from './common.js';
+import { type TranslateOptions, type TranslationConfig, checkMaxout, checkSource, checkTarget, checkTranslationConfig, deepOutput, translateWith } from './common.js';
 
 export interface Seq2SeqConfig extends TranslationConfig {
   /** 'lstm' (Sutskever et al.; default) or 'gru' (Cho et al.). */
@@ -46,12 +51,17 @@ export interface Seq2SeqConfig extends TranslationConfig {
   numLayers?: number;
   /** Dropout in training mode (default 0.2). */
   dropout?: number;
+  /** Cho et al.: the summary c (the encoder's top-layer final state) also enters every decoder step and the output layer (default false). */
+  feedContext?: boolean;
+  /** Maxout units l of Cho et al.'s deep output before the vocabulary projection (the paper: 500); 0 (default) = one linear layer. */
+  maxout?: number;
 }
 
-/** The decoder state: h (L, B, H), and c (L, B, H) for the LSTM. */
+/** The decoder state: h (L, B, H), c (L, B, H) for the LSTM, and the summary `context` (B, H) with feedContext. */
 export interface RnnState {
   h: Tensor;
   c: Tensor | null;
+  context?: Tensor | null;
 }
 
 type Rnn = GRU | LSTM;
@@ -96,19 +106,31 @@ export class Seq2SeqDecoder extends Module {
   embedding: Embedding;
   rnn: Rnn;
   dropout: Dropout;
+  readout: Linear | null = null;
   fc_out: Linear;
   constructor(c: Required<Seq2SeqConfig>, generator: Generator) {
     super();
     this.embedding = new Embedding(c.tgtVocabSize, c.embDim, { paddingIdx: c.padId, generator });
-    this.rnn = makeRnn(c.cell, c.embDim, c.hidden, c.numLayers, c.dropout, generator);
+    this.rnn = makeRnn(c.cell, c.embDim + (c.feedContext ? c.hidden : 0), c.hidden, c.numLayers, c.dropout, generator);
     this.dropout = new Dropout(c.dropout, generator);
-    this.fc_out = new Linear(c.hidden, c.tgtVocabSize, { generator });
+    const featureDim = c.feedContext ? 2 * c.hidden + c.embDim : c.hidden;
+    if (c.maxout > 0) this.readout = new Linear(featureDim, 2 * c.maxout, { generator });
+    this.fc_out = new Linear(c.maxout > 0 ? c.maxout : featureDim, c.tgtVocabSize, { generator });
   }
   /** tgtIn (B, T) from state s -> logits (B, T, V) and the state after the last step. */
   forward(tgtIn: Tensor, s: RnnState): [Tensor, RnnState] {
     const y = this.dropout.forward(this.embedding.forward(tgtIn)); // (B, T) -> (B, T, E)
-    const [out, next] = runRnn(this.rnn, y, s); // (B, T, H)
-    return [this.fc_out.forward(this.dropout.forward(out)), next]; // (B, T, H) -> (B, T, V)
+    const context = s.context ?? null;
+    if (!context) {
+      const [out, next] = runRnn(this.rnn, y, s); // (B, T, H)
+      return [deepOutput(this.readout, this.fc_out, this.dropout.forward(out)), next]; // (B, T, H) -> (B, T, V)
+    }
+    // Cho et al.: c enters every step, h_t = f(h_{t-1}, y_{t-1}, c), and the output g(h_t, y_{t-1}, c).
+    const [B, T] = [y.shape[0]!, y.shape[1]!];
+    const c = F.expand(F.unsqueeze(context, 1), [B, T, context.shape[1]!]); // (B, H) -> (B, T, H)
+    const [out, next] = runRnn(this.rnn, F.cat([y, c], 2), s); // (B, T, E + H) -> (B, T, H)
+    const features = F.cat([this.dropout.forward(out), c, y], 2); // (B, T, 2H + E)
+    return [deepOutput(this.readout, this.fc_out, features), { ...next, context }];
   }
 }
 
@@ -130,7 +152,8 @@ export class Seq2Seq extends Module {
   constructor(config: Seq2SeqConfig, { generator = defaultGenerator }: { generator?: Generator } = {}) {
     super();
     checkTranslationConfig('Seq2Seq', config);
-    this.config = { cell: 'lstm', embDim: 256, hidden: 512, numLayers: 2, dropout: 0.2, ...config };
+    this.config = { cell: 'lstm', embDim: 256, hidden: 512, numLayers: 2, dropout: 0.2, feedContext: false, maxout: 0, ...config };
+    checkMaxout('Seq2Seq', this.config.maxout);
     this.encoder = new Seq2SeqEncoder(this.config, generator);
     this.decoder = new Seq2SeqDecoder(this.config, generator);
     initSeq2Seq(this, this.config.padId, generator);
@@ -140,21 +163,31 @@ export class Seq2Seq extends Module {
   forward(src: Tensor, srcLengths: readonly number[], tgtIn: Tensor): Tensor {
     const [B] = checkSource('Seq2Seq', src, srcLengths);
     checkTarget('Seq2Seq', tgtIn, B);
-    const v = this.encoder.forward(src, srcLengths); // 1. encode: v = final state, (L, B, H)
+    const v = this.encode(src, srcLengths); // 1. encode: v = final state, (L, B, H)
     return this.decoder.forward(tgtIn, v)[0]; // 2. decode from v, one step per target position
+  }
+
+  /** The encoder's final state v, with the summary c = v's top layer (B, H) when feedContext. */
+  private encode(src: Tensor, srcLengths: readonly number[]): RnnState {
+    const v = this.encoder.forward(src, srcLengths);
+    if (!this.config.feedContext) return v;
+    const L = v.h.shape[0]!;
+    return { ...v, context: F.squeeze(F.slice(v.h, 0, L - 1, L), 0) }; // (1, B, H) -> (B, H)
   }
 
   /** For greedySearch / beamSearch: the state is the decoder's (h, c); it starts as the encoder's v. */
   stepper(src: Tensor, srcLengths: readonly number[]): { stepper: DecoderStepper<RnnState>; initial: RnnState } {
     checkSource('Seq2Seq', src, srcLengths);
-    const initial = this.encoder.forward(src, srcLengths);
+    const initial = this.encode(src, srcLengths);
     const stepper: DecoderStepper<RnnState> = {
       step: (last, state) => {
         const [logits, next] = this.decoder.forward(F.unsqueeze(last, 1), state); // (rows) -> (rows, 1) -> (rows, 1, V)
         const logProbs = F.logSoftmax(F.squeeze(logits, 1), -1); // (rows, V)
-        return { logProbs, state: next, stateTensors: [next.h, next.c] };
+        return { logProbs, state: next, stateTensors: [next.h, next.c, next.context] };
       },
-      select: (s, rows) => ({ h: F.indexSelect(s.h, 1, rows), c: s.c && F.indexSelect(s.c, 1, rows) }), // rows of (L, rows, H)
+      select: (s, rows) => ({ // rows of (L, rows, H), and of the context (rows, H)
+        h: F.indexSelect(s.h, 1, rows), c: s.c && F.indexSelect(s.c, 1, rows), context: s.context ? F.indexSelect(s.context, 0, rows) : null,
+      }),
     };
     return { stepper, initial };
   }
