@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: matmul GFLOP/s on js and ort; one Transformer-block training step on ort against
- * the same step in PyTorch; the session compile time of that step's graph. Medians after warm-up.
+ * the same step in PyTorch; the session compile time of that step's graph; one training step of the
+ * Multi30k GRU + attention model against PyTorch. Medians after warm-up.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from '../src/index.js';
 
+import { ATTENTION_STEP, attentionStepBench } from './attention.js';
 import { BLOCK, applyStep, blockStep, initBlock } from './block.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -59,10 +61,9 @@ async function blockBench(runs: number): Promise<{ ms: number; compileMs: number
   return { ms, compileMs, nodes, sessionRuns: z.ortStats().runs / (runs + 2) };
 }
 
-function pytorchBlock(runs: number): { ms: number; torch: string; threads: number } | string {
-  const script = join(HERE, 'pytorch', 'block.py');
+function pytorch(script: string, args: (string | number)[]): { ms: number; torch: string; threads: number } | string {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
-  const r = spawnSync(PYTHON, [script, String(runs)], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, [join(HERE, 'pytorch', script), ...args.map(String)], { encoding: 'utf8' });
   if (r.status !== 0) return (r.stderr || r.stdout || 'failed').trim().split('\n').slice(-1)[0]!;
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { median_ms: number; torch: string; threads: number };
   return { ms: out.median_ms, torch: out.torch, threads: out.threads };
@@ -82,11 +83,22 @@ async function main(): Promise<void> {
   const desc = `B${B} T${T} C${C} H${H} FF${FF}`;
   console.log(`block step (${desc}, fwd+bwd+SGD, ${mine.nodes} graph values, ${mine.sessionRuns} session run/step): ort ${mine.ms.toFixed(1)} ms (median of ${runs})`);
   console.log(`block step session compile: ${mine.compileMs.toFixed(0)} ms`);
-  const torch = pytorchBlock(runs);
+  const torch = pytorch('block.py', [runs]);
   if (typeof torch === 'string') console.log(`block step pytorch: skipped (${torch})`);
   else {
     console.log(`block step pytorch ${torch.torch} (${torch.threads} threads): ${torch.ms.toFixed(1)} ms (median of ${runs})`);
     console.log(`block step ratio ort/pytorch: ${(mine.ms / torch.ms).toFixed(2)} (<= 1.0 means ort is at least as fast)`);
+  }
+  const a = ATTENTION_STEP;
+  const rnnRuns = Math.max(3, Math.round(runs / 2));
+  const att = await attentionStepBench(rnnRuns);
+  const attDesc = `GRU+attention base, B${a.B} S${a.S} T${a.T} V${a.tgtVocab}, fwd+bwd+clip+AdamW`;
+  console.log(`attention step (${attDesc}): ort ${att.ms.toFixed(0)} ms (median of ${rnnRuns}; compile ${att.compileMs.toFixed(0)} ms)`);
+  const attTorch = pytorch('attention_step.py', [a.B, a.S, a.T, a.srcVocab, a.tgtVocab, rnnRuns]);
+  if (typeof attTorch === 'string') console.log(`attention step pytorch: skipped (${attTorch})`);
+  else {
+    console.log(`attention step pytorch ${attTorch.torch} (${attTorch.threads} threads): ${attTorch.ms.toFixed(0)} ms (median of ${rnnRuns})`);
+    console.log(`attention step ratio ort/pytorch: ${(att.ms / attTorch.ms).toFixed(2)}`);
   }
 }
 

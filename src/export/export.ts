@@ -12,10 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
-import {
-  BertForMaskedLM, BertForNextSentencePrediction, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
-} from '../models/bert/heads.js';
-import { BertModel } from '../models/bert/modeling.js';
+import { BERT_CLASSES } from '../bert/folder.js';
 import { type BertModelClass, BertPreTrainedModel, readBertFolder } from '../models/bert/pretrained.js';
 import { CONFIG_FILE as TRANSLATE_CONFIG_FILE } from '../translate/pipeline.js';
 import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
@@ -54,10 +51,6 @@ function prepareOut(out: string, force: boolean): void {
   }
   mkdirSync(out, { recursive: true });
 }
-
-const BERT_CLASSES = {
-  BertModel, BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering, BertForNextSentencePrediction,
-} as const;
 
 async function exportBert(dir: string, out: string, opset: number, log: (line: string) => void): Promise<Omit<BertManifest, 'files'>> {
   const folder = readBertFolder(dir);
