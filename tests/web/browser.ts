@@ -5,10 +5,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../../src/viz/png.js';
 import { ROOT } from '../helpers.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu'];
+/** The Chromium the library's --png uses ($ZHUYI_CHROMIUM, else Debian's). */
+export const CHROMIUM = chromiumPath();
 export const WEB_DIST = join(ROOT, 'web', 'dist');
 
 /** Why the browser tests cannot run here, or null when they can (printed so a skip is visible). */
