@@ -8,14 +8,14 @@ at 1 and AdamW. Same shapes, same FLOPs as the zhuyi step.
 
 Usage: attention_step.py B S T V_SRC V_TGT RUNS. Prints one JSON line: {"torch", "threads", "median_ms", "runs"}.
 """
-import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from timing import report
 
 B, S, T, VS, VT, RUNS = (int(a) for a in sys.argv[1:7])
 E, HE, HD, L = 256, 256, 512, 256
@@ -71,11 +71,4 @@ def step():
     return loss.item()
 
 
-for _ in range(2):
-    step()
-times = []
-for _ in range(RUNS):
-    t0 = time.perf_counter()
-    step()
-    times.append((time.perf_counter() - t0) * 1000)
-print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "median_ms": sorted(times)[len(times) // 2], "runs": times}))
+report(step, RUNS, 2)

@@ -2,14 +2,14 @@
 
 Prints one JSON line: {"torch": version, "threads": n, "median_ms": ..., "runs": [...]}.
 """
-import json
 import math
 import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from timing import report
 
 B, T, C, H, FF = 32, 64, 256, 4, 1024
 D = C // H
@@ -60,12 +60,4 @@ def step(lr=0.01):
     return loss.item()
 
 
-for _ in range(WARMUP):
-    step()
-times = []
-for _ in range(RUNS):
-    t0 = time.perf_counter()
-    step()
-    times.append((time.perf_counter() - t0) * 1000)
-times.sort()
-print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "median_ms": times[len(times) // 2], "runs": times}))
+report(step, RUNS, WARMUP)

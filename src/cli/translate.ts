@@ -116,8 +116,9 @@ export function registerTranslate(program: Command): void {
     .argument('[text...]', 'sentences to translate (default: read stdin)')
     .option('--beam <n>', 'beam size (1 = greedy)', '1')
     .option('--length-penalty <x>', 'GNMT length penalty alpha for beam search', '0.6')
-    .action(async (dir: string, text: string[], o: { beam: string; lengthPenalty: string }) => {
-      const t = await loadTranslator(dir);
+    .addOption(new Option('--checkpoint <which>', 'weights to use: best (best validation BLEU) or last (end of training)').choices(['best', 'last']).default('best'))
+    .action(async (dir: string, text: string[], o: { beam: string; lengthPenalty: string; checkpoint: 'best' | 'last' }) => {
+      const t = await loadTranslator(dir, o.checkpoint);
       let lines = text;
       if (lines.length === 0) {
         lines = [];
@@ -135,8 +136,9 @@ export function registerTranslate(program: Command): void {
     .option('--limit <n>', 'evaluate the first n pairs only')
     .addOption(new Option('--bleu-tokenize <name>', 'sacreBLEU tokenizer (none for pre-tokenized references); default 13a, zh for Chinese').choices(['13a', 'zh', 'none']))
     .option('--length-penalty <x>', 'GNMT length penalty alpha for beam search', '0.6')
-    .action(async (dir: string, o: { test?: string; beam: string; limit?: string; bleuTokenize?: '13a' | 'zh' | 'none'; lengthPenalty: string }) => {
-      const t = await loadTranslator(dir);
+    .addOption(new Option('--checkpoint <which>', 'weights to use: best (best validation BLEU) or last (end of training)').choices(['best', 'last']).default('best'))
+    .action(async (dir: string, o: { test?: string; beam: string; limit?: string; bleuTokenize?: '13a' | 'zh' | 'none'; lengthPenalty: string; checkpoint: 'best' | 'last' }) => {
+      const t = await loadTranslator(dir, o.checkpoint);
       let split: Split | undefined;
       if (o.test) split = { pairs: readCorpus(o.test, {}).map((p) => ({ ...p, length: p.source.split(/\s+/u).length })) };
       else split = savedTestSplit(dir);

@@ -27,11 +27,14 @@ async function waitFor(cond: () => boolean, child: ChildProcess, ms: number): Pr
   }
 }
 
+let trainOutput = '';
+
 describe('zhuyi translate', () => {
   test('kill -9 mid-training, then --resume: the same final weights as an uninterrupted run', async () => {
     const full = join(dir, 'full');
     const r = zhuyi([...TRAIN, '--out', full]);
     assert.equal(r.status, 0, r.stderr);
+    trainOutput = r.stdout;
     const killed = join(dir, 'killed');
     const child = spawn(process.execPath, [...CLI, ...TRAIN, '--out', killed], { stdio: 'ignore' });
     // Kill once the first periodic checkpoint exists (and some steps past it may have run).
@@ -62,6 +65,13 @@ describe('zhuyi translate', () => {
     assert.match(ev.stdout, /BLEU \d+\.\d+ +\(nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:2\.4\.3\)/);
     assert.match(ev.stdout, /exact match [\d.]+% of 50/);
     assert.match(ev.stdout, /length +count +exact match/);
+    // --checkpoint last: the report training printed for its last weights on the same held-out split.
+    const last = zhuyi(['translate', 'eval', full, '--checkpoint', 'last']);
+    assert.equal(last.status, 0, last.stderr);
+    const report = (out: string): string => out.slice(out.indexOf('BLEU'));
+    assert.ok(trainOutput.includes('with the last weights'), trainOutput);
+    assert.equal(report(last.stdout), report(trainOutput.slice(trainOutput.indexOf('with the last weights'))));
+    assert.match(zhuyi(['translate', 'run', full, '--checkpoint', 'final', 'a b']).stderr, /--checkpoint.*'final' is invalid.*best, last/s);
   });
 
   test('malformed files: errors name the file and the line', () => {

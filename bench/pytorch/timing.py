@@ -1,0 +1,18 @@
+"""Shared by the PyTorch bench scripts: time a training step and print the JSON line bench/run.ts reads."""
+import json
+import time
+
+import torch
+
+
+def report(step, runs, warmup):
+    """Runs `step` warmup times, then `runs` timed times; prints {"torch", "threads", "median_ms", "runs"}."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "median_ms": times[len(times) // 2], "runs": times}))
