@@ -46,9 +46,10 @@ function reverseTopo(roots: readonly Tensor[]): Tensor[] {
   return order.reverse();
 }
 
-/** The gradient of one slice of x: g over [starts, ends). */
+/** The gradient g of one slice of x (the slice op's output `slice`, whose attrs give [starts, ends)). */
 interface SlicePiece {
   g: Tensor;
+  slice: Tensor;
   starts: readonly number[];
   ends: readonly number[];
 }
@@ -60,7 +61,10 @@ interface SlicePiece {
  */
 function mergeSlices(x: Tensor, pieces: readonly SlicePiece[]): Tensor[] {
   const shape = x.shape;
-  const pad = (p: SlicePiece): Tensor => F.padAxes(p.g, p.starts, p.ends.map((e, i) => shape[i]! - e), 0);
+  const sliceOp = getOp('slice');
+  if (sliceOp.vjp === 'nondiff') throw new ZhuyiError('grad: the slice op has no vjp');
+  const vjp = sliceOp.vjp;
+  const pad = (p: SlicePiece): Tensor => vjp({ inputs: [x], out: p.slice, attrs: p.slice.attrs }, p.g)[0]!; // zeros around g
   const byAxis = new Map<number, SlicePiece[]>();
   const out: Tensor[] = [];
   for (const p of pieces) {
@@ -130,7 +134,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
         if (x.requiresGrad) {
           if (!sameShape(g.shape, t.shape)) throw new ShapeError(`grad: gradient ${fmtShape(g.shape)} for slice does not match its shape ${fmtShape(t.shape)}`);
           const list = pieces.get(x) ?? [];
-          list.push({ g, starts: t.attrs.starts as number[], ends: t.attrs.ends as number[] });
+          list.push({ g, slice: t, starts: t.attrs.starts as number[], ends: t.attrs.ends as number[] });
           pieces.set(x, list);
         }
         if (!inputs.includes(t)) grads.delete(t);
