@@ -10,8 +10,8 @@ import { buildModel, modelPreset } from '../src/translate/pipeline.js';
 
 export const ATTENTION_STEP = { B: 170, S: 24, T: 24, srcVocab: 7859, tgtVocab: 5921 };
 
-/** Median ms of `runs` steps after two warm-up steps (the first compiles the graph), and that compile time. */
-export async function attentionStepBench(runs: number): Promise<{ ms: number; compileMs: number }> {
+/** Builds the model, optimizer and batch; returns one training step (bench/run.ts times it). */
+export async function attentionStep(): Promise<() => Promise<void>> {
   z.setBackend('ort');
   const { B, S, T, srcVocab, tgtVocab } = ATTENTION_STEP;
   z.manualSeed(0);
@@ -23,7 +23,7 @@ export async function attentionStepBench(runs: number): Promise<{ ms: number; co
   const [src, tgtIn, tgtOut] = [ids(srcVocab, S), ids(tgtVocab, T), ids(tgtVocab, T)];
   await z.realize(src, tgtIn, tgtOut);
   const lengths = new Array<number>(B).fill(S);
-  const step = async (): Promise<void> => {
+  return async () => {
     optimizer.zeroGrad();
     const logits = model.forward(src, lengths, tgtIn);
     const loss = z.crossEntropy(logits.reshape(-1, tgtVocab), tgtOut.reshape(-1), { ignoreIndex: 0, labelSmoothing: 0.1 });
@@ -31,15 +31,4 @@ export async function attentionStepBench(runs: number): Promise<{ ms: number; co
     await optimizer.step(loss, z.clipGradNorm(params, 1));
     await loss.item();
   };
-  z.resetOrtStats();
-  await step();
-  const compileMs = z.ortStats().compileMs;
-  await step();
-  const ts: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await step();
-    ts.push(performance.now() - t0);
-  }
-  return { ms: ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)]!, compileMs };
 }

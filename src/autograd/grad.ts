@@ -46,13 +46,14 @@ function reverseTopo(roots: readonly Tensor[]): Tensor[] {
   return order.reverse();
 }
 
-/** The gradient g of one slice of x (the slice op's output `slice`, whose attrs give [starts, ends)). */
+/** The gradient g of one slice of x: `slice` is the slice op's output, whose attrs give [starts, ends). */
 interface SlicePiece {
   g: Tensor;
   slice: Tensor;
-  starts: readonly number[];
-  ends: readonly number[];
 }
+
+const startsOf = (p: SlicePiece): readonly number[] => p.slice.attrs.starts as number[];
+const endsOf = (p: SlicePiece): readonly number[] => p.slice.attrs.ends as number[];
 
 /**
  * The full-size gradients of x from its slices' gradients. Slices along one axis that do not
@@ -68,7 +69,8 @@ function mergeSlices(x: Tensor, pieces: readonly SlicePiece[]): Tensor[] {
   const byAxis = new Map<number, SlicePiece[]>();
   const out: Tensor[] = [];
   for (const p of pieces) {
-    const cut = shape.flatMap((d, i) => (p.starts[i] !== 0 || p.ends[i] !== d ? [i] : []));
+    const [starts, ends] = [startsOf(p), endsOf(p)];
+    const cut = shape.flatMap((d, i) => (starts[i] !== 0 || ends[i] !== d ? [i] : []));
     if (cut.length !== 1) { out.push(pad(p)); continue; }
     const list = byAxis.get(cut[0]!) ?? [];
     list.push(p);
@@ -76,12 +78,12 @@ function mergeSlices(x: Tensor, pieces: readonly SlicePiece[]): Tensor[] {
   }
   for (const [axis, list] of byAxis) {
     if (list.length === 1) { out.push(pad(list[0]!)); continue; }
-    const sorted = [...list].sort((a, b) => a.starts[axis]! - b.starts[axis]!);
+    const sorted = [...list].sort((a, b) => startsOf(a)[axis]! - startsOf(b)[axis]!);
     // Overlapping pieces cannot share one concat: the first of each overlap goes to the concat, the rest pad.
     const parts: Tensor[] = [];
     let at = 0;
     for (const p of sorted) {
-      const [s, e] = [p.starts[axis]!, p.ends[axis]!];
+      const [s, e] = [startsOf(p)[axis]!, endsOf(p)[axis]!];
       if (s < at) { out.push(pad(p)); continue; }
       if (s > at) parts.push(F.constant(0, shape.map((d, i) => (i === axis ? s - at : d)), x.dtype));
       parts.push(p.g);
@@ -134,7 +136,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
         if (x.requiresGrad) {
           if (!sameShape(g.shape, t.shape)) throw new ShapeError(`grad: gradient ${fmtShape(g.shape)} for slice does not match its shape ${fmtShape(t.shape)}`);
           const list = pieces.get(x) ?? [];
-          list.push({ g, slice: t, starts: t.attrs.starts as number[], ends: t.attrs.ends as number[] });
+          list.push({ g, slice: t });
           pieces.set(x, list);
         }
         if (!inputs.includes(t)) grads.delete(t);

@@ -56,6 +56,11 @@ function printReport(rep: Awaited<ReturnType<typeof evaluate>>): void {
   for (const r of rep.byLength) console.log(`${String(r.length).padStart(6)}  ${String(r.count).padStart(5)}  ${(100 * r.accuracy).toFixed(1).padStart(6)}%`);
 }
 
+/** `--checkpoint best|last` of `translate run` and `eval` (one Option per command). */
+function checkpointOption(): Option {
+  return new Option('--checkpoint <which>', 'weights to use: best (best validation BLEU) or last (end of training)').choices(['best', 'last']).default('best');
+}
+
 export function registerTranslate(program: Command): void {
   const tr = program.command('translate').description('train, run and evaluate translation models: seq2seq -> attention -> transformer');
 
@@ -116,7 +121,7 @@ export function registerTranslate(program: Command): void {
     .argument('[text...]', 'sentences to translate (default: read stdin)')
     .option('--beam <n>', 'beam size (1 = greedy)', '1')
     .option('--length-penalty <x>', 'GNMT length penalty alpha for beam search', '0.6')
-    .addOption(new Option('--checkpoint <which>', 'weights to use: best (best validation BLEU) or last (end of training)').choices(['best', 'last']).default('best'))
+    .addOption(checkpointOption())
     .action(async (dir: string, text: string[], o: { beam: string; lengthPenalty: string; checkpoint: 'best' | 'last' }) => {
       const t = await loadTranslator(dir, o.checkpoint);
       let lines = text;
@@ -136,7 +141,7 @@ export function registerTranslate(program: Command): void {
     .option('--limit <n>', 'evaluate the first n pairs only')
     .addOption(new Option('--bleu-tokenize <name>', 'sacreBLEU tokenizer (none for pre-tokenized references); default 13a, zh for Chinese').choices(['13a', 'zh', 'none']))
     .option('--length-penalty <x>', 'GNMT length penalty alpha for beam search', '0.6')
-    .addOption(new Option('--checkpoint <which>', 'weights to use: best (best validation BLEU) or last (end of training)').choices(['best', 'last']).default('best'))
+    .addOption(checkpointOption())
     .action(async (dir: string, o: { test?: string; beam: string; limit?: string; bleuTokenize?: '13a' | 'zh' | 'none'; lengthPenalty: string; checkpoint: 'best' | 'last' }) => {
       const t = await loadTranslator(dir, o.checkpoint);
       let split: Split | undefined;
