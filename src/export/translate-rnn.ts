@@ -109,7 +109,8 @@ export function emitSeq2Seq(enc: GraphBuilder, dec: GraphBuilder, w: Weights, mo
 
   // Encoder: L stacked layers over the padded source; each layer's last state.
   const s = sourceInputs(enc, w, 'encoder.embedding.weight');
-  let x = s.x;
+  // reverseSource (Sutskever): each row's own tokens backwards, padding left in place.
+  let x = model.config.reverseSource ? enc.op('ReverseSequence', [s.x, s.lengths], { batch_axis: 1, time_axis: 0 }, 'reversed') : s.x;
   const hs: string[] = [];
   const cs: string[] = [];
   for (let l = 0; l < L; l++) {

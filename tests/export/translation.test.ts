@@ -147,10 +147,12 @@ async function crossOfAttentionRnn(t: Translator, src: number[], out: number[]):
 const CASES: [string, ModelKind, Record<string, unknown>, ('word' | 'char')?][] = [
   ['gru', 'seq2seq', {}],
   ['gru-cho', 'seq2seq', { feedContext: true, maxout: 4, numLayers: 2 }],
+  ['gru-reversed', 'seq2seq', { reverseSource: true }, 'char'],
   ['lstm2', 'seq2seq', { cell: 'lstm', numLayers: 2 }, 'char'],
   ['additive', 'attention', {}],
   ['general-maxout', 'attention', { attention: 'general', maxout: 6 }],
   ['transformer', 'transformer', {}],
+  ['tied', 'transformer', { tieOutput: true, numEncoderLayers: 1 }],
   ['prenorm', 'transformer', { normFirst: true, positions: 'learned', activation: 'gelu', numDecoderLayers: 2, maxLen: 64 }],
 ];
 

@@ -10,6 +10,7 @@ import {
   AttentionSeq2Seq, Generator, type Module, type Parameter, Seq2Seq, Tensor, type TranslationConfig, TransformerSeq2Seq,
   getBackend, manualSeed, noGrad, realize, setBackend, tensor,
 } from '../../src/index.js';
+import { reversedSourceIndex } from '../../src/models/translate/seq2seq.js';
 import { crossEntropy } from '../../src/nn/losses.js';
 import { assertClose } from '../helpers.js';
 
@@ -28,6 +29,7 @@ interface Variant { name: string; make: () => Model }
 const VARIANTS: Variant[] = [
   { name: 'Seq2Seq gru', make: () => new Seq2Seq({ ...VOCAB, cell: 'gru', embDim: 8, hidden: 12, numLayers: 2, dropout: 0.1 }) },
   { name: 'Seq2Seq lstm', make: () => new Seq2Seq({ ...VOCAB, cell: 'lstm', embDim: 8, hidden: 12, numLayers: 1 }) },
+  { name: 'Seq2Seq lstm, reversed source', make: () => new Seq2Seq({ ...VOCAB, cell: 'lstm', embDim: 8, hidden: 12, numLayers: 2, reverseSource: true }) },
   { name: 'Seq2Seq gru, Cho context + maxout', make: () => new Seq2Seq({ ...VOCAB, cell: 'gru', embDim: 8, hidden: 12, numLayers: 2, feedContext: true, maxout: 5, dropout: 0.1 }) },
   { name: 'AttentionSeq2Seq additive', make: () => new AttentionSeq2Seq({ ...VOCAB, embDim: 8, encoderHidden: 6, decoderHidden: 12, attentionDim: 10, dropout: 0.1 }) },
   { name: 'AttentionSeq2Seq dot', make: () => new AttentionSeq2Seq({ ...VOCAB, attention: 'dot', embDim: 8, encoderHidden: 6, decoderHidden: 12 }) },
@@ -42,6 +44,10 @@ const VARIANTS: Variant[] = [
     make: () => new TransformerSeq2Seq({
       ...VOCAB, dModel: 16, nHead: 4, numEncoderLayers: 1, numDecoderLayers: 2, dimFeedforward: 24, positions: 'learned', shareEmbeddings: true, normFirst: true, maxLen: 32,
     }),
+  },
+  {
+    name: 'TransformerSeq2Seq tied output',
+    make: () => new TransformerSeq2Seq({ ...VOCAB, dModel: 16, nHead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 24, dropout: 0.1, maxLen: 32, tieOutput: true }),
   },
 ];
 
@@ -270,8 +276,28 @@ describe('parameters and configs', () => {
     assert.equal(sd['tgt_tok_emb.weight'], sd['src_tok_emb.weight'], 'shared embeddings');
     const names = tr.namedParameters().map(([k]) => k);
     assert.equal(names.filter((k) => k.endsWith('tok_emb.weight') || k === 'generator.weight').length, 1, 'a tied matrix is one parameter');
+    const tied = new TransformerSeq2Seq({ ...VOCAB, tgtVocabSize: 20, dModel: 8, nHead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 8, maxLen: 16, tieOutput: true });
+    const tsd = tied.stateDict();
+    assert.equal(tsd['generator.weight'], tsd['tgt_tok_emb.weight'], 'tieOutput: the output projection is the target embedding');
+    assert.notEqual(tsd['src_tok_emb.weight'], tsd['tgt_tok_emb.weight'], 'tieOutput keeps two vocabularies');
+    assert.deepEqual([...tsd['generator.weight']!.shape], [20, 8]);
+    assert.equal(tied.namedParameters().length, names.length + 1, 'one matrix fewer than untied, one more than all shared');
     const learned = new TransformerSeq2Seq({ ...VOCAB, dModel: 8, nHead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 8, maxLen: 16, positions: 'learned' });
     assert.deepEqual([...learned.stateDict()['tgt_positions.weight']!.shape], [16, 8]);
+  });
+
+  test('reverseSource reads each sentence backwards and keeps its padding at the end (Sutskever §3.3)', async () => {
+    const reversed = new Seq2Seq({ ...VOCAB, cell: 'gru', embDim: 6, hidden: 8, numLayers: 2, feedContext: true, maxout: 3, reverseSource: true });
+    const plain = new Seq2Seq({ ...VOCAB, cell: 'gru', embDim: 6, hidden: 8, numLayers: 2, feedContext: true, maxout: 3 });
+    await plain.loadStateDict(reversed.stateDict());
+    reversed.eval();
+    plain.eval();
+    const byHand = SRC_ROWS.map((row, b) => [...row.slice(0, SRC_LENGTHS[b]).reverse(), ...row.slice(SRC_LENGTHS[b])]);
+    assert.deepEqual(byHand[1], [4, 3, 10, 9, PAD, PAD]);
+    const [a, e] = [await logitsOf(reversed, SRC_ROWS, TGT_IN_ROWS), await logitsOf(plain, byHand, TGT_IN_ROWS)];
+    assertClose(Array.from(a), Array.from(e), { atol: 1e-6 });
+    assert.notDeepEqual(Array.from(a), Array.from(await logitsOf(plain, SRC_ROWS, TGT_IN_ROWS)), 'the order matters to the encoder');
+    assert.deepEqual(Array.from(await reversedSourceIndex([3, 1], 4).data()), [2, 1, 0, 3, 0, 1, 2, 3]);
   });
 
   test('config errors name the model and the problem', () => {

@@ -20,8 +20,12 @@
  * [h_t; c; E y_{t-1}] (V_tgt, 2H + E); with maxout l, decoder.readout (2l, ·) comes first and
  * fc_out is (V_tgt, l).
  *
+ * Sutskever et al. §3.3 read the source backwards ("we reversed the order of the words in all source
+ * sentences, but not the target sentences"): `reverseSource` does that inside the encoder, for each
+ * sentence's own tokens (padding stays at the end), so the first target words start close to the
+ * words they translate. It is off by default; the `base` preset turns it on.
+ *
  * Deviations, written down here once:
- * - Sutskever reverses the source sentence; that is a data choice, left to the caller.
  * - Cho et al. also feed the summary c to every decoder step and to the output layer, through a
  *   maxout deep output. By default this model keeps Sutskever's form (the initial state only);
  *   `feedContext` and `maxout` give Cho's. Either way c is one fixed vector, the encoder's final
@@ -37,7 +41,7 @@ import { GRU, LSTM } from '../../nn/rnn.js';
 import * as F from '../../ops/functional.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { type TranslateOptions, type TranslationConfig, checkMaxout, checkSource, checkTarget, checkTranslationConfig, deepOutput, translateWith } from './common.js';
 
 export interface Seq2SeqConfig extends TranslationConfig {
@@ -55,6 +59,17 @@ export interface Seq2SeqConfig extends TranslationConfig {
   feedContext?: boolean;
   /** Maxout units l of Cho et al.'s deep output before the vocabulary projection (the paper: 500); 0 (default) = one linear layer. */
   maxout?: number;
+  /** Sutskever et al.: the encoder reads each source sentence backwards (default false). */
+  reverseSource?: boolean;
+}
+
+/** Gather indices (B, S) that reverse each row's first length tokens and leave its padding in place (ONNX ReverseSequence). */
+export function reversedSourceIndex(srcLengths: readonly number[], S: number): Tensor {
+  const idx = new Int32Array(srcLengths.length * S);
+  srcLengths.forEach((n, b) => {
+    for (let s = 0; s < S; s++) idx[b * S + s] = s < n ? n - 1 - s : s;
+  });
+  return Tensor.fromBuffer(idx, [srcLengths.length, S]);
 }
 
 /** The decoder state: h (L, B, H), c (L, B, H) for the LSTM, and the summary `context` (B, H) with feedContext. */
@@ -89,13 +104,16 @@ export class Seq2SeqEncoder extends Module {
   embedding: Embedding;
   rnn: Rnn;
   dropout: Dropout;
+  private readonly reverseSource: boolean;
   constructor(c: Required<Seq2SeqConfig>, generator: Generator) {
     super();
     this.embedding = new Embedding(c.srcVocabSize, c.embDim, { paddingIdx: c.padId, generator });
     this.rnn = makeRnn(c.cell, c.embDim, c.hidden, c.numLayers, c.dropout, generator);
     this.dropout = new Dropout(c.dropout, generator);
+    this.reverseSource = c.reverseSource;
   }
   forward(src: Tensor, srcLengths: readonly number[]): RnnState {
+    if (this.reverseSource) src = F.gather(src, 1, reversedSourceIndex(srcLengths, src.shape[1]!)); // x_S..x_1, then the padding
     const x = this.dropout.forward(this.embedding.forward(src)); // (B, S) -> (B, S, E)
     return runRnn(this.rnn, x, null, srcLengths)[1]; // each (L, B, H): the state at each sentence's own last token
   }
@@ -152,7 +170,7 @@ export class Seq2Seq extends Module {
   constructor(config: Seq2SeqConfig, { generator = defaultGenerator }: { generator?: Generator } = {}) {
     super();
     checkTranslationConfig('Seq2Seq', config);
-    this.config = { cell: 'lstm', embDim: 256, hidden: 512, numLayers: 2, dropout: 0.2, feedContext: false, maxout: 0, ...config };
+    this.config = { cell: 'lstm', embDim: 256, hidden: 512, numLayers: 2, dropout: 0.2, feedContext: false, maxout: 0, reverseSource: false, ...config };
     checkMaxout('Seq2Seq', this.config.maxout);
     this.encoder = new Seq2SeqEncoder(this.config, generator);
     this.decoder = new Seq2SeqDecoder(this.config, generator);

@@ -13,7 +13,7 @@
  *   src_positions.weight, tgt_positions.weight (P, D)                   (learned positions only; sinusoids are not saved)
  *   transformer.encoder.layers.{0..N-1}.*, transformer.encoder.norm.*  as torch.nn.Transformer
  *   transformer.decoder.layers.{0..M-1}.*, transformer.decoder.norm.*
- *   generator.weight (V_tgt, D)  generator.bias (V_tgt)                 (weight = src_tok_emb.weight when shared)
+ *   generator.weight (V_tgt, D)  generator.bias (V_tgt)                 (weight = tgt_tok_emb.weight when shared or tieOutput)
  * Names follow the PyTorch "Language Translation with nn.Transformer" tutorial and The Annotated
  * Transformer (`generator` is the output projection).
  *
@@ -55,6 +55,8 @@ export interface TransformerSeq2SeqConfig extends TranslationConfig {
   maxLen?: number;
   /** One matrix for source embeddings, target embeddings and the output projection (§3.4); needs a shared vocabulary. */
   shareEmbeddings?: boolean;
+  /** The output projection reuses the target embedding matrix (Press & Wolf 2017; §3.4's sharing on the target side only), for separate vocabularies. */
+  tieOutput?: boolean;
   /** Pre-norm layers (default false: the paper's post-norm). */
   normFirst?: boolean;
 }
@@ -93,7 +95,7 @@ export class TransformerSeq2Seq extends Module {
     checkTranslationConfig('TransformerSeq2Seq', config);
     const c = (this.config = {
       dModel: 512, nHead: 8, numEncoderLayers: 6, numDecoderLayers: 6, dimFeedforward: 2048, dropout: 0.1, activation: 'relu',
-      positions: 'sinusoidal', maxLen: 1024, shareEmbeddings: false, normFirst: false, ...config,
+      positions: 'sinusoidal', maxLen: 1024, shareEmbeddings: false, tieOutput: false, normFirst: false, ...config,
     });
     if (c.shareEmbeddings && c.srcVocabSize !== c.tgtVocabSize) {
       throw new ArgumentError(`TransformerSeq2Seq: shareEmbeddings needs one vocabulary, got srcVocabSize ${c.srcVocabSize} != tgtVocabSize ${c.tgtVocabSize}`);
@@ -222,10 +224,11 @@ export class TransformerSeq2Seq extends Module {
  * matrix. Learned positions keep nn.Embedding's N(0, 1).
  */
 function initTransformerSeq2Seq(model: TransformerSeq2Seq, rng: Generator): void {
-  const { dModel, padId, shareEmbeddings } = model.config;
+  const { dModel, padId, shareEmbeddings, tieOutput } = model.config;
   for (const emb of new Set([model.src_tok_emb, model.tgt_tok_emb])) {
     emb.weight.buffer = init.normal(emb.weight.shape, 0, dModel ** -0.5, rng).buffer;
     emb.weight.buffer!.fill(0, padId * dModel, (padId + 1) * dModel);
   }
-  if (shareEmbeddings) model.generator.weight = model.src_tok_emb.weight; // §3.4: one matrix for both embeddings and the pre-softmax projection
+  // §3.4: one matrix for both embeddings and the pre-softmax projection; tieOutput: the target side's two.
+  if (shareEmbeddings || tieOutput) model.generator.weight = model.tgt_tok_emb.weight;
 }
