@@ -82,13 +82,15 @@ export function registerTranslate(program: Command): void {
       .option('--max-len <n>', 'drop training pairs longer than this many tokens', '100')
       .option('--task-size <n>', 'training examples of a built-in task')
       .option('--max-digits <n>', 'numbers task: longest number')
+      .option('--commas', 'numbers task: sources with thousands separators (12,345)')
       .option('--valid-size <n>', 'validation examples of a built-in task')
       .option('--valid-decode <n>', 'validation sentences decoded for BLEU each epoch', '500')
       .requiredOption('--out <dir>', 'model folder (checkpoints, tokenizers, log.jsonl)'),
   ).action(async (o: TrainingFlags & Record<string, string | boolean | undefined>) => {
-    const taskOptions: Record<string, number> = {};
+    const taskOptions: Record<string, number | boolean> = {};
     if (o.taskSize) taskOptions.train = Number(o.taskSize);
     if (o.maxDigits) taskOptions.maxDigits = Number(o.maxDigits);
+    if (o.commas) taskOptions.commas = true;
     if (o.validSize) taskOptions.valid = Number(o.validSize);
     const started = performance.now();
     const { summary, translator, test } = await trainTranslator({

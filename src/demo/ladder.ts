@@ -14,7 +14,7 @@ import { escapeXml, heatmap, lineChart } from '../viz/svg.js';
 export interface LadderOptions {
   outDir: string;
   task?: string;
-  taskOptions?: Record<string, number>;
+  taskOptions?: Record<string, number | boolean>;
   epochs?: number;
   size?: ModelSize;
   models?: ModelKind[];

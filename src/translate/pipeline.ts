@@ -45,7 +45,7 @@ export interface TranslateDataOptions {
   /** A built-in task (dates, numbers, reverse) ... */
   task?: string;
   /** Options of the built-in task (sizes, lengths, seed). */
-  taskOptions?: Record<string, number>;
+  taskOptions?: Record<string, number | boolean>;
   /** ... or parallel files: a TSV (columns) or a pair "train.de,train.en". */
   train?: string;
   valid?: string;

@@ -1,7 +1,7 @@
 /** Built-in tasks: correct targets, disjoint deterministic splits, lengths as documented. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DATE_FORMATS, builtinTask, datesTask, isoDate, numberToWords, numbersTask, reverseTask } from '../../src/tasks/builtin/index.js';
+import { DATE_FORMATS, builtinTask, datesTask, isoDate, numberToWords, numbersTask, reverseTask, withCommas } from '../../src/tasks/builtin/index.js';
 
 describe('numbers', () => {
   test('English words', () => {
@@ -29,6 +29,18 @@ describe('numbers', () => {
     assert.equal(Math.max(...a.train.map((e) => e.length)), 12);
     assert.equal(Math.min(...a.train.map((e) => e.length)), 1);
     assert.equal(a.sourceTokenizer, 'char');
+  });
+  test('commas: the same numbers, sources with thousands separators, lengths still in digits', () => {
+    assert.deepEqual(['7', '71', '105', '4071', '12000', '110011', '1000001', '999999999999'].map(withCommas),
+      ['7', '71', '105', '4,071', '12,000', '110,011', '1,000,001', '999,999,999,999']);
+    const plain = numbersTask({ seed: 3, train: 500, valid: 50, test: 100 });
+    const grouped = numbersTask({ seed: 3, train: 500, valid: 50, test: 100, commas: true });
+    for (const split of ['train', 'valid', 'test'] as const) {
+      assert.deepEqual(grouped[split].map((e) => e.source.replaceAll(',', '')), plain[split].map((e) => e.source));
+      assert.deepEqual(grouped[split].map((e) => [e.target, e.length]), plain[split].map((e) => [e.target, e.length]));
+    }
+    assert.ok(grouped.test.some((e) => e.source.includes(',')));
+    assert.match(grouped.description, /thousands separators/);
   });
   test('digit range is an option; impossible sizes fail clearly', () => {
     const t = numbersTask({ minDigits: 15, maxDigits: 20, train: 10, valid: 5, test: 5 });

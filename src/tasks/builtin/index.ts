@@ -6,7 +6,7 @@ import { type ReverseOptions, reverseTask } from './reverse.js';
 import type { TaskSplits } from './splits.js';
 
 export { datesTask, isoDate, DATE_FORMATS, type DatesOptions } from './dates.js';
-export { numbersTask, numberToWords, MAX_NUMBER_DIGITS, type NumbersOptions } from './numbers.js';
+export { numbersTask, numberToWords, withCommas, MAX_NUMBER_DIGITS, type NumbersOptions } from './numbers.js';
 export { reverseTask, type ReverseOptions } from './reverse.js';
 export { type TaskExample, type TaskSplits, type TaskSizes, type TaskOptions } from './splits.js';
 

@@ -2,7 +2,9 @@
  * `numbers`: a digit string to its English words, "4071" -> "four thousand seventy one" (American
  * style: no "and", no hyphens, so every word is a token). Lengths are drawn uniformly between
  * minDigits and maxDigits; the default of 12 digits gives targets of up to ~25 words, long enough
- * for a plain Seq2Seq's single vector to lose track while attention does not.
+ * for a plain Seq2Seq's single vector to lose track while attention does not. With `commas` the
+ * source carries thousands separators ("4,071"), which spares the models from counting digits mod 3
+ * to find the scale words; the per-length tables still count digits.
  */
 import { ArgumentError } from '../../tensor/errors.js';
 import { type TaskOptions, type TaskSplits, drawSplits } from './splits.js';
@@ -53,10 +55,17 @@ export interface NumbersOptions extends TaskOptions {
   minDigits?: number;
   /** Default 12 (up to "nine hundred ninety nine billion ..."). */
   maxDigits?: number;
+  /** Write sources with thousands separators, "4,071": the scale words no longer hinge on counting digits mod 3 (default false). */
+  commas?: boolean;
+}
+
+/** "1234567" -> "1,234,567". */
+export function withCommas(digits: string): string {
+  return digits.replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
 export function numbersTask(opts: NumbersOptions = {}): TaskSplits {
-  const { minDigits = 1, maxDigits = 12, seed = 0 } = opts;
+  const { minDigits = 1, maxDigits = 12, seed = 0, commas = false } = opts;
   if (!(Number.isInteger(minDigits) && Number.isInteger(maxDigits) && minDigits >= 1 && maxDigits >= minDigits && maxDigits <= MAX_NUMBER_DIGITS)) {
     throw new ArgumentError(`numbers: need 1 <= minDigits <= maxDigits <= ${MAX_NUMBER_DIGITS}, got ${minDigits}..${maxDigits}`);
   }
@@ -66,12 +75,12 @@ export function numbersTask(opts: NumbersOptions = {}): TaskSplits {
     // No leading zero (except the number 0 itself); digits drawn one at a time, so any length works.
     let digits = len === 1 ? String(g.randint(0, 10)) : String(g.randint(1, 10));
     while (digits.length < len) digits += String(g.randint(0, 10));
-    return { key: digits, example: { source: digits, target: numberToWords(digits), length: len } };
+    return { key: digits, example: { source: commas ? withCommas(digits) : digits, target: numberToWords(digits), length: len } };
     // At most 10% of each length's numbers are held out; training draws lengths uniformly, so the
     // few 1- and 2-digit numbers repeat rather than vanish from the data.
   }, (len) => Math.floor(0.1 * (len === 1 ? 10 : 9 * 10 ** (len - 1))), true);
   return {
-    name: 'numbers', description: `digits (${minDigits}-${maxDigits}) -> English words`, ...splits,
+    name: 'numbers', description: `digits (${minDigits}-${maxDigits}${commas ? ', with thousands separators' : ''}) -> English words`, ...splits,
     sourceTokenizer: 'char', targetTokenizer: 'word',
   };
 }
