@@ -89,7 +89,7 @@ export function modelPreset(kind: ModelKind, size: ModelSize): Record<string, un
     seq2seq: {
       tiny: { cell: 'gru', embDim: 32, hidden: 64, numLayers: 1, dropout: 0 },
       small: { cell: 'gru', embDim: 64, hidden: 256, numLayers: 1, dropout: 0.1 },
-      base: { cell: 'gru', embDim: 256, hidden: 512, numLayers: 1, dropout: 0.5, feedContext: true, maxout: 256 },
+      base: { cell: 'gru', embDim: 256, hidden: 512, numLayers: 1, dropout: 0.3, feedContext: true, maxout: 256, reverseSource: true },
     },
     attention: {
       tiny: { embDim: 32, encoderHidden: 32, decoderHidden: 64, dropout: 0 },
