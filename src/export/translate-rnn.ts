@@ -15,8 +15,9 @@
  *   seq2seq    encoder(src (B, S), src_lengths (B)) -> state_h (L, B, H) [, state_c] [, state_context (B, H)]
  *              decoder(tokens (B), state_h [, state_c] [, state_context]) -> log_probs (B, V), next_state_h [, next_state_c] [, next_state_context]
  *              (state_context: Cho et al.'s summary c with feedContext; it passes through unchanged)
- *   attention  encoder(src, src_lengths) -> memory (B, S, 2He) (annotations), state_s (B, Hd) (s_0)
- *              decoder(tokens (B), state_s, memory, src_lengths) -> log_probs (B, V), next_state_s, attention (B, S)
+ *   attention  encoder(src, src_lengths) -> memory (B, S, 2He) (annotations) [, projected_keys (B, S, A)], state_s (B, Hd) (s_0)
+ *              decoder(tokens (B), state_s, memory [, projected_keys], src_lengths) -> log_probs (B, V), next_state_s, attention (B, S)
+ *              (projected_keys: U_a h_j for additive attention, W_a h_j for 'general', computed once per sentence)
  */
 import type { AttentionSeq2Seq } from '../models/translate/attention-seq2seq.js';
 import type { Seq2Seq } from '../models/translate/seq2seq.js';
@@ -175,6 +176,11 @@ export function emitAttentionSeq2Seq(enc: GraphBuilder, dec: GraphBuilder, w: We
   const annotations = enc.op('Reshape', [enc.op('Transpose', [y!], { perm: [2, 0, 1, 3] }), enc.constant([0, 0, -1])], {}, 'annotations'); // (S, 2, B, He) -> (B, S, 2, He) -> (B, S, 2He)
   const backwardFirst = enc.op('Gather', [hN!, enc.constant([1], [])], { axis: 0 }); // (2, B, He) -> (B, He)
   enc.output('memory', annotations, ONNX_FLOAT, ['batch', 'src_len', 2 * He]);
+  // The keys' projection (U_a h_j, or W_a h_j for 'general') depends on the source only: once per sentence (Bahdanau A.1.2).
+  const a = 'decoder.attention.';
+  const keyDim = score === 'additive' ? model.config.attentionDim : Hd;
+  if (score === 'additive') enc.output('projected_keys', enc.linear(annotations, w.init(enc, `${a}U.weight`), w.maybe(enc, `${a}U.bias`), 'U_h'), ONNX_FLOAT, ['batch', 'src_len', keyDim]);
+  if (score === 'general') enc.output('projected_keys', enc.linear(annotations, w.init(enc, `${a}W.weight`), null, 'W_h'), ONNX_FLOAT, ['batch', 'src_len', keyDim]);
   enc.output('state_s', enc.op('Tanh', [enc.linear(backwardFirst, w.init(enc, 'encoder.fc.weight'), w.maybe(enc, 'encoder.fc.bias'), 'fc')]), ONNX_FLOAT, ['batch', Hd]);
 
   // 3-5. One decoder step.
@@ -182,16 +188,15 @@ export function emitAttentionSeq2Seq(enc: GraphBuilder, dec: GraphBuilder, w: We
   const sPrev = dec.input('state_s', ONNX_FLOAT, ['batch', Hd]);
   const memory = dec.input('memory', ONNX_FLOAT, ['batch', 'src_len', 2 * He]);
   const lengths = dec.input('src_lengths', ONNX_INT64, ['batch']);
+  const projected = score === 'dot' ? null : dec.input('projected_keys', ONNX_FLOAT, ['batch', 'src_len', keyDim]);
   const yEmb = dec.op('Gather', [w.init(dec, 'decoder.embedding.weight'), tokens]); // (B, E)
-  const a = 'decoder.attention.';
   let scores: string; // (B, S)
   const query = dec.op('Unsqueeze', [sPrev, dec.constant([2])]); // (B, Hd) -> (B, Hd, 1)
   if (score === 'additive') {
     const wq = dec.op('Unsqueeze', [dec.linear(sPrev, w.init(dec, `${a}W.weight`), null, 'W_s'), dec.constant([1])]); // (B, A) -> (B, 1, A)
-    const uk = dec.linear(memory, w.init(dec, `${a}U.weight`), w.maybe(dec, `${a}U.bias`), 'U_h'); // (B, S, A)
-    scores = dec.op('Squeeze', [dec.linear(dec.op('Tanh', [dec.op('Add', [wq, uk])]), w.init(dec, `${a}v.weight`), null, 'v'), dec.constant([2])]); // (B, S, 1) -> (B, S)
+    scores = dec.op('Squeeze', [dec.linear(dec.op('Tanh', [dec.op('Add', [wq, projected!])]), w.init(dec, `${a}v.weight`), null, 'v'), dec.constant([2])]); // (B, S, 1) -> (B, S)
   } else {
-    const keys = score === 'general' ? dec.linear(memory, w.init(dec, `${a}W.weight`), null, 'W_h') : memory; // (B, S, Hd)
+    const keys = projected ?? memory; // (B, S, Hd)
     scores = dec.op('Squeeze', [dec.op('MatMul', [keys, query]), dec.constant([2])]); // (B, S, Hd) @ (B, Hd, 1) -> (B, S)
   }
   const weights = dec.op('Softmax', [dec.maskFill(scores, dec.paddingMask(lengths, dec.dimScalar(memory, 1)))], { axis: -1 }, 'alignment'); // α (B, S)
@@ -205,10 +210,11 @@ export function emitAttentionSeq2Seq(enc: GraphBuilder, dec: GraphBuilder, w: We
   dec.output('attention', weights, ONNX_FLOAT, ['batch', 'src_len']);
 
   const memoryInfo = floats('memory', ['batch', 'src_len', 2 * He], 'annotations [h→; h←] (zero at padding)');
+  const keysInfo = projected ? [floats('projected_keys', ['batch', 'src_len', keyDim], score === 'additive' ? 'U_a h_j + b, the keys\' share of the scores' : 'W_a h_j')] : [];
   return {
-    encoder: { inputs: SOURCE_INPUTS, outputs: [memoryInfo, floats('state_s', ['batch', Hd], 's_0 = tanh(W_s h←_1)')] },
+    encoder: { inputs: SOURCE_INPUTS, outputs: [memoryInfo, ...keysInfo, floats('state_s', ['batch', Hd], 's_0 = tanh(W_s h←_1)')] },
     decoder: {
-      inputs: [ids('tokens', ['batch'], 'the previous token (BOS at the first step)'), floats('state_s', ['batch', Hd], 's_{i-1}'), memoryInfo, SOURCE_INPUTS[1]!],
+      inputs: [ids('tokens', ['batch'], 'the previous token (BOS at the first step)'), floats('state_s', ['batch', Hd], 's_{i-1}'), memoryInfo, ...keysInfo, SOURCE_INPUTS[1]!],
       outputs: [floats('log_probs', ['batch', V], 'log p(next token)'), floats('next_state_s', ['batch', Hd], 's_i'), floats('attention', ['batch', 'src_len'], 'α_i over the source (0 at padding)')],
     },
     state: [{ input: 'state_s', output: 'next_state_s' }],

@@ -164,6 +164,11 @@ describe('translation export runs in onnxruntime-node and decodes like zhuyi', (
       assert.equal(manifest.kind, 'translation');
       assert.equal(manifest.config.modelKind, kind);
       assert.deepEqual(manifest.files.filter((f) => f.endsWith('.onnx')), ['decoder.onnx', 'encoder.onnx']);
+      if (kind === 'attention') { // the keys' projection runs once per sentence, in the encoder
+        const keyed = manifest.graphs.decoder.inputs.some((i) => i.name === 'projected_keys');
+        assert.equal(keyed, manifest.graphs.encoder.outputs.some((i) => i.name === 'projected_keys'));
+        assert.equal(keyed, (options.attention ?? 'additive') !== 'dot');
+      }
       assert.ok(manifest.tokenizer.source.files.includes('zhuyi-tokenizer.json') && manifest.tokenizer.target.files.includes('zhuyi-tokenizer.json'));
       await checkBatch(translator, out, manifest, ['red cat dog big', 'sun'], ['BIG DOG CAT', 'SUN']);
       await checkBatch(translator, out, manifest, ['blue', 'green dog', 'red red red cat sun big'], ['BLUE', 'DOG GREEN', 'BIG SUN CAT RED RED RED']);
