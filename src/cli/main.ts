@@ -43,7 +43,7 @@ program
       return;
     }
     if (name !== 'ladder') throw new Error(`demo: unknown demo '${name}' (ladder or spirals)`);
-    console.log('The tutorial\'s ladder on the built-in numbers task (digits -> English words):');
+    console.log('The tutorial\'s ladder on the built-in numbers task (12,345 -> twelve thousand three hundred forty five):');
     console.log('a plain RNN Seq2Seq, an RNN with attention and a Transformer, trained the same way.');
     const results = await runLadder({
       outDir: opts.out, ...DEMO, ...(opts.epochs ? { epochs: Number(opts.epochs), perModel: {} } : {}), seed: Number(opts.seed),
