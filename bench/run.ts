@@ -42,6 +42,13 @@ async function matmulBench(backend: string, n: number): Promise<number> {
   return (2 * n * n * n) / (ms * 1e6);
 }
 
+/** ONNX Runtime's compile time for `step`'s graph: the first call builds its session. */
+async function compileMs(step: () => Promise<void>): Promise<number> {
+  z.resetOrtStats();
+  await step();
+  return z.ortStats().compileMs;
+}
+
 /** One training step: realize [loss, updated params] in one call, then carry the params forward. */
 async function blockBench(runs: number): Promise<{ ms: number; compileMs: number; nodes: number; sessionRuns: number }> {
   z.setBackend('ort');
@@ -51,14 +58,12 @@ async function blockBench(runs: number): Promise<{ ms: number; compileMs: number
     await z.realize(loss, ...updated);
     applyStep(state, updated);
   };
-  z.resetOrtStats();
-  await step();
-  const compileMs = z.ortStats().compileMs;
+  const compile = await compileMs(step);
   const { loss, updated } = blockStep(BLOCK, state);
   const nodes = z.buildGraph([loss, ...updated]).values.length;
   z.resetOrtStats();
   const ms = await timeIt(step, 2, runs);
-  return { ms, compileMs, nodes, sessionRuns: z.ortStats().runs / (runs + 2) };
+  return { ms, compileMs: compile, nodes, sessionRuns: z.ortStats().runs / (runs + 2) };
 }
 
 function pytorch(script: string, args: (string | number)[]): { ms: number; torch: string; threads: number } | string {
@@ -67,6 +72,14 @@ function pytorch(script: string, args: (string | number)[]): { ms: number; torch
   if (r.status !== 0) return (r.stderr || r.stdout || 'failed').trim().split('\n').slice(-1)[0]!;
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { median_ms: number; torch: string; threads: number };
   return { ms: out.median_ms, torch: out.torch, threads: out.threads };
+}
+
+/** Times the same step in PyTorch (bench/pytorch/SCRIPT) and prints it with the ratio, or why it was skipped. */
+function compareWithPytorch(name: string, ms: number, script: string, args: (string | number)[], runs: number, digits: number): void {
+  const torch = pytorch(script, args);
+  if (typeof torch === 'string') { console.log(`${name} pytorch: skipped (${torch})`); return; }
+  console.log(`${name} pytorch ${torch.torch} (${torch.threads} threads): ${torch.ms.toFixed(digits)} ms (median of ${runs})`);
+  console.log(`${name} ratio ort/pytorch: ${(ms / torch.ms).toFixed(2)} (<= 1.0 means ort is at least as fast)`);
 }
 
 async function main(): Promise<void> {
@@ -83,26 +96,14 @@ async function main(): Promise<void> {
   const desc = `B${B} T${T} C${C} H${H} FF${FF}`;
   console.log(`block step (${desc}, fwd+bwd+SGD, ${mine.nodes} graph values, ${mine.sessionRuns} session run/step): ort ${mine.ms.toFixed(1)} ms (median of ${runs})`);
   console.log(`block step session compile: ${mine.compileMs.toFixed(0)} ms`);
-  const torch = pytorch('block.py', [runs]);
-  if (typeof torch === 'string') console.log(`block step pytorch: skipped (${torch})`);
-  else {
-    console.log(`block step pytorch ${torch.torch} (${torch.threads} threads): ${torch.ms.toFixed(1)} ms (median of ${runs})`);
-    console.log(`block step ratio ort/pytorch: ${(mine.ms / torch.ms).toFixed(2)} (<= 1.0 means ort is at least as fast)`);
-  }
+  compareWithPytorch('block step', mine.ms, 'block.py', [runs], runs, 1);
   const a = ATTENTION_STEP;
   const rnnRuns = Math.max(3, Math.round(runs / 2));
   const attStep = await attentionStep();
-  z.resetOrtStats();
-  await attStep(); // compiles the step's graph
-  const att = { compileMs: z.ortStats().compileMs, ms: await timeIt(attStep, 1, rnnRuns) };
+  const att = { compileMs: await compileMs(attStep), ms: await timeIt(attStep, 1, rnnRuns) };
   const attDesc = `GRU+attention base, B${a.B} S${a.S} T${a.T} V${a.tgtVocab}, fwd+bwd+clip+AdamW`;
   console.log(`attention step (${attDesc}): ort ${att.ms.toFixed(0)} ms (median of ${rnnRuns}; compile ${att.compileMs.toFixed(0)} ms)`);
-  const attTorch = pytorch('attention_step.py', [a.B, a.S, a.T, a.srcVocab, a.tgtVocab, rnnRuns]);
-  if (typeof attTorch === 'string') console.log(`attention step pytorch: skipped (${attTorch})`);
-  else {
-    console.log(`attention step pytorch ${attTorch.torch} (${attTorch.threads} threads): ${attTorch.ms.toFixed(0)} ms (median of ${rnnRuns})`);
-    console.log(`attention step ratio ort/pytorch: ${(att.ms / attTorch.ms).toFixed(2)}`);
-  }
+  compareWithPytorch('attention step', att.ms, 'attention_step.py', [a.B, a.S, a.T, a.srcVocab, a.tgtVocab, rnnRuns], rnnRuns, 0);
 }
 
 void (async () => {

@@ -18,8 +18,8 @@ export interface LadderOptions {
   epochs?: number;
   size?: ModelSize;
   models?: ModelKind[];
-  /** Per-model overrides (lr, epochs, size, model options over the preset). */
-  perModel?: Partial<Record<ModelKind, { lr?: number; epochs?: number; size?: ModelSize; modelOptions?: Record<string, unknown> }>>;
+  /** Per-model overrides (lr, epochs, size). */
+  perModel?: Partial<Record<ModelKind, { lr?: number; epochs?: number; size?: ModelSize }>>;
   batchTokens?: number;
   /** Validation sentences decoded for BLEU after each epoch (default 200). */
   validDecode?: number;
@@ -72,7 +72,7 @@ export async function runLadder(o: LadderOptions): Promise<LadderResult[]> {
     log(`\n== ${LABEL[kind]} ==`);
     const started = performance.now();
     const { summary, translator, test } = await trainTranslator({
-      model: kind, task: o.task ?? 'numbers', taskOptions: o.taskOptions, size: per.size ?? o.size ?? 'small', modelOptions: per.modelOptions, outDir: dir,
+      model: kind, task: o.task ?? 'numbers', taskOptions: o.taskOptions, size: per.size ?? o.size ?? 'small', outDir: dir,
       epochs: per.epochs ?? o.epochs ?? 3, lr: per.lr ?? 2e-3, batchTokens: o.batchTokens ?? 4096, seed: o.seed ?? 0, validDecode: o.validDecode ?? 200,
       log, logEvery: 20,
     });
