@@ -108,6 +108,15 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     return F.div(F.sum(losses), input.ndim === 1 ? 1 : input.size / C);
   }
   checkIndexTarget('crossEntropy', input, target);
+  if (!weight && input.ndim === 2) {
+    // The common case (a batch of rows, e.g. every target token of a translation batch): one fused op.
+    const keep = F.ne(target, ignoreIndex);
+    const counted = F.cast(keep, input.dtype);
+    const losses = F.mul(F.softmaxCrossEntropy(input, F.where(keep, target, 0), labelSmoothing), counted);
+    if (reduction === 'none') return losses;
+    if (reduction === 'sum') return F.sum(losses);
+    return F.div(F.sum(losses), F.sum(counted));
+  }
   const nll = nllLoss(logp, target, { weight, ignoreIndex, reduction });
   if (labelSmoothing === 0) return nll;
   // PyTorch: smooth = -sum_c w_c log p_c per element (0 where ignored), reduced like the nll.

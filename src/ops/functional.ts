@@ -200,6 +200,11 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
 export function softmax(x: Tensor, dim: number): Tensor {
   return apply('softmax', [toFloat(x)], { axis: normAxis('softmax', dim, x.ndim) });
 }
+/** Per-row cross-entropy of logits (N, C) against int32 classes (N,) with label smoothing; see ops/nn.ts. */
+export function softmaxCrossEntropy(x: Tensor, target: Tensor, smoothing = 0): Tensor {
+  return apply('softmaxCrossEntropy', [toFloat(x), asIndex('softmaxCrossEntropy', target)], { smoothing });
+}
+
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   return apply('logSoftmax', [toFloat(x)], { axis: normAxis('logSoftmax', dim, x.ndim) });
 }
@@ -437,11 +442,10 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator: Generato
   if (!(p >= 0 && p <= 1)) throw new ArgumentError(`dropout: probability must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   if (p === 1) return mul(x, 0);
-  const n = numel(x.shape);
-  const keep = new Uint8Array(n);
-  for (let i = 0; i < n; i++) keep[i] = generator.random() >= p ? 1 : 0;
-  const mask = Tensor.fromBuffer(keep, x.shape);
-  return where(mask, mul(x, 1 / (1 - p)), 0);
+  // A multiply by a float mask (0 or 1/(1-p)), not a select: ONNX Runtime's Where is about 10x
+  // slower than Mul on the same shape, and NaN stays NaN as in PyTorch (mask * x).
+  const mask = Tensor.fromBuffer(generator.dropoutMask(numel(x.shape), p, Math.fround(1 / (1 - p))), x.shape);
+  return mul(x, x.dtype === 'float32' ? mask : cast(mask, x.dtype));
 }
 
 export function backward(output: Tensor, gradient?: Tensor): void {

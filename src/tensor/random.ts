@@ -46,6 +46,32 @@ export class Generator {
     return (this.nextUint32() >>> 8) / 16777216;
   }
 
+  /**
+   * An inverted-dropout mask of n elements: `scale` where `random() >= p`, else 0. Exactly the draws
+   * of n calls to random(), with the generator's state in locals and the comparison on the 24-bit
+   * integer (the masks of one Transformer step are millions of draws; this is 2-3x faster).
+   */
+  dropoutMask(n: number, p: number, scale = 1): Float32Array {
+    const out = new Float32Array(n);
+    // (u >>> 8) / 2^24 >= p  <=>  (u >>> 8) >= ceil(p * 2^24), exactly: the division by 2^24 is exact.
+    const threshold = Math.ceil(p * 16777216);
+    let s0 = this.s[0]!, s1 = this.s[1]!, s2 = this.s[2]!, s3 = this.s[3]!;
+    for (let i = 0; i < n; i++) {
+      const m = Math.imul(s1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9) >>> 8;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = r >= threshold ? scale : 0;
+    }
+    this.s[0] = s0; this.s[1] = s1; this.s[2] = s2; this.s[3] = s3;
+    return out;
+  }
+
   /** Uniform integer in [low, high). */
   randint(low: number, high: number): number {
     const span = high - low;

@@ -8,7 +8,7 @@ import * as z from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';
 import { cpus } from 'node:os';
 import { nodeDefaults } from '../../src/backends/ort/node.js';
-import { constant } from '../../src/ops/functional.js';
+import { constant, softmaxCrossEntropy } from '../../src/ops/functional.js';
 import { assertClose } from '../helpers.js';
 
 type Build = (dt: DType, r: Inputs) => Tensor | Tensor[];
@@ -137,6 +137,11 @@ const ROWS: Row[] = [
   },
   { name: 'matmul', op: 'matmul', dtypes: N, build: (dt, r) => [z.matmul(r.any([2, 3, 4], dt), r.any([4, 5], dt)), z.matmul(r.any([4], dt), r.any([2, 4, 3], dt))], tol: { float32: { atol: 1e-5, rtol: 1e-5 } } },
   { name: 'softmax', op: 'softmax', dtypes: F, build: (dt, r) => [z.softmax(r.any([3, 5], dt), -1), z.softmax(r.any([3, 5], dt).mul(10), 0)] },
+  {
+    name: 'softmaxCrossEntropy', op: 'softmaxCrossEntropy', dtypes: F,
+    build: (dt, r) => [softmaxCrossEntropy(r.any([5, 7], dt), r.index([5], 7), 0.1), softmaxCrossEntropy(r.any([3, 4], dt), r.index([3], 4))],
+    tol: { float32: { atol: 1e-5, rtol: 1e-5 } },
+  },
   { name: 'logSoftmax', op: 'logSoftmax', dtypes: F, build: (dt, r) => [z.logSoftmax(r.any([3, 5], dt), -1), z.logSoftmax(r.any([4, 3, 2], dt), 1)] },
   {
     name: 'layerNorm', op: 'layerNorm', dtypes: F,

@@ -210,6 +210,14 @@ case('reduce_size1_dim', [rn(3, 1, 2)], lambda a: torch.cat([a.mean(1), a.sum(1)
 case('sum_int_keepdim_neg', [ints(-5, 5, 2, 3, 2)], lambda a: a.sum((-1, 0), keepdim=True), grad=False)
 case('dropout_p0_train', [rn(3, 4)], lambda x: F.dropout(x, 0.0, training=True))
 
+# fused cross-entropy rows (zhuyi's softmaxCrossEntropy op, reached through crossEntropy on 2-D logits).
+# Inputs drawn without the generator, so the weights w of the cases above keep their values.
+case('cross_entropy_rows_smooth_ignore', [2 * torch.sin(torch.arange(30.0)).reshape(6, 5), torch.tensor([1, 4, -100, 0, 2, -100])],
+     lambda a, t: F.cross_entropy(a, t, ignore_index=-100, label_smoothing=0.1, reduction='none'))
+case('cross_entropy_rows_mean', [3 * torch.cos(torch.arange(28.0)).reshape(4, 7), torch.tensor([6, 0, 3, 3])], lambda a, t: F.cross_entropy(a, t))
+case('cross_entropy_rows_large_logits', [torch.tensor([[1000.0, 0.0, -1000.0], [3.0, 3.0, 3.0]]), torch.tensor([2, 1])],
+     lambda a, t: F.cross_entropy(a, t, label_smoothing=0.3, reduction='sum'))
+
 def enc(v):
     if isinstance(v, float):
         if math.isnan(v): return 'NaN'

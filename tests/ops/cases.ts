@@ -183,6 +183,9 @@ export const CASES: Record<string, Case> = {
   reduce_size1_dim: (a) => z.cat([a!.mean(1), a!.sum(1), a!.amax(1), a!.softmax(1).squeeze(1)], 1),
   sum_int_keepdim_neg: (a) => a!.sum([-1, 0], true),
   dropout_p0_train: (x) => z.dropout(x!, 0, true),
+  cross_entropy_rows_smooth_ignore: (a, t) => z.crossEntropy(a!, t!, { labelSmoothing: 0.1, reduction: 'none' }),
+  cross_entropy_rows_mean: (a, t) => z.crossEntropy(a!, t!),
+  cross_entropy_rows_large_logits: (a, t) => z.crossEntropy(a!, t!, { labelSmoothing: 0.3, reduction: 'sum' }),
 };
 
 /**

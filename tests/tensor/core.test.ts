@@ -101,3 +101,18 @@ test('slices of one tensor: their gradients merge into a concat, gaps and overla
     return h.sum();
   }, [z.randn(3, 5, { dtype: 'float64' })]);
 });
+
+test('Generator.dropoutMask draws exactly what n calls to random() >= p would, and leaves the same state', () => {
+  for (const p of [0.1, 0.3, 0.5, 1 / 3, 0.9, 2 ** -24, 0.999999]) {
+    const a = new z.Generator(7);
+    const b = new z.Generator(7);
+    const expected = Float32Array.from({ length: 10007 }, () => (a.random() >= p ? 2.5 : 0));
+    const mask = b.dropoutMask(10007, p, 2.5);
+    assert.deepEqual(mask, expected, `p=${p}`);
+    assert.deepEqual(b.getState(), a.getState(), `state after p=${p}`);
+    assert.equal(b.random(), a.random());
+  }
+  // The kept fraction is 1 - p (binomial, 100k draws: 5 sigma is about 0.007).
+  const kept = new z.Generator(1).dropoutMask(100000, 0.3).reduce((s, v) => s + v, 0) / 100000;
+  assert.ok(Math.abs(kept - 0.7) < 0.007, `kept ${kept}`);
+});
