@@ -33,7 +33,7 @@ export { Module, Parameter, Sequential, ModuleList, ModuleDict, StateDictError, 
 export { Linear, Embedding, LayerNorm, Dropout, ReLU, GELU, Tanh, Sigmoid, Identity, embedding } from './nn/layers.js';
 export * as init from './nn/init.js';
 export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, writeFileAtomic, SafetensorsError, type SafetensorsFile } from './io/safetensors.js';
-export { configureOrt, ortConfig, ortStats, resetOrtStats, type OrtOptions, type OrtStats, type GraphOptimizationLevel } from './backends/ort/index.js';
+export { configureOrt, endOrtProfiling, ortConfig, ortStats, resetOrtStats, type OrtOptions, type OrtStats, type GraphOptimizationLevel } from './backends/ort/index.js';
 export { GRUCell, LSTMCell, GRU, LSTM, type CellOptions, type RNNOptions, type RNNForwardOptions } from './nn/rnn.js';
 export {
   AdditiveAttention, LuongAttention, MultiheadAttention, scaledDotProductAttention, scaledDotProductAttentionWithWeights,

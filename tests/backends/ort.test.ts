@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as z from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nodeDefaults } from '../../src/backends/ort/node.js';
 import { constant, softmaxCrossEntropy } from '../../src/ops/functional.js';
 import { assertClose } from '../helpers.js';
@@ -301,7 +303,7 @@ describe('ort: gradients, cache, one run per step', () => {
         assert.equal(z.ortStats().cached, 3);
         assert.ok(z.ortStats().compileMs > 0);
       } finally {
-        z.configureOrt({ cacheSize: 64 });
+        z.configureOrt({ cacheSize: undefined });
       }
     });
   });
@@ -311,6 +313,9 @@ describe('ort: gradients, cache, one run per step', () => {
     assert.equal(nodeDefaults({ ZHUYI_THREADS: '3' }).threads, 3);
     assert.deepEqual(nodeDefaults({ ZHUYI_EP: 'cuda, cpu' }).executionProviders, ['cuda', 'cpu']);
     assert.throws(() => nodeDefaults({ ZHUYI_THREADS: 'many' }), /ZHUYI_THREADS/);
+    assert.equal(nodeDefaults({}).cacheSize, 256);
+    assert.equal(nodeDefaults({ ZHUYI_ORT_CACHE: '32' }).cacheSize, 32);
+    assert.throws(() => nodeDefaults({ ZHUYI_ORT_CACHE: '0' }), /ZHUYI_ORT_CACHE must be a positive integer, got '0'/);
     assert.throws(() => z.configureOrt({ threads: 0 }), /threads/);
     z.configureOrt({ threads: 1 });
     try {
@@ -321,6 +326,29 @@ describe('ort: gradients, cache, one run per step', () => {
       z.configureOrt({ threads: undefined });
     }
     assert.equal(z.ortConfig().threads, nodeDefaults().threads);
+  });
+
+  test('profilePrefix: sessions write Chrome traces of their kernels on eviction and on endOrtProfiling', async () => {
+    assert.equal(nodeDefaults({}).profilePrefix, '');
+    assert.equal(nodeDefaults({ ZHUYI_ORT_PROFILE: '/tmp/p' }).profilePrefix, '/tmp/p');
+    const dir = mkdtempSync(join(tmpdir(), 'zhuyi-profile-'));
+    try {
+      z.configureOrt({ profilePrefix: join(dir, 'run') });
+      await onBackend('ort', async () => {
+        await z.tensor([[1, 2]]).matmul(z.tensor([[3], [4]])).data();
+        await z.tensor([1, 2, 3]).exp().sum().item();
+      });
+      const traces = (): string[] => readdirSync(dir).filter((f) => /^run_.*\.json$/.test(f));
+      // ONNX Runtime opens each trace when the session starts and completes it at endProfiling.
+      z.endOrtProfiling();
+      assert.equal(traces().length, 2);
+      const kernels = traces().flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Array<{ cat: string; args?: { op_name?: string } }>)
+        .filter((e) => e.cat === 'Node').map((e) => e.args?.op_name));
+      for (const op of ['MatMul', 'Exp', 'ReduceSum']) assert.ok(kernels.includes(op), `${op} in ${[...new Set(kernels)].join(', ')}`);
+    } finally {
+      z.configureOrt({ profilePrefix: undefined });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('memory arena: off by default, ZHUYI_ORT_ARENA=1 turns it on, results unchanged', async () => {

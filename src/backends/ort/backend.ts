@@ -16,8 +16,19 @@ export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 export interface OrtOptions {
   /** Intra-op threads; default ZHUYI_THREADS, else the machine's cores. */
   threads?: number;
-  /** Sessions kept in the LRU cache (default 64). */
+  /**
+   * Sessions kept in the LRU cache (default 256, ZHUYI_ORT_CACHE). A training run compiles one step
+   * graph per bucket shape (30-40 on Multi30k) and each validation decode adds one per (rows, step)
+   * shape (about 200 for 300 sentences); at 64 a validation evicted every training graph, which
+   * then recompiled each epoch. A session of such a graph holds about 1.5 MB.
+   */
   cacheSize?: number;
+  /**
+   * ONNX Runtime's per-node profiler: each session writes `<prefix>_<date>.json` (Chrome trace
+   * format) when evicted, and the sessions still cached at `endOrtProfiling()` (Node calls it at
+   * exit). Default '' (off), ZHUYI_ORT_PROFILE.
+   */
+  profilePrefix?: string;
   /** Execution providers in order of preference, e.g. ['cuda', 'cpu'] (default ZHUYI_EP split on commas, else ['cpu']). */
   executionProviders?: string[];
   /** ONNX Runtime graph optimizations (default 'all': fusions such as MatMul+Add, Gelu, transposes into GEMM). */
@@ -54,13 +65,15 @@ export interface OrtRuntime {
 
 interface Compiled {
   session: Ort.InferenceSession;
+  /** Created with profiling on: its trace is written before it is released. */
+  profiled: boolean;
   inputNames: Map<number, string>;
   outputNames: string[];
 }
 
 const ORT_TYPE: Record<DType, Ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
 
-let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: 64, executionProviders: ['cpu'], graphOptimizationLevel: 'all', memoryArena: false };
+let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: 256, executionProviders: ['cpu'], graphOptimizationLevel: 'all', memoryArena: false, profilePrefix: '' };
 let overrides: OrtOptions = {};
 let instance: OrtBackend | null = null;
 
@@ -93,6 +106,7 @@ function sessionOptions(o: Required<OrtOptions>): Ort.InferenceSession.SessionOp
     graphOptimizationLevel: o.graphOptimizationLevel,
     executionProviders: o.executionProviders,
     enableCpuMemArena: o.memoryArena,
+    ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
   };
 }
 
@@ -101,14 +115,29 @@ export class OrtBackend implements Backend {
   /** Insertion order is recency order: a hit moves its entry to the back, eviction takes the front. */
   private readonly cache = new Map<string, Promise<Compiled>>();
   private readonly fallback = new JsBackend();
+  /** Live sessions created with profiling on. */
+  private readonly profiled = new Set<Compiled>();
   readonly stats: OrtStats = { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0 };
 
   constructor(private readonly ort: OrtRuntime) {}
 
   clear(): void {
-    for (const c of this.cache.values()) release(c);
+    for (const c of this.cache.values()) this.release(c);
     this.cache.clear();
     this.stats.cached = 0;
+  }
+
+  private release(c: Promise<Compiled>): void {
+    void c.then((x) => {
+      if (this.profiled.delete(x)) x.session.endProfiling();
+      return x.session.release();
+    }).catch(() => {});
+  }
+
+  /** Writes the trace of every live profiled session (ONNX Runtime's endProfiling); they stop profiling. */
+  endProfiling(): void {
+    for (const x of this.profiled) x.session.endProfiling();
+    this.profiled.clear();
   }
 
   /** Drops least recently used sessions beyond the cache size. */
@@ -116,7 +145,7 @@ export class OrtBackend implements Backend {
     const limit = ortConfig().cacheSize;
     while (this.cache.size > limit) {
       const oldest = this.cache.keys().next().value as string;
-      release(this.cache.get(oldest)!);
+      this.release(this.cache.get(oldest)!);
       this.cache.delete(oldest);
     }
     this.stats.cached = this.cache.size;
@@ -133,9 +162,12 @@ export class OrtBackend implements Backend {
     this.stats.misses++;
     const start = performance.now();
     const lowered = lowerGraph(graph);
-    const made = this.ort.InferenceSession.create(lowered.bytes, sessionOptions(ortConfig())).then((session) => {
+    const options = sessionOptions(ortConfig());
+    const made = this.ort.InferenceSession.create(lowered.bytes, options).then((session) => {
       this.stats.compileMs += performance.now() - start;
-      return { session, inputNames: lowered.inputNames, outputNames: lowered.outputNames };
+      const compiled = { session, profiled: options.enableProfiling === true, inputNames: lowered.inputNames, outputNames: lowered.outputNames };
+      if (compiled.profiled) this.profiled.add(compiled);
+      return compiled;
     });
     // A failed compile must not poison the cache: the next realize of this structure tries again.
     made.catch(() => {
@@ -183,9 +215,7 @@ export class OrtBackend implements Backend {
   }
 }
 
-function release(c: Promise<Compiled>): void {
-  void c.then((x) => x.session.release()).catch(() => {});
-}
+
 
 function opsOf(graph: Graph): string {
   return [...new Set(graph.values.flatMap((v) => (v.kind === 'op' ? [v.op] : [])))].join(', ');
@@ -196,6 +226,11 @@ export function installOrt(ort: OrtRuntime, defaults: Required<OrtOptions>): Ort
   platformDefaults = defaults;
   instance ??= new OrtBackend(ort);
   return instance;
+}
+
+/** Writes the profiles of the cached sessions now (see OrtOptions.profilePrefix); a no-op when none profile. */
+export function endOrtProfiling(): void {
+  instance?.endProfiling();
 }
 
 /** Counters of the ort backend (zeros before first use). */

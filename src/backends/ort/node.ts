@@ -8,9 +8,10 @@ import { cpus } from 'node:os';
 import { ZhuyiError } from '../../tensor/errors.js';
 import { type GraphOptimizationLevel, type OrtBackend, type OrtOptions, type OrtRuntime, installOrt } from './backend.js';
 
+const DEFAULT_CACHE_SIZE = 256;
 const LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
 
-/** Defaults from the environment: ZHUYI_THREADS, ZHUYI_EP (e.g. "cuda,cpu"), ZHUYI_ORT_OPT, ZHUYI_ORT_ARENA (0, the default, or 1). */
+/** Defaults from the environment: ZHUYI_THREADS, ZHUYI_EP (e.g. "cuda,cpu"), ZHUYI_ORT_OPT, ZHUYI_ORT_ARENA (0, the default, or 1), ZHUYI_ORT_CACHE (sessions kept), ZHUYI_ORT_PROFILE (a profile file prefix). */
 export function nodeDefaults(env: NodeJS.ProcessEnv = process.env): Required<OrtOptions> {
   const threads = Number(env.ZHUYI_THREADS);
   if (env.ZHUYI_THREADS !== undefined && !(Number.isInteger(threads) && threads > 0)) {
@@ -20,12 +21,15 @@ export function nodeDefaults(env: NodeJS.ProcessEnv = process.env): Required<Ort
   if (!LEVELS.includes(level)) throw new ZhuyiError(`ZHUYI_ORT_OPT must be one of ${LEVELS.join(', ')}, got '${level}'`);
   const arena = env.ZHUYI_ORT_ARENA ?? '0';
   if (arena !== '0' && arena !== '1') throw new ZhuyiError(`ZHUYI_ORT_ARENA must be 1 (keep a memory arena per session) or 0, got '${arena}'`);
+  const cacheSize = Number(env.ZHUYI_ORT_CACHE ?? DEFAULT_CACHE_SIZE);
+  if (!(Number.isInteger(cacheSize) && cacheSize > 0)) throw new ZhuyiError(`ZHUYI_ORT_CACHE must be a positive integer, got '${env.ZHUYI_ORT_CACHE}'`);
   return {
     threads: env.ZHUYI_THREADS !== undefined ? threads : Math.max(1, cpus().length),
-    cacheSize: 64,
+    cacheSize,
     executionProviders: env.ZHUYI_EP ? env.ZHUYI_EP.split(',').map((s) => s.trim()).filter(Boolean) : ['cpu'],
     graphOptimizationLevel: level,
     memoryArena: arena === '1',
+    profilePrefix: env.ZHUYI_ORT_PROFILE ?? '',
   };
 }
 
@@ -34,7 +38,12 @@ let loading: Promise<OrtBackend> | null = null;
 /** Loads onnxruntime-node (once) and returns the shared backend. */
 export function createOrtBackend(): Promise<OrtBackend> {
   loading ??= import('onnxruntime-node').then(
-    (ort) => installOrt(ort as unknown as OrtRuntime, nodeDefaults()),
+    (ort) => {
+      const backend = installOrt(ort as unknown as OrtRuntime, nodeDefaults());
+      // Sessions still cached at exit write their profiles (profilePrefix / ZHUYI_ORT_PROFILE).
+      process.once('exit', () => backend.endProfiling());
+      return backend;
+    },
     (e: Error) => {
       loading = null;
       throw new ZhuyiError(`ort backend: could not load onnxruntime-node (${e.message}); setBackend('js') runs without it`);
