@@ -84,7 +84,7 @@ export function registerTranslate(program: Command): void {
       .option('--max-digits <n>', 'numbers task: longest number')
       .option('--commas', 'numbers task: sources with thousands separators (12,345)')
       .option('--valid-size <n>', 'validation examples of a built-in task')
-      .option('--valid-decode <n>', 'validation sentences decoded for BLEU each epoch', '500')
+      .option('--valid-decode <n>', 'validation sentences decoded for BLEU each epoch (0: none, the best checkpoint is then the lowest validation loss)', '500')
       .requiredOption('--out <dir>', 'model folder (checkpoints, tokenizers, log.jsonl)'),
   ).action(async (o: TrainingFlags & Record<string, string | boolean | undefined>) => {
     const taskOptions: Record<string, number | boolean> = {};

@@ -297,7 +297,7 @@ export async function trainTranslator(o: TranslateTrainOptions): Promise<{ summa
   const task = batcherTask(batcher, {
     model,
     loss: (b) => lossOf(b, labelSmoothing),
-    validate: async () => {
+    validate: async (): Promise<Record<string, number>> => {
       let sum = 0;
       let count = 0;
       for (const b of validBatches) {
@@ -306,11 +306,16 @@ export async function trainTranslator(o: TranslateTrainOptions): Promise<{ summa
         sum += (await l.item()) * targetTokens;
         count += targetTokens;
       }
+      if (validDecode === 0) {
+        log(`validation: loss ${(sum / count).toFixed(3)}`);
+        return { valid_loss: sum / count };
+      }
       const rep = await evaluate(translator, { pairs: valid.kept.pairs.slice(0, validDecode) });
       log(`validation: loss ${(sum / count).toFixed(3)}, BLEU ${rep.bleu.toFixed(2)}, exact match ${(100 * rep.exactMatch).toFixed(1)}%`);
       return { valid_loss: sum / count, bleu: rep.bleu, exact_match: rep.exactMatch, chrf: rep.chrf };
     },
-    bestMetric: { name: 'bleu', higherIsBetter: true },
+    // With no sentences decoded, the best checkpoint is the one of lowest validation loss.
+    bestMetric: validDecode > 0 ? { name: 'bleu', higherIsBetter: true } : { name: 'valid_loss', higherIsBetter: false },
   });
   const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { kind } });
   return { summary, translator, valid: valid.kept, test: splits.test };

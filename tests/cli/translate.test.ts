@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -72,6 +72,18 @@ describe('zhuyi translate', () => {
     assert.ok(trainOutput.includes('with the last weights'), trainOutput);
     assert.equal(report(last.stdout), report(trainOutput.slice(trainOutput.indexOf('with the last weights'))));
     assert.match(zhuyi(['translate', 'run', full, '--checkpoint', 'final', 'a b']).stderr, /--checkpoint.*'final' is invalid.*best, last/s);
+  });
+
+  test('--valid-decode 0: no decoding, the best checkpoint is the lowest validation loss', () => {
+    const out = join(dir, 'no-decode');
+    const r = zhuyi(['translate', 'train', '--model', 'transformer', '--task', 'reverse', '--size', 'tiny', '--task-size', '200', '--valid-size', '20',
+      '--valid-decode', '0', '--epochs', '3', '--batch-tokens', '256', '--lr', '3e-3', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const valid = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).filter((e) => 'valid_loss' in e);
+    assert.equal(valid.length, 3);
+    assert.ok(valid.every((e) => !('bleu' in e)), JSON.stringify(valid));
+    const lowest = valid.reduce((a, b) => (b.valid_loss! < a.valid_loss! ? b : a));
+    assert.equal(loadCheckpoint<{ step: number }>(join(out, 'best.safetensors')).state.step, lowest.step);
   });
 
   test('malformed files: errors name the file and the line', () => {
