@@ -65,8 +65,6 @@ export interface OrtRuntime {
 
 interface Compiled {
   session: Ort.InferenceSession;
-  /** Created with profiling on: its trace is written before it is released. */
-  profiled: boolean;
   inputNames: Map<number, string>;
   outputNames: string[];
 }
@@ -115,7 +113,7 @@ export class OrtBackend implements Backend {
   /** Insertion order is recency order: a hit moves its entry to the back, eviction takes the front. */
   private readonly cache = new Map<string, Promise<Compiled>>();
   private readonly fallback = new JsBackend();
-  /** Live sessions created with profiling on. */
+  /** Live sessions created with profiling on: each writes its trace before it is released. */
   private readonly profiled = new Set<Compiled>();
   readonly stats: OrtStats = { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0 };
 
@@ -165,8 +163,8 @@ export class OrtBackend implements Backend {
     const options = sessionOptions(ortConfig());
     const made = this.ort.InferenceSession.create(lowered.bytes, options).then((session) => {
       this.stats.compileMs += performance.now() - start;
-      const compiled = { session, profiled: options.enableProfiling === true, inputNames: lowered.inputNames, outputNames: lowered.outputNames };
-      if (compiled.profiled) this.profiled.add(compiled);
+      const compiled = { session, inputNames: lowered.inputNames, outputNames: lowered.outputNames };
+      if (options.enableProfiling) this.profiled.add(compiled);
       return compiled;
     });
     // A failed compile must not poison the cache: the next realize of this structure tries again.
@@ -214,8 +212,6 @@ export class OrtBackend implements Backend {
     });
   }
 }
-
-
 
 function opsOf(graph: Graph): string {
   return [...new Set(graph.values.flatMap((v) => (v.kind === 'op' ? [v.op] : [])))].join(', ');
