@@ -444,8 +444,10 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator: Generato
   if (p === 1) return mul(x, 0);
   // A multiply by a float mask (0 or 1/(1-p)), not a select: ONNX Runtime's Where is about 10x
   // slower than Mul on the same shape, and NaN stays NaN as in PyTorch (mask * x).
-  const mask = Tensor.fromBuffer(generator.dropoutMask(numel(x.shape), p, Math.fround(1 / (1 - p))), x.shape);
-  return mul(x, x.dtype === 'float32' ? mask : cast(mask, x.dtype));
+  const scale = 1 / (1 - p);
+  if (x.dtype !== 'float64') return mul(x, Tensor.fromBuffer(generator.dropoutMask(numel(x.shape), p, scale), x.shape));
+  // float64 keeps the exact scale, which a Float32Array mask would round.
+  return mul(x, mul(cast(Tensor.fromBuffer(generator.dropoutMask(numel(x.shape), p), x.shape), 'float64'), scale));
 }
 
 export function backward(output: Tensor, gradient?: Tensor): void {

@@ -113,6 +113,15 @@ for (const backend of backendsUnderTest()) {
       assert.throws(() => z.dropout(x, -0.1), /dropout/);
     });
 
+    on('dropout keeps each dtype\'s own scale: survivors of float64 are x / (1 - p) exactly, of float32 its float32 rounding', async () => {
+      for (const [dtype, scale] of [['float64', 1 / 0.7], ['float32', Math.fround(1 / 0.7)]] as const) {
+        z.manualSeed(3);
+        const y = await z.dropout(z.ones([1000], { dtype }), 0.3).data();
+        assert.ok(y.every((v) => v === 0 || v === scale), `${dtype}: ${[...new Set(y)].join(', ')}`);
+        assert.ok(y.some((v) => v === 0) && y.some((v) => v !== 0));
+      }
+    });
+
     on('dropout statistics: drop rate p, survivors scaled by 1/(1-p), mean kept, gradient equals the mask', async () => {
       const n = 50_000;
       const p = 0.3;
