@@ -71,7 +71,10 @@ interface Compiled {
 
 const ORT_TYPE: Record<DType, Ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
 
-let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: 256, executionProviders: ['cpu'], graphOptimizationLevel: 'all', memoryArena: false, profilePrefix: '' };
+/** Sessions kept when no cacheSize is configured (see OrtOptions.cacheSize). */
+export const DEFAULT_CACHE_SIZE = 256;
+
+let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: DEFAULT_CACHE_SIZE, executionProviders: ['cpu'], graphOptimizationLevel: 'all', memoryArena: false, profilePrefix: '' };
 let overrides: OrtOptions = {};
 let instance: OrtBackend | null = null;
 

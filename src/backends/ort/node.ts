@@ -6,9 +6,8 @@
  */
 import { cpus } from 'node:os';
 import { ZhuyiError } from '../../tensor/errors.js';
-import { type GraphOptimizationLevel, type OrtBackend, type OrtOptions, type OrtRuntime, installOrt } from './backend.js';
+import { DEFAULT_CACHE_SIZE, type GraphOptimizationLevel, type OrtBackend, type OrtOptions, type OrtRuntime, installOrt } from './backend.js';
 
-const DEFAULT_CACHE_SIZE = 256;
 const LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
 
 /** Defaults from the environment: ZHUYI_THREADS, ZHUYI_EP (e.g. "cuda,cpu"), ZHUYI_ORT_OPT, ZHUYI_ORT_ARENA (0, the default, or 1), ZHUYI_ORT_CACHE (sessions kept), ZHUYI_ORT_PROFILE (a profile file prefix). */
