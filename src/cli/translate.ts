@@ -22,13 +22,14 @@ export function addTrainingFlags(cmd: Command): Command {
     .option('--seed <n>', 'random seed', '0')
     .option('--resume', 'continue the run in --out from last.safetensors')
     .option('--save-every <n>', 'also checkpoint every n steps', '0')
+    .option('--valid-every <n>', 'also validate (keeping the best checkpoint) every n steps', '0')
     .option('--threads <n>', 'CPU threads for the ort backend')
     .option('--backend <name>', 'ort or js');
 }
 
 export interface TrainingFlags {
   epochs: string; maxSteps?: string; batchTokens: string; lr: string; warmup?: string; schedule: string; clip: string; seed: string;
-  resume?: boolean; saveEvery: string; threads?: string; backend?: string;
+  resume?: boolean; saveEvery: string; validEvery: string; threads?: string; backend?: string;
 }
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -44,7 +45,7 @@ export function trainingOptions(f: TrainingFlags): Record<string, unknown> {
   return {
     epochs: int('epochs', f.epochs), maxSteps: int('max-steps', f.maxSteps), batchTokens: int('batch-tokens', f.batchTokens), lr: int('lr', f.lr),
     warmup: int('warmup', f.warmup), schedule: f.schedule, clipNorm: int('clip', f.clip), seed: int('seed', f.seed), resume: Boolean(f.resume),
-    saveEvery: int('save-every', f.saveEvery),
+    saveEvery: int('save-every', f.saveEvery), validEvery: int('valid-every', f.validEvery),
   };
 }
 

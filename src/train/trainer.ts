@@ -46,6 +46,12 @@ export interface TrainOptions {
   resume?: boolean;
   /** Also save last.safetensors every this many steps (default 0: epoch ends only). */
   saveEvery?: number;
+  /**
+   * Also validate (and keep best.safetensors if better) every this many steps, as Hugging Face's
+   * eval_steps (default 0: at epoch ends only). Validation runs in eval mode and draws no random
+   * numbers, so it does not change the training trajectory.
+   */
+  validEvery?: number;
   /** Log a train line every this many steps (default 50). */
   logEvery?: number;
   /** Show the progress bar (default: when stderr is a TTY). */
@@ -56,7 +62,7 @@ export interface TrainOptions {
   stopAfterSteps?: number;
 }
 
-const TRAIN_OPTION_KEYS = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
+const TRAIN_OPTION_KEYS = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'validEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
 
 /** The trainer's options among a task's (those set), for tasks whose options extend TrainOptions. */
 export function pickTrainOptions(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
@@ -180,6 +186,7 @@ export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promi
   let windowTokens = 0;
   let windowStart = performance.now();
   let stepsThisRun = 0;
+  let validatedAt = -1;
   model.train();
   try {
     while (step < totalSteps && epoch < epochs && !interrupted) {
@@ -207,6 +214,8 @@ export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promi
           log({ step, epoch: epoch + 1, train_loss: windowLoss / windowSteps, lr: optimizer.paramGroups[0]!.lr, tokens_per_s: windowTokens / Math.max(secs, 1e-9), ...(norm ? { grad_norm: await norm.item() } : {}) });
           windowLoss = 0; windowSteps = 0; windowTokens = 0; windowStart = performance.now();
         }
+        // Mid-epoch validation (the epoch-end one follows the loop); it is logged with the epoch in progress.
+        if (options.validEvery && step % options.validEvery === 0 && step < totalSteps) await validate(epoch + 1);
         if (options.saveEvery && step % options.saveEvery === 0) await save(LAST);
         if (options.stopAfterSteps !== undefined && stepsThisRun >= options.stopAfterSteps) interrupted = true;
         if (interrupted || step >= totalSteps) { finishedEpoch = false; break; }
@@ -215,7 +224,7 @@ export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promi
       if (finishedEpoch) epoch++;
       // Epoch end (or the step budget ran out mid-epoch): validate, keep the best, move the data to
       // the next epoch, then save last: a resumed run starts exactly there.
-      await validate(finishedEpoch ? epoch : epoch + 1);
+      if (validatedAt !== step) await validate(finishedEpoch ? epoch : epoch + 1);
       if (finishedEpoch && epoch < epochs && step < totalSteps) task.startNextEpoch();
       await save(LAST);
     }
@@ -227,6 +236,7 @@ export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promi
 
   async function validate(epochNumber: number): Promise<void> {
     if (!task.validate) return;
+    validatedAt = step;
     model.eval();
     const metrics = await task.validate!();
     model.train();

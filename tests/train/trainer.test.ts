@@ -71,6 +71,27 @@ describe('trainer', () => {
     assert.ok(existsSync(join(dir, 'full', 'best.safetensors')));
   });
 
+  test('validEvery validates mid-epoch without changing the trajectory, once per step, and keeps the best', async () => {
+    z.manualSeed(0);
+    const plain = makeTask();
+    await train(plain, { ...opts, outDir: join(dir, 'plain') });
+    const validSteps = (p: string): Array<[number, number, number]> => readFileSync(join(dir, p, 'log.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>).filter((r) => r.valid_loss !== undefined).map((r) => [r.step!, r.epoch!, r.valid_loss!]);
+    for (const [every, want] of [[2, [2, 4, 6, 8, 10, 12]], [3, [3, 4, 6, 8, 9, 12]]] as const) {
+      z.manualSeed(0);
+      const t = makeTask();
+      const r = await train(t, { ...opts, outDir: join(dir, `every${every}`), validEvery: every });
+      assert.deepEqual(await weights(t.model), await weights(plain.model));
+      const v = validSteps(`every${every}`);
+      assert.deepEqual(v.map((x) => x[0]), want);
+      // Mid-epoch lines carry the epoch in progress: step 3 is in epoch 1, step 6 in epoch 2.
+      assert.deepEqual(v.map((x) => x[1]), want.map((s) => Math.ceil(s / 4)));
+      const min = v.reduce((a, b) => (b[2] < a[2] ? b : a));
+      assert.deepEqual([r.best!.step, r.best!.value], [min[0], min[2]]);
+      assert.equal(loadCheckpoint<{ step: number }>(join(dir, `every${every}`, 'best.safetensors')).state.step, min[0]);
+    }
+  });
+
   test('refuses to overwrite a run without --resume', async () => {
     await assert.rejects(train(makeTask(), { ...opts, outDir: join(dir, 'full') }), /last\.safetensors exists: pass --resume/);
   });

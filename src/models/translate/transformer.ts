@@ -20,8 +20,8 @@
  * Deviations: torch.nn.Transformer adds a final LayerNorm to both stacks even in post-norm mode
  * (kept, for its keys); `normFirst` gives pre-norm, which trains more stably than the paper's
  * post-norm; the paper does not say how it initialises embeddings (see initTransformerSeq2Seq).
- * Decoding has no key/value cache (src/nn/transformer.ts has none): each step reruns the decoder
- * over the whole prefix, O(T²) per sentence, simple and exactly the teacher-forced computation.
+ * Decoding (`stepper`) keeps a key/value cache per decoder layer (TransformerDecoderLayer.step):
+ * the encoder runs once and each step projects only the newest token, O(t) per step.
  */
 import { type DecoderStepper } from '../../decode/search.js';
 import * as init from '../../nn/init.js';
