@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: matmul GFLOP/s on js and ort; one Transformer-block training step on ort against
  * the same step in PyTorch; the session compile time of that step's graph; one training step of the
- * Multi30k GRU + attention model against PyTorch. Medians after warm-up.
+ * Multi30k GRU + attention model against PyTorch; greedy decoding with the Multi30k Transformer
+ * against PyTorch's. Medians after warm-up.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import * as z from '../src/index.js';
 
 import { ATTENTION_STEP, attentionStep } from './attention.js';
 import { BLOCK, applyStep, blockStep, initBlock } from './block.js';
+import { DECODE, decodeSetup } from './decode.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -104,6 +106,17 @@ async function main(): Promise<void> {
   const attDesc = `GRU+attention base, B${a.B} S${a.S} T${a.T} V${a.tgtVocab}, fwd+bwd+clip+AdamW`;
   console.log(`attention step (${attDesc}): ort ${att.ms.toFixed(0)} ms (median of ${rnnRuns}; compile ${att.compileMs.toFixed(0)} ms)`);
   compareWithPytorch('attention step', att.ms, 'attention_step.py', [a.B, a.S, a.T, a.srcVocab, a.tgtVocab, rnnRuns], rnnRuns, 0);
+  const d = DECODE;
+  const decode = decodeSetup();
+  z.resetOrtStats();
+  const t0 = performance.now();
+  await decode();
+  const firstMs = performance.now() - t0;
+  const first = z.ortStats();
+  const decodeMs = await timeIt(async () => { await decode(); }, 0, rnnRuns);
+  const decDesc = `Transformer base, B${d.B} S${d.S}, ${d.T} greedy steps, key/value cache`;
+  console.log(`decode (${decDesc}): ort first call ${firstMs.toFixed(0)} ms (${first.misses} sessions compiled in ${first.compileMs.toFixed(0)} ms), then ${decodeMs.toFixed(0)} ms (median of ${rnnRuns})`);
+  compareWithPytorch('decode', decodeMs, 'decode.py', [d.B, d.S, d.T, d.srcVocab, d.tgtVocab, rnnRuns], rnnRuns, 0);
 }
 
 void (async () => {

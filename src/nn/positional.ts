@@ -20,14 +20,28 @@ export interface PositionalOptions {
   generator?: Generator;
 }
 
-/** The positions [offset, offset + T) of `table` (maxLen, E), shaped to broadcast against x. */
-function addPositions(name: string, x: Tensor, table: Tensor, batchFirst: boolean, offset: number): Tensor {
+/**
+ * The positions [offset, offset + T) of `table` (maxLen, E), shaped to broadcast against x; or, with
+ * `offset` an int32 tensor (T), the rows it names (a step of incremental decoding passes its
+ * position as data, so the step's graph does not change with it).
+ */
+function addPositions(name: string, x: Tensor, table: Tensor, batchFirst: boolean, offset: number | Tensor): Tensor {
   const [maxLen, E] = [table.shape[0]!, table.shape[1]!];
   if (x.ndim < 2 || x.ndim > 3 || x.shape[x.ndim - 1] !== E) throw new ShapeError(`${name}: input ${fmtShape(x.shape)} must be (${batchFirst ? 'B, T' : 'T, B'}, ${E}) or (T, ${E})`);
   const tAxis = x.ndim === 3 && batchFirst ? 1 : 0;
   const T = x.shape[tAxis]!;
-  if (offset < 0 || offset + T > maxLen) throw new ArgumentError(`${name}: positions [${offset}, ${offset + T}) exceed maxLen ${maxLen}`);
-  const pe = F.slice(table, 0, offset, offset + T); // (maxLen, E) -> (T, E)
+  let pe: Tensor;
+  if (typeof offset === 'number') {
+    if (offset < 0 || offset + T > maxLen) throw new ArgumentError(`${name}: positions [${offset}, ${offset + T}) exceed maxLen ${maxLen}`);
+    pe = F.slice(table, 0, offset, offset + T); // (maxLen, E) -> (T, E)
+  } else {
+    if (offset.ndim !== 1 || offset.shape[0] !== T) throw new ShapeError(`${name}: positions ${fmtShape(offset.shape)} must be (${T}), one per input position`);
+    if (offset.isRealized) {
+      const bad = Array.from(offset.buffer!).find((p) => !(p >= 0 && p < maxLen));
+      if (bad !== undefined) throw new ArgumentError(`${name}: position ${bad} exceeds maxLen ${maxLen}`);
+    }
+    pe = F.indexSelect(table, 0, offset); // (maxLen, E) -> (T, E)
+  }
   // (T, E) broadcasts against (B, T, E) and (T, E); for (T, B, E): (T, E) -> (T, 1, E).
   return F.add(x, x.ndim === 3 && !batchFirst ? F.unsqueeze(pe, 1) : pe);
 }
@@ -58,7 +72,8 @@ export class SinusoidalPositionalEncoding extends Module {
   /** The (maxLen, dModel) table. */
   get pe(): Tensor { return this.getBuffer('pe')!; }
   /** x + PE[offset : offset + T] (offset for step-by-step decoding), then dropout. */
-  forward(x: Tensor, offset = 0): Tensor {
+  /** `offset`: the first position (default 0), or an int32 tensor (T) of positions. */
+  forward(x: Tensor, offset: number | Tensor = 0): Tensor {
     return this.dropout.forward(addPositions('SinusoidalPositionalEncoding', x, this.pe, this.batchFirst, offset));
   }
 }
@@ -74,7 +89,8 @@ export class LearnedPositionalEmbedding extends Module {
     this.dropout = new Dropout(dropout, generator);
     this.batchFirst = batchFirst;
   }
-  forward(x: Tensor, offset = 0): Tensor {
+  /** `offset`: the first position (default 0), or an int32 tensor (T) of positions. */
+  forward(x: Tensor, offset: number | Tensor = 0): Tensor {
     return this.dropout.forward(addPositions('LearnedPositionalEmbedding', x, this.weight, this.batchFirst, offset));
   }
 }

@@ -8,7 +8,7 @@
  * (B, H, T, S) for visualisation; the outputs are the same.
  */
 import * as F from '../ops/functional.js';
-import { ArgumentError } from '../tensor/errors.js';
+import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { MultiheadAttention } from './attention.js';
@@ -208,13 +208,29 @@ export class TransformerDecoderLayer extends Module {
    * projected self-attention key and value are appended to the cache, and the output equals the
    * last row of `forward` over the whole prefix with a causal mask. Returns the per-head weights of
    * the new position: self (B, H, 1, t) and cross (B, H, 1, S).
+   *
+   * With `writeAt` (bool (C), true at one slot) the self-attention cache has a fixed capacity C
+   * (selfK, selfV (B, H, C, D), preallocated): the new key and value are written at that slot
+   * instead of appended, so every step has the same shapes (one compiled graph on the ort backend,
+   * not one per length). tgtKeyPaddingMask (B, C) must then mask the slots not written yet.
    */
-  step(x: Tensor, cache: DecoderLayerCache, memoryKeyPaddingMask: Tensor | null = null, tgtKeyPaddingMask: Tensor | null = null):
+  step(x: Tensor, cache: DecoderLayerCache, memoryKeyPaddingMask: Tensor | null = null, tgtKeyPaddingMask: Tensor | null = null, writeAt: Tensor | null = null):
     { output: Tensor; cache: DecoderLayerCache; selfAttention: Tensor; crossAttention: Tensor } {
     const kvSource = this.normFirst ? this.norm1.forward(x) : x;
     const { k, v } = this.self_attn.projectKeyValue(kvSource, kvSource);
-    const selfK = cache.selfK ? F.cat([cache.selfK, k], 2) : k; // (B, H, t, D)
-    const selfV = cache.selfV ? F.cat([cache.selfV, v], 2) : v;
+    let selfK: Tensor;
+    let selfV: Tensor;
+    if (writeAt) {
+      if (!cache.selfK || !cache.selfV || writeAt.ndim !== 1 || cache.selfK.shape[2] !== writeAt.shape[0]) {
+        throw new ShapeError(`TransformerDecoderLayer.step: writeAt ${fmtShape(writeAt.shape)} needs a preallocated cache whose selfK is (B, H, ${writeAt.shape[0]}, D), got ${cache.selfK ? fmtShape(cache.selfK.shape) : 'none'}`);
+      }
+      const slot = F.reshape(writeAt, [1, 1, writeAt.shape[0]!, 1]);
+      selfK = F.where(slot, k, cache.selfK); // (B, H, 1, D) into slot t of (B, H, C, D)
+      selfV = F.where(slot, v, cache.selfV);
+    } else {
+      selfK = cache.selfK ? F.cat([cache.selfK, k], 2) : k; // (B, H, t, D)
+      selfV = cache.selfV ? F.cat([cache.selfV, v], 2) : v;
+    }
     const next: DecoderLayerCache = { ...cache, selfK, selfV };
     let h: Tensor;
     let a: Tensor;
@@ -303,15 +319,15 @@ export class TransformerDecoder extends Module {
   initCache(memory: Tensor): DecoderLayerCache[] {
     return [...this.layers].map((l) => l.initCache(memory));
   }
-  /** One step of every layer (see TransformerDecoderLayer.step): x (B, 1, D) -> output (B, 1, D), new caches, per-layer weights. */
-  step(x: Tensor, caches: readonly DecoderLayerCache[], memoryKeyPaddingMask: Tensor | null = null, tgtKeyPaddingMask: Tensor | null = null):
+  /** One step of every layer (see TransformerDecoderLayer.step, also for `writeAt`): x (B, 1, D) -> output (B, 1, D), new caches, per-layer weights. */
+  step(x: Tensor, caches: readonly DecoderLayerCache[], memoryKeyPaddingMask: Tensor | null = null, tgtKeyPaddingMask: Tensor | null = null, writeAt: Tensor | null = null):
     { output: Tensor; caches: DecoderLayerCache[]; selfAttentions: Tensor[]; crossAttentions: Tensor[] } {
     let h = x;
     const out: DecoderLayerCache[] = [];
     const selfAttentions: Tensor[] = [];
     const crossAttentions: Tensor[] = [];
     [...this.layers].forEach((layer, i) => {
-      const r = layer.step(h, caches[i]!, memoryKeyPaddingMask, tgtKeyPaddingMask);
+      const r = layer.step(h, caches[i]!, memoryKeyPaddingMask, tgtKeyPaddingMask, writeAt);
       h = r.output;
       out.push(r.cache);
       selfAttentions.push(r.selfAttention);

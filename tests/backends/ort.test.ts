@@ -257,6 +257,26 @@ describe('ort: gradients, cache, one run per step', () => {
     });
   });
 
+  test('Transformer decoding compiles one session per cache capacity, not one per step; same tokens as js', async () => {
+    z.manualSeed(2);
+    const model = new z.TransformerSeq2Seq({ srcVocabSize: 12, tgtVocabSize: 12, padId: 0, bosId: 1, eosId: 2, dModel: 16, nHead: 2, numEncoderLayers: 1, numDecoderLayers: 2, dimFeedforward: 24, maxLen: 64 });
+    model.eval();
+    const src = z.tensor([[3, 4, 5, 6], [7, 8, 0, 0]], { dtype: 'int32' });
+    // No EOS can win (its logit is pushed down), so both sentences run all 40 steps: capacities 16, 32, 64.
+    model.generator.bias!.buffer![2] = -1e4;
+    const decode = (): Promise<number[][]> => model.translate(src, [4, 2], { maxLength: 40 });
+    const onJs = await onBackend('js', decode);
+    assert.ok(onJs.every((t) => t.length === 40));
+    await onBackend('ort', async () => {
+      z.resetOrtStats();
+      assert.deepEqual(await decode(), onJs);
+      const s = z.ortStats();
+      assert.equal(s.runs, 40, 'one session run per step');
+      // Step 0 (with the encoder), steps 1-15, the growth to 32, 17-31, the growth to 64, 33-39.
+      assert.equal(s.misses, 6, `sessions compiled: ${s.misses}`);
+    });
+  });
+
   test('graph outputs that are inputs, repeated, scalars; constants only', async () => {
     await onBackend('ort', async () => {
       const a = z.tensor([1, 2, 3]);

@@ -116,6 +116,23 @@ for (const variant of VARIANTS) {
       assertClose(await logitsOf(model, noisy, TGT_IN_ROWS), base, { atol: 1e-6, rtol: 1e-5, what: 'logits' });
     });
 
+    test('the stepper fed 20 given tokens gives teacher forcing\'s log-probabilities at every step (past the first cache capacity)', async () => {
+      const T = 20;
+      const tgtIn = SRC_ROWS.map((_, b) => [BOS, ...Array.from({ length: T - 1 }, (_, i) => 3 + ((b * 5 + i * 7) % 9))]);
+      const want = (await noGrad(() => model.forward(ids(SRC_ROWS), SRC_LENGTHS, ids(tgtIn)).logSoftmax(-1)).data()) as Float32Array;
+      await noGrad(async () => {
+        let { stepper, initial: state } = model.stepper(ids(SRC_ROWS), SRC_LENGTHS);
+        for (let t = 0; t < T; t++) {
+          const r = stepper.step(Tensor.fromBuffer(Int32Array.from(tgtIn, (row) => row[t]!), [3]), state, t);
+          const got = Array.from(await r.logProbs.data());
+          for (let b = 0; b < 3; b++) {
+            assertClose(got.slice(b * V, (b + 1) * V), Array.from(want.subarray((b * T + t) * V, (b * T + t + 1) * V)), { atol: 1e-5, what: `sentence ${b}, step ${t}` });
+          }
+          state = r.state;
+        }
+      });
+    });
+
     test('greedy search through the stepper = argmax of teacher forcing fed its own output; beam 1 = greedy', async () => {
       const src = ids(SRC_ROWS);
       const maxLength = 6;

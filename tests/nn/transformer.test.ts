@@ -82,6 +82,17 @@ describe('positional encodings', () => {
     for (let b = 0; b < 2; b++) for (let t = 0; t < 3; t++) for (let e = 0; e < 4; e++) assert.equal(yb[(b * 3 + t) * 4 + e], table[t * 4 + e]);
     assert.throws(() => pe.forward(z.zeros(9, 1, 4), 2), z.ArgumentError);
   });
+  test('positions given as a tensor pick those rows (any order), checked against maxLen and T', async () => {
+    const table = await new z.SinusoidalPositionalEncoding(4, { maxLen: 10 }).pe.data();
+    const bf = new z.SinusoidalPositionalEncoding(4, { maxLen: 10, batchFirst: true });
+    const at = z.Tensor.fromBuffer(Int32Array.of(7, 2), [2]);
+    const y = await bf.forward(z.zeros(3, 2, 4), at).data();
+    for (let b = 0; b < 3; b++) for (const [t, p] of [7, 2].entries()) for (let e = 0; e < 4; e++) assert.equal(y[(b * 2 + t) * 4 + e], table[p * 4 + e]);
+    assert.throws(() => bf.forward(z.zeros(1, 2, 4), z.Tensor.fromBuffer(Int32Array.of(3, 10), [2])), /position 10 exceeds maxLen 10/);
+    assert.throws(() => bf.forward(z.zeros(1, 2, 4), z.Tensor.fromBuffer(Int32Array.of(3), [1])), /positions \[1\] must be \(2\)/);
+    const lp = new z.LearnedPositionalEmbedding(5, 3, { batchFirst: true });
+    assert.deepEqual([...(await lp.forward(z.zeros(1, 1, 3), z.Tensor.fromBuffer(Int32Array.of(4), [1])).data())], [...(await lp.weight.data())].slice(12, 15));
+  });
   test('learned table: key, gradient flows to the used rows only', async () => {
     const lp = new z.LearnedPositionalEmbedding(5, 3, { batchFirst: true });
     assert.deepEqual(Object.keys(lp.stateDict()), ['weight']);
@@ -113,6 +124,30 @@ describe('incremental decoding with a key/value cache', () => {
           }
         }
       }
+    });
+
+    test(`TransformerDecoder.step into a fixed-capacity cache (writeAt) equals the causal forward; unwritten slots are masked (normFirst ${normFirst})`, async () => {
+      z.manualSeed(5);
+      const dec = new z.TransformerDecoder((_) => new z.TransformerDecoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true, normFirst }), 2, new z.LayerNorm(8));
+      dec.eval();
+      const [T, C] = [5, 7];
+      const tgt = z.randn(2, T, 8);
+      const memory = z.randn(2, 3, 8);
+      const kpm = z.tensor([[false, true, false], [false, false, false]]);
+      const full = await dec.forward(tgt, memory, { tgtIsCausal: true, memoryKeyPaddingMask: kpm }).data();
+      // Preallocated slots hold garbage: only the mask may keep them out.
+      let caches: z.DecoderLayerCache[] = dec.initCache(memory).map((c) => ({ ...c, selfK: z.randn(2, 2, C, 4).mul(100), selfV: z.randn(2, 2, C, 4).mul(100) }));
+      for (let t = 0; t < T; t++) {
+        const slot = z.Tensor.fromBuffer(Uint8Array.from({ length: C }, (_, i) => Number(i === t)), [C]);
+        const unwritten = z.Tensor.fromBuffer(Uint8Array.from({ length: 2 * C }, (_, i) => Number(i % C > t)), [2, C]);
+        const r = dec.step(tgt.narrow(1, t, 1), caches, kpm, unwritten, slot);
+        caches = r.caches;
+        assert.deepEqual(caches[0]!.selfK!.shape, [2, 2, C, 4]);
+        const got = await r.output.data();
+        for (let b = 0; b < 2; b++) for (let d = 0; d < 8; d++) assertClose([got[b * 8 + d]!], [full[(b * T + t) * 8 + d]!], { atol: 1e-5, what: `b${b} t${t} d${d}` });
+      }
+      const slot = z.Tensor.fromBuffer(new Uint8Array(C + 1), [C + 1]);
+      assert.throws(() => dec.step(tgt.narrow(1, 0, 1), caches, kpm, null, slot), /writeAt \[8\] needs a preallocated cache whose selfK is \(B, H, 8, D\), got \[2,2,7,4\]/);
     });
   }
 });

@@ -21,7 +21,8 @@
  * (kept, for its keys); `normFirst` gives pre-norm, which trains more stably than the paper's
  * post-norm; the paper does not say how it initialises embeddings (see initTransformerSeq2Seq).
  * Decoding (`stepper`) keeps a key/value cache per decoder layer (TransformerDecoderLayer.step):
- * the encoder runs once and each step projects only the newest token, O(t) per step.
+ * the encoder runs once and each step projects only the newest token. The cache has a capacity
+ * (16 positions, doubled when full) and a step writes its slot, so steps share one graph shape.
  */
 import { type DecoderStepper } from '../../decode/search.js';
 import * as init from '../../nn/init.js';
@@ -33,6 +34,7 @@ import * as F from '../../ops/functional.js';
 import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { arrayFor } from '../../tensor/dtype.js';
 import {
   type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, sourcePaddingMask, translateWith,
 } from './common.js';
@@ -64,11 +66,16 @@ export interface TransformerSeq2SeqConfig extends TranslationConfig {
 /** Per row: the encoder output, the source padding mask, and the target tokens so far (null before step 0). */
 export interface TransformerState {
   srcPadMask: Tensor;
-  /** The tokens so far (rows, t), BOS first; null before the first step. */
+  /** The tokens so far (rows, C), BOS first, padding after the first `length`; null before the first step. */
   tokens: Tensor | null;
-  /** Per decoder layer: projected self-attention keys/values so far and the memory's cross-attention keys/values. */
+  /** Tokens written so far (<= C, the cache's capacity). */
+  length: number;
+  /** Per decoder layer: self-attention keys/values (rows, H, C, D), slots past `length` unused, and the memory's cross-attention keys/values. */
   caches: DecoderLayerCache[];
 }
+
+/** Key/value cache capacity of decoding: the first block, doubled each time it fills. */
+const CACHE_BLOCK = 16;
 
 /** Every attention of one forward, each (B, H, T, S) per layer. */
 export interface TransformerAttentions {
@@ -176,31 +183,44 @@ export class TransformerSeq2Seq extends Module {
   /**
    * For greedySearch / beamSearch, with a key/value cache: the encoder runs once and every decoder
    * layer projects the memory's keys and values once; each step embeds only the newest token (at
-   * its position), appends its self-attention key and value to the cache and attends from it
-   * alone, so a step costs O(t), not O(t^2). Returns the last decoder layer's cross-attention for
-   * the new position, averaged over heads (rows, S).
+   * its position), writes its self-attention key and value into the cache and attends from it
+   * alone, so a step costs O(C), not O(t^2). The cache holds C slots (16, doubled when full;
+   * unwritten slots are masked) and the step's position and slot are tensors, so every step of a
+   * capacity has the same graph: on the ort backend a sentence compiles a few sessions, not one
+   * per output length. Returns the last decoder layer's cross-attention for the new position,
+   * averaged over heads (rows, S).
    */
   stepper(src: Tensor, srcLengths: readonly number[]): { stepper: DecoderStepper<TransformerState>; initial: TransformerState } {
     const [srcPadMask] = this.sourceMask(src, srcLengths);
     const memory = this.encode(src, srcPadMask).memory;
-    const initial: TransformerState = { srcPadMask, tokens: null, caches: this.transformer.decoder.initCache(memory) };
+    const initial: TransformerState = { srcPadMask, tokens: null, length: 0, caches: this.transformer.decoder.initCache(memory) };
+    const pad = this.config.padId;
     const stepper: DecoderStepper<TransformerState> = {
       step: (last, st) => {
+        const t = st.length; // the new token's position
+        let { tokens, caches } = st;
+        const capacity = tokens ? tokens.shape[1]! : 0;
+        if (t >= capacity) [tokens, caches] = grow(tokens, caches, last.shape[0]!, Math.max(CACHE_BLOCK, 2 * capacity), pad);
+        const C = tokens!.shape[1]!;
+        const slotMask = new Uint8Array(C);
+        slotMask[t] = 1;
+        const slot = Tensor.fromBuffer(slotMask, [C]);
         const next = F.unsqueeze(last, 1); // (rows) -> (rows, 1)
-        const tokens = st.tokens ? F.cat([st.tokens, next], 1) : next; // (rows, t + 1)
-        const t = tokens.shape[1]! - 1; // the new token's position
-        const x = this.tgt_positions.forward(F.mul(this.tgt_tok_emb.forward(next), Math.sqrt(this.config.dModel)), t); // (rows, 1, D)
-        const dec = this.transformer.decoder.step(x, st.caches, st.srcPadMask, F.eq(tokens, this.config.padId));
+        tokens = F.where(F.unsqueeze(slot, 0), next, tokens!); // (rows, C): slot t <- the new token
+        const position = Tensor.fromBuffer(Int32Array.of(t), [1]);
+        const x = this.tgt_positions.forward(F.mul(this.tgt_tok_emb.forward(next), Math.sqrt(this.config.dModel)), position); // (rows, 1, D)
+        // Padding tokens (and the slots after t, still padding) are masked.
+        const dec = this.transformer.decoder.step(x, caches, st.srcPadMask, F.eq(tokens, pad), slot);
         const logProbs = F.logSoftmax(this.generator.forward(F.squeeze(dec.output, 1)), -1); // (rows, 1, D) -> (rows, V)
         const cross = dec.crossAttentions[dec.crossAttentions.length - 1]!; // (rows, H, 1, S)
         const attention = F.mean(F.squeeze(cross, 2), 1); // (rows, H, S) -> (rows, S)
-        const caches = dec.caches;
-        const stateTensors = [tokens, attention, st.srcPadMask, ...caches.flatMap((c) => [c.selfK, c.selfV, c.crossK, c.crossV])];
-        return { logProbs, state: { srcPadMask: st.srcPadMask, tokens, caches }, attention, stateTensors };
+        const stateTensors = [tokens, attention, st.srcPadMask, ...dec.caches.flatMap((c) => [c.selfK, c.selfV, c.crossK, c.crossV])];
+        return { logProbs, state: { srcPadMask: st.srcPadMask, tokens, length: t + 1, caches: dec.caches }, attention, stateTensors };
       },
       select: (st, rows) => ({
         srcPadMask: F.indexSelect(st.srcPadMask, 0, rows),
         tokens: st.tokens && F.indexSelect(st.tokens, 0, rows),
+        length: st.length,
         caches: st.caches.map((c) => ({
           selfK: c.selfK && F.indexSelect(c.selfK, 0, rows), selfV: c.selfV && F.indexSelect(c.selfV, 0, rows),
           crossK: F.indexSelect(c.crossK, 0, rows), crossV: F.indexSelect(c.crossV, 0, rows),
@@ -214,6 +234,25 @@ export class TransformerSeq2Seq extends Module {
   async translate(src: Tensor, srcLengths: readonly number[], options: TranslateOptions): Promise<number[][]> {
     return (await translateWith(this, src, srcLengths, options)).map((h) => h.tokens);
   }
+}
+
+/**
+ * The decoding state with capacity C: tokens padded with `pad` and each layer's self-attention
+ * keys/values padded with zeros (rows, H, C, D) (masked, so their values never matter).
+ */
+function grow(tokens: Tensor | null, caches: readonly DecoderLayerCache[], rows: number, C: number, pad: number): [Tensor, DecoderLayerCache[]] {
+  const old = tokens ? tokens.shape[1]! : 0;
+  const padding = Tensor.fromBuffer(new Int32Array(rows * (C - old)).fill(pad), [rows, C - old]);
+  const grown = tokens ? F.cat([tokens, padding], 1) : padding;
+  return [grown, caches.map((c) => {
+    const [, H, , D] = c.crossK.shape as [number, number, number, number];
+    const zeros = (): Tensor => Tensor.fromBuffer(arrayFor(c.crossK.dtype, rows * H * (C - old) * D), [rows, H, C - old, D]);
+    return {
+      ...c,
+      selfK: c.selfK ? F.cat([c.selfK, zeros()], 2) : zeros(),
+      selfV: c.selfV ? F.cat([c.selfV, zeros()], 2) : zeros(),
+    };
+  })];
 }
 
 /**
