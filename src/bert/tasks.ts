@@ -403,7 +403,9 @@ export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
       log(`validation: loss ${m.valid_loss.toFixed(3)} (MLM ${m.mlm_loss.toFixed(3)}, NSP ${m.nsp_loss.toFixed(3)}), MLM accuracy ${(100 * m.mlm_accuracy).toFixed(1)}%, NSP accuracy ${(100 * m.nsp_accuracy).toFixed(1)}%`);
       return m;
     },
-    bestMetric: { name: 'valid_loss', higherIsBetter: false },
+    // The masked-LM loss picks the checkpoint: it is what transfers; NSP (which RoBERTa found does not
+    // help) can overfit and raise the summed loss while MLM still improves.
+    bestMetric: { name: 'mlm_loss', higherIsBetter: false },
   });
   const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { task: 'pretrain' } });
   const hfDir = await exportBest(out, () => new BertForPreTraining(new BertConfig(config), { initialize: false }), tokenizer);

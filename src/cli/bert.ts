@@ -53,7 +53,7 @@ export function registerBert(program: Command): void {
 
   addTrainingFlags(
     bert.command('pretrain')
-      .description('pretrain BERT on a corpus (one sentence per line, blank lines between documents); writes DIR/hf with the best checkpoint')
+      .description('pretrain BERT on a corpus (one sentence per line, blank lines between documents); writes DIR/hf with the best checkpoint (lowest validation masked-LM loss)')
       .option('--corpus <file>', 'corpus: one sentence per line, blank lines between documents (gzip accepted)')
       .option('--vocab <path>', 'an existing vocabulary: vocab.txt or a tokenizer folder')
       .option('--vocab-size <n>', 'else train a WordPiece vocabulary of this size on the corpus', '8000')

@@ -80,6 +80,9 @@ describe('pretrainBert', () => {
     for (const k of ['valid_loss', 'mlm_loss', 'nsp_loss', 'mlm_accuracy', 'nsp_accuracy']) assert.ok(Number.isFinite(valid[1]![k]), k);
     assert.ok(lines.some((l) => /^validation: loss [\d.]+ \(MLM [\d.]+, NSP [\d.]+\), MLM accuracy [\d.]+%, NSP accuracy [\d.]+%$/.test(l)));
     assert.deepEqual(r.bestMetrics?.step, r.summary.best?.step);
+    // The best checkpoint is the lowest validation masked-LM loss (not the MLM + NSP sum).
+    const lowest = valid.reduce((a, b) => (b.mlm_loss! < a.mlm_loss! ? b : a));
+    assert.deepEqual([r.summary.best?.name, r.summary.best?.step, r.summary.best?.value], ['mlm_loss', lowest.step, lowest.mlm_loss]);
 
     // The exported folder loads as BertForPreTraining and as BertForMaskedLM; the trained MLM beats the untrained one.
     const tokenizer = BertTokenizer.fromPretrained(join(out, 'hf'));
