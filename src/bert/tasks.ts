@@ -86,6 +86,12 @@ export interface BertCommonOptions extends Omit<TrainOptions, 'meta'> {
 export interface PretrainOptions extends BertCommonOptions {
   /** One sentence per line, blank lines between documents. */
   corpus: string;
+  /**
+   * Continue pretraining a Hugging Face BERT folder (its config, weights and tokenizer) on this
+   * corpus: domain- or task-adaptive pretraining (Gururangan et al. 2020). Heads it lacks start
+   * from the init; `size`, `vocab` and `vocabSize` do not apply.
+   */
+  model?: string;
   /** An existing vocabulary: a vocab.txt file or a tokenizer folder ... */
   vocab?: string;
   /** ... or the size of a WordPiece vocabulary trained on the corpus (default 8000). */
@@ -318,18 +324,23 @@ export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
   const data = (saved?.data ?? {
     corpus: o.corpus, maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), wholeWordMask: o.wholeWordMask ?? false, maskProb: o.maskProb ?? 0.15,
     shortSeqProb: o.shortSeqProb ?? 0.1, dynamicMasking: o.dynamicMasking ?? true, validFraction: o.validFraction ?? 0.05,
-    maxValidInstances: o.maxValidInstances ?? 2000, seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096,
+    maxValidInstances: o.maxValidInstances ?? 2000, seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096, model: o.model,
   }) as {
     corpus: string; maxSeqLength: number; wholeWordMask: boolean; maskProb: number; shortSeqProb: number; dynamicMasking: boolean;
-    validFraction: number; maxValidInstances: number; seed: number; batchTokens: number;
+    validFraction: number; maxValidInstances: number; seed: number; batchTokens: number; model?: string;
   };
   if (!data.corpus) throw new ArgumentError('pretrainBert: give a corpus file');
+  if (!saved && o.model && (o.vocab !== undefined || o.size !== undefined)) {
+    throw new ArgumentError('pretrainBert: a model folder brings its own vocabulary and size; give model, or vocab/vocabSize and size, not both');
+  }
   const seed = data.seed;
   manualSeed(seed);
   const corpus = readPretrainingCorpus(data.corpus);
   const lowercase = o.lowercase ?? true;
   let tokenizer: BertTokenizer;
+  const start = !saved && data.model ? readBertFolder(data.model) : null;
   if (saved) tokenizer = BertTokenizer.fromPretrained(join(out, TOKENIZER_DIR));
+  else if (start) tokenizer = BertTokenizer.fromPretrained(data.model!);
   else if (o.vocab) tokenizer = tokenizerFromVocab(o.vocab, lowercase, data.maxSeqLength);
   else tokenizer = trainTokenizer(corpus.documents.flatMap((d) => d.map((s) => s.text)), o.vocabSize ?? 8000, lowercase, data.maxSeqLength);
 
@@ -357,11 +368,26 @@ export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
   const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
   log(`data: ${corpus.sentences} sentences in ${corpus.documents.length} documents; ${trainSet.length} training and ${validSet.length} validation instances (max ${data.maxSeqLength} tokens; ${pct(instances.filter((x) => x.isRandomNext).length, instances.length)} random-next, ${pct(instances.filter((x) => x.forced).length, instances.length)} of all forced by single-sentence chunks); vocab ${tokenizer.vocabSize}`);
 
-  const config = saved?.config ?? {
-    ...bertPreset(o.size ?? 'tiny'), ...(o.modelOptions ?? {}),
-    vocab_size: tokenizer.vocabSize, pad_token_id: padId, max_position_embeddings: Math.max(512, data.maxSeqLength),
-  };
+  let config: BertConfigJSON;
+  if (saved) config = saved.config;
+  else if (start) {
+    const { architectures: _a, ...rest } = start.config;
+    void _a;
+    config = { ...rest, ...(o.modelOptions ?? {}) };
+  } else {
+    config = {
+      ...bertPreset(o.size ?? 'tiny'), ...(o.modelOptions ?? {}),
+      vocab_size: tokenizer.vocabSize, pad_token_id: padId, max_position_embeddings: Math.max(512, data.maxSeqLength),
+    };
+  }
   const model = new BertForPreTraining(new BertConfig(config));
+  if (start) {
+    if (data.maxSeqLength > model.config.maxPositionEmbeddings) throw new ArgumentError(`maxSeqLength ${data.maxSeqLength} exceeds ${data.model}'s max_position_embeddings ${model.config.maxPositionEmbeddings}`);
+    if (tokenizer.vocabSize > model.config.vocabSize) throw new BertTaskError(`${data.model}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocabSize}`);
+    const info = await model.loadPretrainedStateDict(start.stateDict, data.model!);
+    model.train();
+    log(`init: ${data.model} (${info.missingKeys.length} new: ${info.missingKeys.join(', ') || 'none'}; ${info.unexpectedKeys.length} unused checkpoint keys)`);
+  }
   if (!saved) {
     tokenizer.savePretrained(join(out, TOKENIZER_DIR));
     writeFileAtomic(join(out, TASK_FILE), `${JSON.stringify({ task: 'pretrain', config, data } satisfies SavedTask, null, 2)}\n`);

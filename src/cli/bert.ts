@@ -55,9 +55,10 @@ export function registerBert(program: Command): void {
     bert.command('pretrain')
       .description('pretrain BERT on a corpus (one sentence per line, blank lines between documents); writes DIR/hf with the best checkpoint (lowest validation masked-LM loss)')
       .option('--corpus <file>', 'corpus: one sentence per line, blank lines between documents (gzip accepted)')
+      .option('--model <dir>', 'continue pretraining this Hugging Face BERT folder (its weights, config and vocabulary) on the corpus: domain- or task-adaptive pretraining')
       .option('--vocab <path>', 'an existing vocabulary: vocab.txt or a tokenizer folder')
       .option('--vocab-size <n>', 'else train a WordPiece vocabulary of this size on the corpus', '8000')
-      .addOption(new Option('--size <preset>', 'model size: tiny L2/H128, mini L4/H256, small L4/H512').choices([...BERT_SIZES]).default('tiny'))
+      .addOption(new Option('--size <preset>', 'model size: tiny L2/H128, mini L4/H256, small L4/H512 (default tiny)').choices([...BERT_SIZES]))
       .option('--max-seq-length <n>', 'tokens per instance, [CLS] and [SEP] included', '128')
       .option('--whole-word-mask', 'mask every WordPiece of a chosen word together')
       .option('--mask-prob <x>', 'share of tokens predicted', '0.15')
@@ -70,7 +71,7 @@ export function registerBert(program: Command): void {
     const started = performance.now();
     const r = await pretrainBert({
       ...(trainingOptions(o) as object),
-      corpus: o.corpus as string, outDir: o.out as string, size: o.size as BertSize,
+      corpus: o.corpus as string, outDir: o.out as string, ...(o.size ? { size: o.size as BertSize } : {}), ...(o.model ? { model: o.model as string } : {}),
       ...(o.vocab ? { vocab: o.vocab as string } : { vocabSize: num('vocab-size', o.vocabSize) }),
       maxSeqLength: num('max-seq-length', o.maxSeqLength), wholeWordMask: Boolean(o.wholeWordMask), maskProb: num('mask-prob', o.maskProb),
       dynamicMasking: !o.staticMasking, validFraction: num('valid-fraction', o.validFraction), lowercase: !o.cased,

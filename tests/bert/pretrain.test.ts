@@ -107,6 +107,27 @@ describe('pretrainBert', () => {
     assert.ok(Math.abs(ours - theirs) < 1e-5, `${ours} vs ${theirs}`);
   });
 
+  test('continue pretraining a Hugging Face folder (model): its weights, config and vocabulary carry over', async () => {
+    const src = join(dir, 'run', 'hf');
+    const other = join(dir, 'other.txt');
+    writeFileSync(other, corpusText(12, 10, 5));
+    const lines: string[] = [];
+    // lr 0: the continued run must start from, and keep, exactly the folder's weights.
+    const r = await pretrainBert({ corpus: other, model: src, outDir: join(dir, 'continued'), maxSeqLength: 32, batchTokens: 256, epochs: 1, lr: 0, seed: 4, log: (l) => lines.push(l) });
+    assert.ok(lines.some((l) => l.startsWith(`init: ${src} (0 new`)), lines.join('\n'));
+    assert.deepEqual(readFileSync(join(dir, 'continued', 'hf', 'vocab.txt'), 'utf8'), readFileSync(join(src, 'vocab.txt'), 'utf8'));
+    const a = await BertForPreTraining.fromPretrained(src, quiet);
+    const b = await BertForPreTraining.fromPretrained(r.hfDir!, quiet);
+    assert.deepEqual(b.config.toJSON(), a.config.toJSON());
+    const [wa, wb] = [a.stateDict(), b.stateDict()];
+    for (const k of Object.keys(wa)) assert.deepEqual(await wb[k]!.data(), await wa[k]!.data(), k);
+    // With a learning rate it trains on from there.
+    const moved = await pretrainBert({ corpus: other, model: src, outDir: join(dir, 'continued2'), maxSeqLength: 32, batchTokens: 256, epochs: 1, lr: 1e-3, seed: 4 });
+    const w2 = (await BertForPreTraining.fromPretrained(moved.hfDir!, quiet)).stateDict();
+    assert.notDeepEqual(await w2['bert.embeddings.word_embeddings.weight']!.data(), await wa['bert.embeddings.word_embeddings.weight']!.data());
+    await assert.rejects(pretrainBert({ corpus: other, model: src, size: 'tiny', outDir: join(dir, 'both') }), /a model folder brings its own vocabulary and size/);
+  });
+
   test('stop mid-epoch, then resume: the same final weights as an uninterrupted run', async () => {
     const small = join(dir, 'small.txt');
     writeFileSync(small, corpusText(24, 10, 2));
