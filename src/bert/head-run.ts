@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { trainWordPiece } from '../text/bert/trainer.js';
 import { LAST } from '../train/trainer.js';
-import { BertTaskError, TASK_FILE, TOKENIZER_DIR, bertPreset, tokenizerFromVocab, type FinetuneSourceOptions } from './tasks.js';
+import { BertTaskError, TASK_FILE, TOKENIZER_DIR, bertPreset, checkModelFits, loadForTraining, tokenizerFromVocab, type FinetuneSourceOptions } from './tasks.js';
 
 /** What the NER, QA and multiple-choice runs take besides their data: the options every fine-tuning run shares. */
 export type HeadFinetuneOptions = FinetuneSourceOptions;
@@ -106,18 +106,13 @@ export async function buildHeadModel<M extends BertPreTrainedModel>(s: HeadModel
     };
   }
   const bertConfig = new BertConfig(config);
-  if (data.maxSeqLength > bertConfig.maxPositionEmbeddings) {
-    throw new ArgumentError(`maxSeqLength ${data.maxSeqLength} exceeds the model's max_position_embeddings ${bertConfig.maxPositionEmbeddings}`);
-  }
-  if (tokenizer.vocabSize > bertConfig.vocabSize) throw new BertTaskError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${bertConfig.vocabSize}`);
+  checkModelFits(bertConfig, tokenizer, data.maxSeqLength);
   const model = s.build(bertConfig, true);
   if (pretrained) {
     // A head of another shape (a folder fine-tuned for other labels) is not reused.
     const own = model.stateDict();
     const weights = new Map([...pretrained].filter(([k, v]) => !k.startsWith(s.headPrefix) || (own[k] && own[k]!.shape.join() === v.shape.join())));
-    const info = await model.loadPretrainedStateDict(weights, data.model!);
-    model.train();
-    log(`init: ${data.model} (${info.missingKeys.length} new: ${info.missingKeys.join(', ') || 'none'}; ${info.unexpectedKeys.length} unused checkpoint keys)`);
+    await loadForTraining(model, weights, data.model!, log);
   } else if (!saved) {
     log(`init: random, ${o.size ?? 'tiny'} preset (${bertConfig.numHiddenLayers} layers, hidden ${bertConfig.hiddenSize}), no pretraining`);
   }

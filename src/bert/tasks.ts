@@ -314,6 +314,24 @@ export function pretrainingLoss(model: BertForPreTraining, t: PretrainingBatchTe
   return { loss: F.add(mlmLoss, nspLoss), mlmLoss, nspLoss, mlmLogits, nspLogits };
 }
 
+/**
+ * @internal Refuses a config that cannot take the run's inputs: maxSeqLength past its position
+ * table, or a tokenizer with more ids than its vocabulary. `model` names the folder in the errors.
+ */
+export function checkModelFits(config: BertConfig, tokenizer: BertTokenizer, maxSeqLength: number, model?: string): void {
+  if (maxSeqLength > config.maxPositionEmbeddings) {
+    throw new ArgumentError(`maxSeqLength ${maxSeqLength} exceeds ${model ? `${model}'s` : "the model's"} max_position_embeddings ${config.maxPositionEmbeddings}`);
+  }
+  if (tokenizer.vocabSize > config.vocabSize) throw new BertTaskError(`${model ? `${model}: ` : ''}the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`);
+}
+
+/** @internal Loads a folder's weights into a model about to train, and logs which keys were new or unused. */
+export async function loadForTraining(model: BertPreTrainedModel, weights: Map<string, Tensor>, source: string, log: (line: string) => void): Promise<void> {
+  const info = await model.loadPretrainedStateDict(weights, source);
+  model.train();
+  log(`init: ${source} (${info.missingKeys.length} new: ${info.missingKeys.join(', ') || 'none'}; ${info.unexpectedKeys.length} unused checkpoint keys)`);
+}
+
 /** Pretrains BERT (MLM + NSP) on a corpus into `outDir` (or continues it with `resume`). */
 export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
   const log = o.log ?? (() => {});
@@ -382,11 +400,8 @@ export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
   }
   const model = new BertForPreTraining(new BertConfig(config));
   if (start) {
-    if (data.maxSeqLength > model.config.maxPositionEmbeddings) throw new ArgumentError(`maxSeqLength ${data.maxSeqLength} exceeds ${data.model}'s max_position_embeddings ${model.config.maxPositionEmbeddings}`);
-    if (tokenizer.vocabSize > model.config.vocabSize) throw new BertTaskError(`${data.model}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocabSize}`);
-    const info = await model.loadPretrainedStateDict(start.stateDict, data.model!);
-    model.train();
-    log(`init: ${data.model} (${info.missingKeys.length} new: ${info.missingKeys.join(', ') || 'none'}; ${info.unexpectedKeys.length} unused checkpoint keys)`);
+    checkModelFits(model.config, tokenizer, data.maxSeqLength, data.model);
+    await loadForTraining(model, start.stateDict, data.model!, log);
   }
   if (!saved) {
     tokenizer.savePretrained(join(out, TOKENIZER_DIR));
@@ -536,18 +551,13 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
     };
   }
   const bertConfig = new BertConfig(config);
-  if (data.maxSeqLength > bertConfig.maxPositionEmbeddings) {
-    throw new ArgumentError(`maxSeqLength ${data.maxSeqLength} exceeds the model's max_position_embeddings ${bertConfig.maxPositionEmbeddings}`);
-  }
-  if (tokenizer.vocabSize > bertConfig.vocabSize) throw new BertTaskError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${bertConfig.vocabSize}`);
+  checkModelFits(bertConfig, tokenizer, data.maxSeqLength);
   const model = new BertForSequenceClassification(bertConfig);
   if (pretrained) {
     // A classifier of another label count (a folder that was itself fine-tuned) is not reused.
     const own = model.stateDict();
     const weights = new Map([...pretrained].filter(([k, v]) => !k.startsWith('classifier.') || (own[k] && own[k]!.shape.join() === v.shape.join())));
-    const info = await model.loadPretrainedStateDict(weights, data.model!);
-    model.train();
-    log(`init: ${data.model} (${info.missingKeys.length} new: ${info.missingKeys.join(', ') || 'none'}; ${info.unexpectedKeys.length} unused checkpoint keys)`);
+    await loadForTraining(model, weights, data.model!, log);
   } else if (!saved) {
     log(`init: random, ${o.size ?? 'tiny'} preset (${bertConfig.numHiddenLayers} layers, hidden ${bertConfig.hiddenSize}), no pretraining`);
   }

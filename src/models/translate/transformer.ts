@@ -34,7 +34,7 @@ import * as F from '../../ops/functional.js';
 import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { arrayFor } from '../../tensor/dtype.js';
+import { full, zeros } from '../../tensor/creation.js';
 import {
   type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, sourcePaddingMask, translateWith,
 } from './common.js';
@@ -242,15 +242,15 @@ export class TransformerSeq2Seq extends Module {
  */
 function grow(tokens: Tensor | null, caches: readonly DecoderLayerCache[], rows: number, C: number, pad: number): [Tensor, DecoderLayerCache[]] {
   const old = tokens ? tokens.shape[1]! : 0;
-  const padding = Tensor.fromBuffer(new Int32Array(rows * (C - old)).fill(pad), [rows, C - old]);
+  const padding = full([rows, C - old], pad, { dtype: 'int32' });
   const grown = tokens ? F.cat([tokens, padding], 1) : padding;
   return [grown, caches.map((c) => {
     const [, H, , D] = c.crossK.shape as [number, number, number, number];
-    const zeros = (): Tensor => Tensor.fromBuffer(arrayFor(c.crossK.dtype, rows * H * (C - old) * D), [rows, H, C - old, D]);
+    const more = (): Tensor => zeros([rows, H, C - old, D], { dtype: c.crossK.dtype });
     return {
       ...c,
-      selfK: c.selfK ? F.cat([c.selfK, zeros()], 2) : zeros(),
-      selfV: c.selfV ? F.cat([c.selfV, zeros()], 2) : zeros(),
+      selfK: c.selfK ? F.cat([c.selfK, more()], 2) : more(),
+      selfV: c.selfV ? F.cat([c.selfV, more()], 2) : more(),
     };
   })];
 }
