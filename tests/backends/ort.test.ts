@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import * as z from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { nodeDefaults } from '../../src/backends/ort/node.js';
 import { constant, softmaxCrossEntropy } from '../../src/ops/functional.js';
@@ -371,19 +371,29 @@ describe('ort: gradients, cache, one run per step', () => {
     }
   });
 
-  test('memory arena: off by default, ZHUYI_ORT_ARENA=1 turns it on, results unchanged', async () => {
-    assert.equal(nodeDefaults({}).memoryArena, false);
+  test("memory arena: 'auto' by default (off in a tuned heap, on under the budget), ZHUYI_ORT_ARENA=1/0 forces it, results unchanged", async () => {
+    assert.equal(nodeDefaults({}).memoryArena, 'auto');
     assert.equal(nodeDefaults({ ZHUYI_ORT_ARENA: '1' }).memoryArena, true);
-    assert.throws(() => nodeDefaults({ ZHUYI_ORT_ARENA: 'off' }), /ZHUYI_ORT_ARENA must be 1 .* or 0, got 'off'/);
+    assert.equal(nodeDefaults({ ZHUYI_ORT_ARENA: '0' }).memoryArena, false);
+    assert.equal(nodeDefaults({ ZHUYI_ORT_ARENA_BUDGET_MB: '512' }).arenaBudgetMB, 512);
+    assert.equal(nodeDefaults({}).arenaBudgetMB, Math.min(8192, Math.floor(totalmem() / 4 / 2 ** 20)));
+    assert.throws(() => nodeDefaults({ ZHUYI_ORT_ARENA: 'off' }), /ZHUYI_ORT_ARENA must be auto, 1 .* or 0, got 'off'/);
+    assert.throws(() => nodeDefaults({ ZHUYI_ORT_ARENA_BUDGET_MB: '-1' }), /ZHUYI_ORT_ARENA_BUDGET_MB must be a positive integer/);
+    assert.throws(() => z.configureOrt({ memoryArena: 'sometimes' as unknown as boolean }), /memoryArena must be true, false or 'auto'/);
     const run = () => onBackend('ort', () => z.tensor([[1, 2], [3, 4]]).matmul(z.tensor([[5], [6]])).softmax(0).data());
-    const on = Array.from(await run());
-    z.configureOrt({ memoryArena: true });
-    try {
-      assert.equal(z.ortConfig().memoryArena, true);
-      assert.deepEqual(Array.from(await run()), on);
-    } finally {
-      z.configureOrt({ memoryArena: undefined });
+    const off = Array.from(await run());
+    // 'auto' in this (untuned) test process: a session gets an arena only while resident memory is under the budget.
+    for (const [setting, arena] of [[{ memoryArena: true }, 1], [{ memoryArena: 'auto', arenaBudgetMB: 1 }, 0], [{ memoryArena: 'auto', arenaBudgetMB: 1 << 20 }, 1]] as const) {
+      z.configureOrt(setting);
+      try {
+        z.resetOrtStats();
+        assert.deepEqual(Array.from(await run()), off);
+        assert.equal(z.ortStats().arenaSessions, arena, JSON.stringify(setting));
+      } finally {
+        z.configureOrt({ memoryArena: undefined, arenaBudgetMB: undefined });
+      }
     }
-    assert.equal(z.ortConfig().memoryArena, false);
+    assert.equal(z.ortConfig().memoryArena, 'auto');
   });
+
 });

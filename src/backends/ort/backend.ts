@@ -34,12 +34,24 @@ export interface OrtOptions {
   /** ONNX Runtime graph optimizations (default 'all': fusions such as MatMul+Add, Gelu, transposes into GEMM). */
   graphOptimizationLevel?: GraphOptimizationLevel;
   /**
-   * ONNX Runtime's CPU memory arena per session (default false). An arena keeps its peak allocation for
-   * the session's lifetime, so the cached sessions of large graphs (training steps over many bucket
-   * shapes) hold gigabytes: a Multi30k GRU+attention run reached 15 GB in 4 minutes with arenas and
-   * 2.2 GB without, at the same step time (0.8 s for a 200 x 20 batch either way).
+   * ONNX Runtime's CPU memory arena per session: true, false, or 'auto' (the default). Without an
+   * arena every run takes its intermediates from malloc and frees them; with one, a session keeps
+   * its peak for its lifetime (a Multi30k GRU+attention run, ~40 sessions, reached 15 GB in 4
+   * minutes). 'auto' gives a new session an arena only when the process heap is not tuned (see
+   * heap.ts: the `zhuyi` command's heap already keeps freed pages, shared by all sessions) and the
+   * process's resident memory is under `arenaBudgetMB`, so memory stays bounded either way.
    */
-  memoryArena?: boolean;
+  memoryArena?: boolean | 'auto';
+  /** With memoryArena 'auto': no new arena once resident memory exceeds this (default: a quarter of RAM, at most 8192 MB; ZHUYI_ORT_ARENA_BUDGET_MB). */
+  arenaBudgetMB?: number;
+}
+
+/** What the platform tells the backend about its process (node.ts fills it; browsers leave it empty). */
+export interface OrtPlatform {
+  /** Freed memory stays in the process heap (glibc tuned by heap.ts): arenas would only hold more. */
+  readonly heapTuned?: boolean;
+  /** The process's resident memory in bytes. */
+  readonly residentBytes?: () => number;
 }
 
 export interface OrtStats {
@@ -55,6 +67,8 @@ export interface OrtStats {
   fallbacks: number;
   /** Sessions currently in the cache. */
   cached: number;
+  /** Sessions created with ONNX Runtime's memory arena (memoryArena true, or 'auto' within budget). */
+  arenaSessions: number;
 }
 
 /** The part of an onnxruntime module (node or web) the backend uses. */
@@ -74,7 +88,8 @@ const ORT_TYPE: Record<DType, Ort.Tensor.Type> = { float32: 'float32', float64: 
 /** Sessions kept when no cacheSize is configured (see OrtOptions.cacheSize). */
 export const DEFAULT_CACHE_SIZE = 256;
 
-let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: DEFAULT_CACHE_SIZE, executionProviders: ['cpu'], graphOptimizationLevel: 'all', memoryArena: false, profilePrefix: '' };
+let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: DEFAULT_CACHE_SIZE, executionProviders: ['cpu'], graphOptimizationLevel: 'all', memoryArena: 'auto', arenaBudgetMB: 2048, profilePrefix: '' };
+let platform: OrtPlatform = {};
 let overrides: OrtOptions = {};
 let instance: OrtBackend | null = null;
 
@@ -86,17 +101,34 @@ export function ortConfig(): Required<OrtOptions> {
 
 /**
  * Overrides ort options; a key set to undefined goes back to its default. Cached sessions are
- * dropped when threads, providers or optimization change, so the next realize picks them up.
+ * dropped when threads, providers, optimization or the arena change, so the next realize picks them up.
  */
 export function configureOrt(next: OrtOptions): void {
-  for (const key of ['threads', 'cacheSize'] as const) {
+  for (const key of ['threads', 'cacheSize', 'arenaBudgetMB'] as const) {
     const v = next[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new ZhuyiError(`configureOrt: ${key} must be a positive integer, got ${v}`);
   }
-  const before = JSON.stringify(sessionOptions(ortConfig()));
+  if (next.memoryArena !== undefined && next.memoryArena !== true && next.memoryArena !== false && next.memoryArena !== 'auto') {
+    throw new ZhuyiError(`configureOrt: memoryArena must be true, false or 'auto', got ${String(next.memoryArena)}`);
+  }
+  const before = sessionKnobs(ortConfig());
   overrides = { ...overrides, ...next };
-  if (instance && JSON.stringify(sessionOptions(ortConfig())) !== before) instance.clear();
+  if (instance && sessionKnobs(ortConfig()) !== before) instance.clear();
   instance?.evict();
+}
+
+/** The options that shape a session (a change recompiles); cacheSize only evicts. */
+function sessionKnobs(o: Required<OrtOptions>): string {
+  const { cacheSize: _, ...rest } = o;
+  return JSON.stringify(rest);
+}
+
+/** Whether the next session gets an arena (see OrtOptions.memoryArena). */
+function wantsArena(o: Required<OrtOptions>): boolean {
+  if (o.memoryArena !== 'auto') return o.memoryArena;
+  if (platform.heapTuned) return false;
+  const resident = platform.residentBytes?.();
+  return resident === undefined || resident < o.arenaBudgetMB * 1024 * 1024;
 }
 
 function sessionOptions(o: Required<OrtOptions>): Ort.InferenceSession.SessionOptions {
@@ -106,7 +138,7 @@ function sessionOptions(o: Required<OrtOptions>): Ort.InferenceSession.SessionOp
     executionMode: 'sequential',
     graphOptimizationLevel: o.graphOptimizationLevel,
     executionProviders: o.executionProviders,
-    enableCpuMemArena: o.memoryArena,
+    enableCpuMemArena: wantsArena(o),
     ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
   };
 }
@@ -118,7 +150,7 @@ export class OrtBackend implements Backend {
   private readonly fallback = new JsBackend();
   /** Live sessions created with profiling on: each writes its trace before it is released. */
   private readonly profiled = new Set<Compiled>();
-  readonly stats: OrtStats = { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0 };
+  readonly stats: OrtStats = { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0 };
 
   constructor(private readonly ort: OrtRuntime) {}
 
@@ -164,6 +196,7 @@ export class OrtBackend implements Backend {
     const start = performance.now();
     const lowered = lowerGraph(graph);
     const options = sessionOptions(ortConfig());
+    if (options.enableCpuMemArena) this.stats.arenaSessions++;
     const made = this.ort.InferenceSession.create(lowered.bytes, options).then((session) => {
       this.stats.compileMs += performance.now() - start;
       const compiled = { session, inputNames: lowered.inputNames, outputNames: lowered.outputNames };
@@ -221,8 +254,9 @@ function opsOf(graph: Graph): string {
 }
 
 /** Creates the shared backend over a runtime module, with the platform's default options. */
-export function installOrt(ort: OrtRuntime, defaults: Required<OrtOptions>): OrtBackend {
+export function installOrt(ort: OrtRuntime, defaults: Required<OrtOptions>, about: OrtPlatform = {}): OrtBackend {
   platformDefaults = defaults;
+  platform = about;
   instance ??= new OrtBackend(ort);
   return instance;
 }
@@ -234,10 +268,10 @@ export function endOrtProfiling(): void {
 
 /** Counters of the ort backend (zeros before first use). */
 export function ortStats(): OrtStats {
-  return instance ? { ...instance.stats } : { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0 };
+  return instance ? { ...instance.stats } : { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0 };
 }
 
 /** Zeroes the counters (not `cached`, which is the cache's size). */
 export function resetOrtStats(): void {
-  if (instance) Object.assign(instance.stats, { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0 });
+  if (instance) Object.assign(instance.stats, { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, arenaSessions: 0 });
 }
