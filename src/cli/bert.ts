@@ -12,7 +12,7 @@ import type { BertConfigJSON } from '../models/bert/config.js';
 import type { TableFormat } from '../models/bert/finetune-data.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { registerBertPipelines } from './bert-pipelines.js';
-import { addTrainingFlags, trainingOptions, type TrainingFlags } from './translate.js';
+import { addTrainingFlags, compiledNote, trainingOptions, type TrainingFlags } from './translate.js';
 
 type Flags = TrainingFlags & Record<string, string | boolean | undefined>;
 
@@ -38,7 +38,7 @@ function summarize(what: string, r: BertRunResult, out: string, started: number,
     process.exitCode = 130;
     return;
   }
-  console.log(`${what} ${summary.steps} steps in ${secs.toFixed(1)} s`);
+  console.log(`${what} ${summary.steps} steps in ${secs.toFixed(1)} s (${compiledNote(summary)})`);
   if (summary.best) {
     const m = r.bestMetrics;
     console.log(`best ${summary.best.name} ${summary.best.value.toFixed(4)} at step ${summary.best.step}${m ? `: ${metrics(m)}` : ''}`);

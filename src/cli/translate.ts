@@ -8,6 +8,12 @@ import {
 } from '../translate/pipeline.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { setBackend } from '../tensor/realize.js';
+import type { TrainSummary } from '../train/trainer.js';
+
+/** "12 ONNX Runtime sessions compiled in 8.3 s": what a run spent compiling graphs (item of every training summary). */
+export function compiledNote(s: Pick<TrainSummary, 'sessionsCompiled' | 'compileSeconds'>): string {
+  return `${s.sessionsCompiled} ONNX Runtime session${s.sessionsCompiled === 1 ? '' : 's'} compiled in ${s.compileSeconds.toFixed(1)} s`;
+}
 
 /** Flags every `train` command of zhuyi shares. */
 export function addTrainingFlags(cmd: Command): Command {
@@ -110,7 +116,7 @@ export function registerTranslate(program: Command): void {
       process.exitCode = 130;
       return;
     }
-    console.log(`trained ${summary.steps} steps in ${secs.toFixed(0)} s; best ${summary.best ? `${summary.best.name} ${summary.best.value.toFixed(3)} at step ${summary.best.step}` : 'n/a'}`);
+    console.log(`trained ${summary.steps} steps in ${secs.toFixed(0)} s (${compiledNote(summary)}); best ${summary.best ? `${summary.best.name} ${summary.best.value.toFixed(3)} at step ${summary.best.step}` : 'n/a'}`);
     if (test) {
       const rep = await evaluate(translator, test);
       console.log(`held-out test (${test.pairs.length}) with the last weights:`);

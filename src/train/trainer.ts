@@ -21,6 +21,7 @@ import { ZhuyiError } from '../tensor/errors.js';
 import { defaultGenerator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/safetensors.js';
+import { ortStats } from '../backends/ort/backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 export class TrainingError extends ZhuyiError {}
@@ -111,6 +112,9 @@ export interface TrainSummary {
   seconds: number;
   interrupted: boolean;
   history: Array<Record<string, number>>;
+  /** ONNX Runtime sessions compiled during the run (training steps, validation, decoding), and the seconds spent compiling them. */
+  sessionsCompiled: number;
+  compileSeconds: number;
 }
 
 export const LAST = 'last.safetensors';
@@ -120,6 +124,7 @@ export const LOG = 'log.jsonl';
 /** Runs the loop; resolves when training ends, stops on Ctrl-C, throws TrainingError on a NaN/Inf loss. */
 export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
+  const compiledBefore = ortStats();
   const out = options.outDir;
   mkdirSync(out, { recursive: true });
   const epochs = options.epochs ?? 10;
@@ -232,7 +237,11 @@ export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promi
     bar?.stop();
     process.off('SIGINT', onSigint);
   }
-  return { steps: step, epochs: epoch, lastLoss, best, seconds: (performance.now() - started) / 1000, interrupted, history };
+  const compiled = ortStats();
+  return {
+    steps: step, epochs: epoch, lastLoss, best, seconds: (performance.now() - started) / 1000, interrupted, history,
+    sessionsCompiled: Math.max(0, compiled.misses - compiledBefore.misses), compileSeconds: Math.max(0, compiled.compileMs - compiledBefore.compileMs) / 1000,
+  };
 
   async function validate(epochNumber: number): Promise<void> {
     if (!task.validate) return;

@@ -39,7 +39,7 @@ describe('zhuyi bert', () => {
     const p = zhuyi(['bert', 'pretrain', '--corpus', corpus, '--out', pre, '--vocab-size', '100', '--size', 'tiny', '--whole-word-mask', ...FAST]);
     assert.equal(p.status, 0, p.stderr);
     assert.match(p.stdout, /^data: 128 sentences in 16 documents; \d+ training and \d+ validation instances/m);
-    assert.match(p.stdout, /^pretrained \d+ steps in [\d.]+ s$/m);
+    assert.match(p.stdout, /^pretrained \d+ steps in [\d.]+ s \([1-9]\d* ONNX Runtime sessions? compiled in [\d.]+ s\)$/m);
     assert.match(p.stdout, /^best mlm_loss [\d.]+ at step \d+: MLM accuracy [\d.]+%, NSP accuracy [\d.]+%/m);
     assert.match(p.stdout, new RegExp(`^Hugging Face folder \\(best checkpoint\\): ${join(pre, 'hf').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     for (const f of ['config.json', 'model.safetensors', 'vocab.txt']) assert.ok(existsSync(join(pre, 'hf', f)), f);

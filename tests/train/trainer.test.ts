@@ -92,6 +92,24 @@ describe('trainer', () => {
     }
   });
 
+  test('the summary counts the ONNX Runtime sessions a run compiled and their seconds', async () => {
+    const previous = z.getBackend();
+    z.setBackend('ort');
+    z.configureOrt({ graphOptimizationLevel: 'basic' }); // a changed option empties the session cache
+    try {
+      z.manualSeed(0);
+      const fresh = await train(makeTask(), { ...opts, outDir: join(dir, 'compiled-1') });
+      assert.ok(fresh.sessionsCompiled >= 2, `train step and validation graphs: ${fresh.sessionsCompiled}`);
+      assert.ok(fresh.compileSeconds > 0);
+      z.manualSeed(0);
+      const again = await train(makeTask(), { ...opts, outDir: join(dir, 'compiled-2') });
+      assert.deepEqual([again.sessionsCompiled, again.compileSeconds], [0, 0]);
+    } finally {
+      z.configureOrt({ graphOptimizationLevel: undefined });
+      z.setBackend(previous);
+    }
+  });
+
   test('refuses to overwrite a run without --resume', async () => {
     await assert.rejects(train(makeTask(), { ...opts, outDir: join(dir, 'full') }), /last\.safetensors exists: pass --resume/);
   });
