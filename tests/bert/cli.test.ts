@@ -48,7 +48,7 @@ describe('zhuyi bert', () => {
     const f = zhuyi(['bert', 'finetune', '--task', 'classify', '--model', join(pre, 'hf'), '--train', train, '--valid', valid, '--out', ft, ...FAST]);
     assert.equal(f.status, 0, f.stderr);
     assert.match(f.stdout, /^init: .*pre\/hf \(2 new: classifier\.weight, classifier\.bias; 7 unused checkpoint keys\)$/m);
-    assert.match(f.stdout, /^fine-tuned \d+ steps in [\d.]+ s$/m);
+    assert.match(f.stdout, /^fine-tuned \d+ steps in [\d.]+ s \(\d+ ONNX Runtime sessions? compiled in [\d.]+ s\)$/m);
     assert.match(f.stdout, /^best accuracy [\d.]+ at step \d+: validation accuracy [\d.]+%, loss [\d.]+$/m);
     const config = JSON.parse(readFileSync(join(ft, 'hf', 'config.json'), 'utf8')) as { id2label: unknown; vocab_size: number };
     assert.deepEqual(config.id2label, { 0: 'neg', 1: 'pos' });

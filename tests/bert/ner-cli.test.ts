@@ -39,7 +39,7 @@ describe('zhuyi bert finetune --task ner', () => {
     assert.match(r.stdout, /^init: random, tiny preset \(2 layers, hidden 128\), no pretraining$/m);
     assert.match(r.stdout, /^data: 80 training sentences \(\d+ words; entities LOC \d+, PER 80\), 20 validation sentences \(\d+ words; entities LOC \d+, PER 20\); labels O B-LOC I-LOC B-PER I-PER; vocab \d+$/m);
     assert.match(r.stdout, /^validation: loss [\d.]+, entity F1 [\d.]+% \(precision [\d.]+%, recall [\d.]+%; LOC [\d.]+, PER [\d.]+\), token accuracy [\d.]+%$/m);
-    assert.match(r.stdout, /^fine-tuned \d+ steps in [\d.]+ s$/m);
+    assert.match(r.stdout, /^fine-tuned \d+ steps in [\d.]+ s \(\d+ ONNX Runtime sessions? compiled in [\d.]+ s\)$/m);
     assert.match(r.stdout, /^best f1 [\d.]+ at step \d+: entity F1 [\d.]+% \(precision [\d.]+%, recall [\d.]+%\), token accuracy [\d.]+%, loss [\d.]+$/m);
     assert.match(r.stdout, /^Hugging Face folder \(best checkpoint\): .*ner\/hf$/m);
     const config = JSON.parse(readFileSync(join(out, 'hf', 'config.json'), 'utf8')) as { architectures: string[]; label2id: Record<string, number> };

@@ -39,7 +39,7 @@ describe('zhuyi bert finetune --task qa', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^data: 80 training questions on 80 contexts -> \d+ windows \(\d+ without the answer, labelled \[CLS\]\); 20 validation questions on 20 contexts -> \d+ windows; max 24 tokens, doc stride 8; vocab \d+$/m);
     assert.match(r.stdout, /^validation: loss [\d.]+, exact match [\d.]+, F1 [\d.]+$/m);
-    assert.match(r.stdout, /^fine-tuned \d+ steps in [\d.]+ s$/m);
+    assert.match(r.stdout, /^fine-tuned \d+ steps in [\d.]+ s \(\d+ ONNX Runtime sessions? compiled in [\d.]+ s\)$/m);
     assert.match(r.stdout, /^best f1 [\d.]+ at step \d+: exact match [\d.]+, F1 [\d.]+, loss [\d.]+$/m);
     assert.match(r.stdout, /^Hugging Face folder \(best checkpoint\): .*qa\/hf$/m);
     const config = JSON.parse(readFileSync(join(out, 'hf', 'config.json'), 'utf8')) as { architectures: string[]; num_labels?: number; id2label: object };
