@@ -15,6 +15,8 @@ import { type AttrValue, type NodeSpec, type TensorSpec, type ValueInfoSpec, enc
  * reduction=add (16), Reduce* taking axes as an input (18, so one constant serves every reduction).
  */
 export const OPSET = 18;
+/** ONNX Runtime's contrib operators (Gelu, ...), used where the CPU provider has a fused kernel. */
+export const MS_DOMAIN = 'com.microsoft';
 /** IR version 8 goes with opset 18. */
 const IR_VERSION = 8;
 
@@ -111,7 +113,7 @@ export function lowerGraph(graph: Graph): LoweredModel {
   });
   const bytes = encodeModel({
     irVersion: IR_VERSION,
-    opsets: [{ domain: '', version: OPSET }],
+    opsets: [{ domain: '', version: OPSET }, ...(b.nodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
     producer: 'zhuyi',
     graphName: 'zhuyi',
     nodes: b.nodes,
