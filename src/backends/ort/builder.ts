@@ -105,10 +105,19 @@ export function lowerGraph(graph: Graph): LoweredModel {
     if (!def.onnx) throw new ZhuyiError(`ort backend: op '${v.op}' has no ONNX lowering`);
     names[i] = def.onnx(b, { inputs: v.inputs.map((j) => names[j]!), inMetas: v.inputs.map((j) => graph.values[j]!.meta), out: v.meta, attrs: v.attrs });
   });
-  // Every output gets its own name (an output may repeat, or be a graph input or an initializer).
+  // A graph output is the producing node's own value where it can be (an Identity would copy it:
+  // for a training step that is every parameter and optimizer state, 3x the model's size per step).
+  // It needs its own Identity when it is a graph input or an initializer, or repeats an earlier output.
+  const produced = new Set(b.nodes.flatMap((n) => n.outputs));
+  const taken = new Set<string>();
   const outputNames = graph.outputs.map((o, k) => {
+    const value = names[o]!;
+    if (produced.has(value) && !taken.has(value)) {
+      taken.add(value);
+      return value;
+    }
     const name = `out${k}`;
-    b.nodes.push({ opType: 'Identity', domain: '', inputs: [names[o]!], outputs: [name], name: `Identity_out${k}`, attrs: [] });
+    b.nodes.push({ opType: 'Identity', domain: '', inputs: [value], outputs: [name], name: `Identity_out${k}`, attrs: [] });
     return name;
   });
   const bytes = encodeModel({
