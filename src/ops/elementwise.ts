@@ -24,7 +24,7 @@ defineOp<FullAttrs>({
   onnx: (b, n) => {
     const scalar = b.constant([n.attrs.value], n.attrs.dtype, []);
     if (n.attrs.shape.length === 0) return scalar;
-    return b.node('Expand', [scalar, b.constant(n.attrs.shape, 'int64', [n.attrs.shape.length])])[0]!;
+    return b.node('Expand', [scalar, b.sizes(n.attrs.shape)])[0]!;
   },
 });
 

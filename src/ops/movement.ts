@@ -16,7 +16,7 @@ defineOp<ReshapeAttrs>({
   },
   kernel: ([x]) => x!.slice(),
   vjp: ({ inputs: [x] }, g) => [F.reshape(g, [...x!.shape])],
-  onnx: (b, n) => b.node('Reshape', [n.inputs[0]!, b.constant(n.attrs.shape, 'int64', [n.attrs.shape.length])])[0]!,
+  onnx: (b, n) => b.node('Reshape', [n.inputs[0]!, b.reshapeTarget(n.inMetas[0]!.shape, n.attrs.shape)])[0]!,
 });
 
 export interface PermuteAttrs extends Attrs { perm: number[] }
@@ -64,7 +64,7 @@ defineOp<ExpandAttrs>({
     return res;
   },
   vjp: ({ inputs: [x] }, g) => [F.sumTo(g, x!.shape)],
-  onnx: (b, n) => b.node('Expand', [n.inputs[0]!, b.constant(n.attrs.shape, 'int64', [n.attrs.shape.length])])[0]!,
+  onnx: (b, n) => b.node('Expand', [n.inputs[0]!, b.sizes(n.attrs.shape)])[0]!,
 });
 
 /** Contiguous slice: per axis [start, end) with step 1 (negative indices resolved by the front end). */
@@ -96,11 +96,7 @@ defineOp<SliceAttrs>({
   onnx: (b, n) => {
     const r = n.attrs.starts.length;
     if (r === 0) return b.node('Identity', n.inputs)[0]!;
-    return b.node('Slice', [
-      n.inputs[0]!,
-      b.constant(n.attrs.starts, 'int64', [r]),
-      b.constant(n.attrs.ends, 'int64', [r]),
-    ])[0]!;
+    return b.node('Slice', [n.inputs[0]!, ...b.sliceBounds(n.attrs.starts, n.attrs.ends, n.inMetas[0]!.shape)])[0]!;
   },
 });
 

@@ -30,6 +30,16 @@ export interface OnnxBuilder {
   constant(values: ArrayLike<number>, dtype: DType | 'int64', shape: readonly number[]): string;
   /** The opset version the model is built for. */
   readonly opset: number;
+  /**
+   * A 1-D int64 tensor holding `values`, sizes of this graph (an Expand or full shape). Where a
+   * value is a symbolic batch or sequence size of the graph's inputs it is read from the input's
+   * shape at run time, so one compiled model serves every size (see backends/ort/builder.ts).
+   */
+  sizes(values: readonly number[]): string;
+  /** Reshape's target for `from` -> `to`, with the symbolic sizes computed from the input's shape. */
+  reshapeTarget(from: readonly number[], to: readonly number[]): string;
+  /** Slice's starts and ends inputs for `dims`; a slice to the end of a dimension stays one whatever its size. */
+  sliceBounds(starts: readonly number[], ends: readonly number[], dims: readonly number[]): [string, string];
 }
 
 export type OnnxAttr = number | string | readonly number[] | readonly string[] | { float: number } | { floats: readonly number[] };

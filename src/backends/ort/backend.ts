@@ -44,6 +44,12 @@ export interface OrtOptions {
   memoryArena?: boolean | 'auto';
   /** With memoryArena 'auto': no new arena once resident memory exceeds this (default: a quarter of RAM, at most 8192 MB; ZHUYI_ORT_ARENA_BUDGET_MB). */
   arenaBudgetMB?: number;
+  /**
+   * Compile batch and sequence sizes as symbols (default true, ZHUYI_ORT_SYMBOLIC=0 turns it off):
+   * every bucket shape of a training step, validation forward or decode step then shares one
+   * session (see builder.ts lowerGraph). Off, each concrete shape compiles its own.
+   */
+  symbolicShapes?: boolean;
 }
 
 /** What the platform tells the backend about its process (node.ts fills it; browsers leave it empty). */
@@ -57,16 +63,18 @@ export interface OrtPlatform {
 export interface OrtStats {
   /** Session runs (one per realize that reached ONNX Runtime). */
   runs: number;
-  /** Realizes whose graph structure was already compiled. */
+  /** Realizes served by an existing session: the same shapes, or other shapes with the same symbolic model. */
   hits: number;
-  /** Realizes that lowered a graph and created a session. */
+  /** Realizes that created a session (a new graph, or new bytes after symbolic lowering). */
   misses: number;
   /** Total milliseconds spent lowering graphs and creating sessions. */
   compileMs: number;
   /** Graphs run on the js backend instead (zero-size tensors, which ONNX Runtime handles poorly). */
   fallbacks: number;
-  /** Sessions currently in the cache. */
+  /** Concrete graph shapes currently in the cache (each holds a session, shared across shapes). */
   cached: number;
+  /** Live ONNX Runtime sessions (fewer than `cached` when bucket shapes share a symbolic session). */
+  sessions: number;
   /** Sessions created with ONNX Runtime's memory arena (memoryArena true, or 'auto' within budget). */
   arenaSessions: number;
 }
@@ -77,10 +85,37 @@ export interface OrtRuntime {
   readonly Tensor: new (type: Ort.Tensor.Type, data: TypedArray, dims: readonly number[]) => Ort.Tensor;
 }
 
+/** One ONNX Runtime session and the concrete shapes that use it. */
+interface Shared {
+  readonly hash: string;
+  readonly bytes: Uint8Array;
+  readonly session: Promise<Ort.InferenceSession>;
+  refs: number;
+}
+
+/** A concrete graph's view of its session: its inputs' and outputs' names in the model. */
 interface Compiled {
   session: Ort.InferenceSession;
   inputNames: Map<number, string>;
   outputNames: string[];
+  shared: Shared;
+}
+
+/** FNV-1a over the model bytes, two lanes, and the length: a lookup key (hits are compared byte for byte). */
+function hashBytes(bytes: Uint8Array): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < bytes.length; i++) {
+    a = Math.imul(a ^ bytes[i]!, 0x01000193);
+    b = Math.imul(b ^ bytes[i]!, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return `${bytes.length}:${(a >>> 0).toString(36)}:${(b >>> 0).toString(36)}`;
+}
+
+function equalBytes(x: Uint8Array, y: Uint8Array): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 const ORT_TYPE: Record<DType, Ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
@@ -88,7 +123,7 @@ const ORT_TYPE: Record<DType, Ort.Tensor.Type> = { float32: 'float32', float64: 
 /** Sessions kept when no cacheSize is configured (see OrtOptions.cacheSize). */
 export const DEFAULT_CACHE_SIZE = 256;
 
-let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: DEFAULT_CACHE_SIZE, executionProviders: ['cpu'], graphOptimizationLevel: 'all', memoryArena: 'auto', arenaBudgetMB: 2048, profilePrefix: '' };
+let platformDefaults: Required<OrtOptions> = { threads: 1, cacheSize: DEFAULT_CACHE_SIZE, executionProviders: ['cpu'], graphOptimizationLevel: 'all', memoryArena: 'auto', arenaBudgetMB: 2048, symbolicShapes: true, profilePrefix: '' };
 let platform: OrtPlatform = {};
 let overrides: OrtOptions = {};
 let instance: OrtBackend | null = null;
@@ -148,9 +183,11 @@ export class OrtBackend implements Backend {
   /** Insertion order is recency order: a hit moves its entry to the back, eviction takes the front. */
   private readonly cache = new Map<string, Promise<Compiled>>();
   private readonly fallback = new JsBackend();
+  /** Sessions by the bytes of their model: concrete shapes whose symbolic lowering is identical share one. */
+  private readonly sessions = new Map<string, Shared[]>();
   /** Live sessions created with profiling on: each writes its trace before it is released. */
-  private readonly profiled = new Set<Compiled>();
-  readonly stats: OrtStats = { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0 };
+  private readonly profiled = new Map<Shared, Ort.InferenceSession>();
+  readonly stats: OrtStats = { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0, sessions: 0 };
 
   constructor(private readonly ort: OrtRuntime) {}
 
@@ -160,20 +197,34 @@ export class OrtBackend implements Backend {
     this.stats.cached = 0;
   }
 
+  /** Drops one concrete shape's hold on its session; the session goes when no shape holds it. */
   private release(c: Promise<Compiled>): void {
-    void c.then((x) => {
-      if (this.profiled.delete(x)) x.session.endProfiling();
-      return x.session.release();
+    void c.then(({ shared }) => {
+      if (--shared.refs > 0) return;
+      const list = this.sessions.get(shared.hash) ?? [];
+      list.splice(list.indexOf(shared), 1);
+      if (list.length === 0) this.sessions.delete(shared.hash);
+      this.stats.sessions = this.sessionCount();
+      return shared.session.then((session) => {
+        if (this.profiled.delete(shared)) session.endProfiling();
+        return session.release();
+      });
     }).catch(() => {});
+  }
+
+  private sessionCount(): number {
+    let n = 0;
+    for (const list of this.sessions.values()) n += list.length;
+    return n;
   }
 
   /** Writes the trace of every live profiled session (ONNX Runtime's endProfiling); they stop profiling. */
   endProfiling(): void {
-    for (const x of this.profiled) x.session.endProfiling();
+    for (const session of this.profiled.values()) session.endProfiling();
     this.profiled.clear();
   }
 
-  /** Drops least recently used sessions beyond the cache size. */
+  /** Drops least recently used shapes beyond the cache size (and the sessions no shape holds). */
   evict(): void {
     const limit = ortConfig().cacheSize;
     while (this.cache.size > limit) {
@@ -184,6 +235,11 @@ export class OrtBackend implements Backend {
     this.stats.cached = this.cache.size;
   }
 
+  /**
+   * The session for a graph. Fast path: these exact shapes ran before. Else the graph is lowered
+   * (with symbolic batch and sequence sizes unless configured off) and its bytes looked up: a
+   * bucket shape whose lowering equals an earlier one's runs on that session; only new bytes compile.
+   */
   private compile(graph: Graph, key: string): Promise<Compiled> {
     const cached = this.cache.get(key);
     if (cached) {
@@ -192,18 +248,37 @@ export class OrtBackend implements Backend {
       this.cache.set(key, cached);
       return cached;
     }
-    this.stats.misses++;
     const start = performance.now();
-    const lowered = lowerGraph(graph);
-    const options = sessionOptions(ortConfig());
-    if (options.enableCpuMemArena) this.stats.arenaSessions++;
-    const made = this.ort.InferenceSession.create(lowered.bytes, options).then((session) => {
+    const config = ortConfig();
+    const lowered = lowerGraph(graph, { symbolic: config.symbolicShapes });
+    const hash = hashBytes(lowered.bytes);
+    let shared = this.sessions.get(hash)?.find((x) => equalBytes(x.bytes, lowered.bytes));
+    if (shared) {
+      this.stats.hits++;
+      shared.refs++;
       this.stats.compileMs += performance.now() - start;
-      const compiled = { session, inputNames: lowered.inputNames, outputNames: lowered.outputNames };
-      if (options.enableProfiling) this.profiled.add(compiled);
-      return compiled;
-    });
-    // A failed compile must not poison the cache: the next realize of this structure tries again.
+    } else {
+      this.stats.misses++;
+      const options = sessionOptions(config);
+      if (options.enableCpuMemArena) this.stats.arenaSessions++;
+      const session = this.ort.InferenceSession.create(lowered.bytes, options);
+      const entry: Shared = { hash, bytes: lowered.bytes, session, refs: 1 };
+      shared = entry;
+      void session.then((created) => {
+        this.stats.compileMs += performance.now() - start;
+        if (options.enableProfiling) this.profiled.set(entry, created);
+      }, () => {
+        // A failed compile must not poison the cache: the next realize of these bytes tries again.
+        const list = this.sessions.get(hash) ?? [];
+        if (list.includes(entry)) list.splice(list.indexOf(entry), 1);
+        if (list.length === 0) this.sessions.delete(hash);
+        this.stats.sessions = this.sessionCount();
+      });
+      this.sessions.set(hash, [...(this.sessions.get(hash) ?? []), entry]);
+      this.stats.sessions = this.sessionCount();
+    }
+    const holder = shared;
+    const made = holder.session.then((session) => ({ session, inputNames: lowered.inputNames, outputNames: lowered.outputNames, shared: holder }));
     made.catch(() => {
       if (this.cache.get(key) === made) this.cache.delete(key);
       this.stats.cached = this.cache.size;
@@ -268,7 +343,7 @@ export function endOrtProfiling(): void {
 
 /** Counters of the ort backend (zeros before first use). */
 export function ortStats(): OrtStats {
-  return instance ? { ...instance.stats } : { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0 };
+  return instance ? { ...instance.stats } : { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0, sessions: 0 };
 }
 
 /** Zeroes the counters (not `cached`, which is the cache's size). */

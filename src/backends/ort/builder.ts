@@ -20,12 +20,35 @@ export const MS_DOMAIN = 'com.microsoft';
 /** IR version 8 goes with opset 18. */
 const IR_VERSION = 8;
 
+/** A batch or sequence size of the graph, read from a graph input's shape at run time. */
+interface SizeSymbol { readonly name: string; readonly value: number; readonly input: string; readonly axis: number }
+
+/** One factor list of a size: symbols multiplied, times a constant. */
+interface SizeTerm { readonly symbols: readonly SizeSymbol[]; readonly constant: number }
+
+/** Slice ends at or past a dimension's end: "to the end" whatever the size (ONNX clamps). */
+const TO_THE_END = 2 ** 53 - 1;
+
+const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/** The size a term stands for in this graph. */
+function termValue(t: SizeTerm): number {
+  return t.symbols.reduce((p, s) => p * s.value, t.constant);
+}
+
 class Builder implements OnnxBuilder {
   readonly opset = OPSET;
   readonly nodes: NodeSpec[] = [];
   readonly initializers: TensorSpec[] = [];
   private readonly constants = new Map<string, string>();
+  private readonly runtimeSizes = new Map<string, string>();
   private counter = 0;
+
+  /** The size labels of the node being lowered: its inputs' and its output's (see labelGraph). */
+  current: { inputs: readonly (readonly SizeTerm[])[]; out: readonly SizeTerm[] } = { inputs: [], out: [] };
+
+  /** The symbolic sizes, one per distinct value (empty: every size is a constant). */
+  constructor(private readonly symbols: readonly SizeSymbol[] = []) {}
 
   fresh(prefix: string): string {
     return `${prefix}${this.counter++}`;
@@ -47,6 +70,127 @@ class Builder implements OnnxBuilder {
     this.initializers.push({ name, dims: [...shape], dataType: onnxDTypeCode(dtype), raw: rawBytes(values, dtype) });
     this.constants.set(key, name);
     return name;
+  }
+
+  /** The symbol a size equals, if any (sizes 0 and 1 never are: they broadcast). */
+  symbolOf(n: number): SizeSymbol | undefined {
+    return n > 1 ? this.symbols.find((s) => s.value === n) : undefined;
+  }
+
+  /** A size as symbols times a constant: one symbol, or a product of two different ones (B*T after a reshape), else a constant. */
+  term(n: number, among: readonly SizeSymbol[] = this.symbols): SizeTerm {
+    if (n > 1) {
+      const one = among.find((s) => s.value === n);
+      if (one) return { symbols: [one], constant: 1 };
+      for (const a of among) {
+        for (const b of among) if (b.value > a.value && a.value * b.value === n) return { symbols: [a, b], constant: 1 };
+      }
+    }
+    return { symbols: [], constant: n };
+  }
+
+  /** A [1] int64 value: the term's size at run time. */
+  private runtime(t: SizeTerm): string {
+    const key = `${t.symbols.map((s) => s.name).join('*')}*${t.constant}`;
+    const known = this.runtimeSizes.get(key);
+    if (known) return known;
+    let v = t.symbols.length === 0 ? this.constant([t.constant], 'int64', [1]) : this.dim(t.symbols[0]!);
+    for (const s of t.symbols.slice(1)) v = this.node('Mul', [v, this.dim(s)])[0]!;
+    if (t.symbols.length > 0 && t.constant !== 1) v = this.node('Mul', [v, this.constant([t.constant], 'int64', [1])])[0]!;
+    this.runtimeSizes.set(key, v);
+    return v;
+  }
+
+  private dim(s: SizeSymbol): string {
+    const key = `dim:${s.name}`;
+    const known = this.runtimeSizes.get(key);
+    if (known) return known;
+    const v = this.node('Shape', [s.input], { start: s.axis, end: s.axis + 1 })[0]!;
+    this.runtimeSizes.set(key, v);
+    return v;
+  }
+
+  /** Concatenates terms into a 1-D int64 tensor; all-constant lists stay one initializer. */
+  private list(terms: readonly SizeTerm[]): string {
+    if (terms.every((t) => t.symbols.length === 0)) return this.constant(terms.map((t) => t.constant), 'int64', [terms.length]);
+    const pieces: string[] = [];
+    let run: number[] = [];
+    const flush = (): void => {
+      if (run.length) pieces.push(this.constant(run, 'int64', [run.length]));
+      run = [];
+    };
+    for (const t of terms) {
+      if (t.symbols.length === 0) { run.push(t.constant); continue; }
+      flush();
+      pieces.push(this.runtime(t));
+    }
+    flush();
+    return pieces.length === 1 ? pieces[0]! : this.node('Concat', pieces, { axis: 0 })[0]!;
+  }
+
+  sizes(values: readonly number[]): string {
+    const out = this.current.out;
+    const labelled = out.length === values.length && out.every((t, k) => termValue(t) === values[k]);
+    return this.list(labelled ? out : values.map((n) => this.symbolOf(n) ? { symbols: [this.symbolOf(n)!], constant: 1 } : { symbols: [], constant: n }));
+  }
+
+  /**
+   * Reshape merges or splits runs of adjacent dimensions. An output dimension that is a whole run
+   * of input dimensions is their product (symbolic where they are); one of several split from a
+   * run is a symbol where its size is one, else a constant.
+   */
+  reshapeTarget(from: readonly number[], to: readonly number[]): string {
+    if (this.symbols.length === 0) return this.constant(to, 'int64', [to.length]);
+    const labels = this.current.inputs[0];
+    return this.list(this.reshapeTerms(labels && labels.length === from.length ? labels : from.map((n) => this.term(n)), to));
+  }
+
+  /**
+   * Reshape merges or splits runs of adjacent dimensions. An output dimension that is a whole run
+   * of input dimensions is their product (symbolic where they are); one of several split from a
+   * run is a symbol of that run where its size is one ([B*T, C] -> [B, T, C]), else a constant.
+   */
+  reshapeTerms(from: readonly SizeTerm[], to: readonly number[]): SizeTerm[] {
+    const terms: SizeTerm[] = [];
+    let i = 0;
+    let j = 0;
+    while (j < to.length) {
+      // The shortest runs from[i..i2) and to[j..j2) with equal products (no size is 0 here).
+      let i2 = i;
+      let j2 = j + 1;
+      let pin = i2 < from.length ? termValue(from[i2++]!) : 1;
+      let pout = to[j]!;
+      while (pin !== pout) {
+        if (pin < pout && i2 < from.length) pin *= termValue(from[i2++]!);
+        else if (j2 < to.length) pout *= to[j2++]!;
+        else throw new ZhuyiError(`reshape: cannot map ${fmt(from.map(termValue))} onto ${fmt(to)}`);
+      }
+      const run = from.slice(i, i2);
+      const symbols = run.flatMap((t) => t.symbols);
+      if (j2 - j === 1) terms.push(symbols.length ? { symbols, constant: run.reduce((c, t) => c * t.constant, 1) } : { symbols: [], constant: to[j]! });
+      else for (const d of to.slice(j, j2)) terms.push(this.term(d, symbols));
+      i = i2;
+      j = j2;
+    }
+    return terms;
+  }
+
+  sliceBounds(starts: readonly number[], ends: readonly number[], dims: readonly number[]): [string, string] {
+    const r = starts.length;
+    if (this.symbols.length === 0) return [this.constant(starts, 'int64', [r]), this.constant(ends, 'int64', [r])];
+    const labels = this.current.inputs[0];
+    const symbolicDim = (k: number): boolean => (labels?.length === r ? labels[k]!.symbols.length > 0 : this.symbolOf(dims[k]!) !== undefined);
+    // A bound equal to a symbolic size is read at run time (the first T rows of a position table);
+    // one nearer a symbolic dimension's end than its start counts from the end (x[:, :-1] is -1
+    // whatever T is); an end at the dimension's end is "to the end".
+    const bound = (x: number, k: number, isEnd: boolean): SizeTerm => {
+      const d = dims[k]!;
+      if (isEnd && x >= d) return { symbols: [], constant: TO_THE_END };
+      const s = this.symbolOf(x);
+      if (s) return { symbols: [s], constant: 1 };
+      return { symbols: [], constant: symbolicDim(k) && x > 0 && d - x < x ? x - d : x };
+    };
+    return [this.list(starts.map((x, k) => bound(x, k, false))), this.list(ends.map((x, k) => bound(x, k, true)))];
   }
 }
 
@@ -75,7 +219,7 @@ function rawBytes(values: ArrayLike<number>, dtype: DType | 'int64'): Uint8Array
   }
 }
 
-function valueInfo(name: string, dtype: DType, shape: readonly number[]): ValueInfoSpec {
+function valueInfo(name: string, dtype: DType, shape: readonly (number | string)[]): ValueInfoSpec {
   return { name, elemType: onnxDTypeCode(dtype), dims: shape };
 }
 
@@ -85,24 +229,119 @@ export interface LoweredModel {
   inputNames: Map<number, string>;
   outputNames: string[];
   nodeCount: number;
+  /** The symbolic sizes the model reads from its inputs (empty when lowered with concrete shapes). */
+  symbols: string[];
+  /** The model's nodes and initializers, as encoded (for tests and diagnostics). */
+  nodes: readonly NodeSpec[];
+  initializers: readonly TensorSpec[];
+}
+
+export interface LowerOptions {
+  /**
+   * Batch and sequence sizes become symbols (ONNX dim_params), so the model serves every such size:
+   * each distinct size of 2 or more among the dimensions of the int32 and bool inputs (token ids,
+   * masks, labels) is one symbol, and every input dimension of that size is declared with it. The
+   * graph's reshape, expand, fill and slice sizes that equal a symbol (or a product of two) are
+   * computed from the input's shape at run time. Two graphs that lower to the same bytes compute
+   * the same thing, so a session is shared by exactly the graphs whose lowering is byte-identical.
+   */
+  symbolic?: boolean;
+}
+
+/** The symbolic sizes of a graph: see LowerOptions.symbolic. */
+function findSymbols(graph: Graph, inputNames: Map<number, string>): SizeSymbol[] {
+  const symbols: SizeSymbol[] = [];
+  graph.values.forEach((v, i) => {
+    if (v.kind !== 'input' || (v.meta.dtype !== 'int32' && v.meta.dtype !== 'bool')) return;
+    v.meta.shape.forEach((n, axis) => {
+      if (n > 1 && !symbols.some((s) => s.value === n)) symbols.push({ name: `s${symbols.length}`, value: n, input: inputNames.get(i)!, axis });
+    });
+  });
+  return symbols;
+}
+
+/**
+ * Labels every value's dimensions with the symbols they stand for, following sizes through the ops
+ * that move them (reshape, permute, matmul, and elementwise ops by broadcast alignment) rather than by
+ * value alone: a head size of 8 is not the batch size 8 because they are equal. Where no input
+ * explains a size, it is a symbol if it equals one (products of symbols come from reshapes only:
+ * a vocabulary of 40 is not S*B = 5*8). Labels only steer which sizes are computed at run
+ * time; sessions are shared by byte-identical models, so a wrong guess costs a session, never a result.
+ */
+function labelGraph(graph: Graph, b: Builder): SizeTerm[][] {
+  const labels: SizeTerm[][] = [];
+  const exact = (n: number): SizeTerm => {
+    const s = b.symbolOf(n);
+    return s ? { symbols: [s], constant: 1 } : { symbols: [], constant: n };
+  };
+  // The first symbolic labelling of each whole shape: a gradient's full/expand to [B*T] takes the
+  // labels of the [B*T] value it stands beside, which no input of its own can tell.
+  const byShape = new Map<string, SizeTerm[]>();
+  graph.values.forEach((v, i) => {
+    const out = v.meta.shape;
+    if (v.kind === 'input') { labels[i] = out.map(exact); remember(out, labels[i]!); return; }
+    const ins = v.inputs.map((j) => labels[j]!);
+    let l: SizeTerm[] | null = null;
+    if (v.op === 'full' || v.op === 'expand') l = byShape.get(out.join(',')) ?? null;
+    if (l && v.op === 'expand') l = l.map((t, k) => aligned(out[k]!, k, ins, out.length).symbols.length ? aligned(out[k]!, k, ins, out.length) : t);
+    if (l) { /* labelled by shape */ } else if (v.op === 'reshape') l = b.reshapeTerms(ins[0]!, out);
+    else if (v.op === 'permute') l = (v.attrs.perm as number[]).map((p) => ins[0]![p]!);
+    else if (v.op === 'matmul' && ins[0]!.length >= 2 && ins[1]!.length >= 2) {
+      const [a, c] = [ins[0]!, ins[1]!];
+      l = out.map((n, k) => (k === out.length - 1 ? c[c.length - 1]! : k === out.length - 2 ? a[a.length - 2]! : aligned(n, k, [a.slice(0, -2), c.slice(0, -2)], out.length - 2)));
+    }
+    l ??= out.map((n, k) => aligned(n, k, ins, out.length));
+    labels[i] = l.map((t, k) => (termValue(t) === out[k] ? t : exact(out[k]!)));
+    remember(out, labels[i]!);
+  });
+  return labels;
+
+  function remember(shape: readonly number[], l: SizeTerm[]): void {
+    const key = shape.join(',');
+    if (!byShape.has(key) && l.some((t) => t.symbols.length)) byShape.set(key, l);
+  }
+
+  /** Dimension k of a rank-r output: the label of an input dimension at the same place from the end with the same size. */
+  function aligned(n: number, k: number, ins: readonly (readonly SizeTerm[])[], r: number): SizeTerm {
+    let same: SizeTerm | undefined;
+    for (const x of ins) {
+      const t = x[x.length - (r - k)];
+      if (t === undefined || termValue(t) !== n) continue;
+      if (t.symbols.length) return t;
+      same ??= t;
+    }
+    return same ?? exact(n);
+  }
+}
+
+/** Each value's dimensions as the lowering sees them: 's0*s1', '4', ... (for tests and diagnostics). */
+export function sizeLabels(graph: Graph): string[][] {
+  const inputNames = new Map<number, string>();
+  graph.values.forEach((v, i) => { if (v.kind === 'input') inputNames.set(i, `in${inputNames.size}`); });
+  const b = new Builder(findSymbols(graph, inputNames));
+  return labelGraph(graph, b).map((dims) => dims.map((t) => [...t.symbols.map((s) => s.name), ...(t.constant !== 1 || t.symbols.length === 0 ? [String(t.constant)] : [])].join('*')));
 }
 
 /** Lowers a graph: inputs become graph inputs in order, every op its lowering, outputs graph outputs. */
-export function lowerGraph(graph: Graph): LoweredModel {
-  const b = new Builder();
-  const names: string[] = new Array(graph.values.length);
+export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredModel {
   const inputNames = new Map<number, string>();
+  graph.values.forEach((v, i) => { if (v.kind === 'input') inputNames.set(i, `in${inputNames.size}`); });
+  const symbols = options.symbolic ? findSymbols(graph, inputNames) : [];
+  const b = new Builder(symbols);
+  const names: string[] = new Array(graph.values.length);
   const inputs: ValueInfoSpec[] = [];
+  const declared = (shape: readonly number[]): (number | string)[] => shape.map((n) => b.symbolOf(n)?.name ?? n);
+  const labels = symbols.length ? labelGraph(graph, b) : [];
   graph.values.forEach((v, i) => {
     if (v.kind === 'input') {
-      const name = `in${inputNames.size}`;
-      inputNames.set(i, name);
-      inputs.push(valueInfo(name, v.meta.dtype, v.meta.shape));
+      const name = inputNames.get(i)!;
+      inputs.push(valueInfo(name, v.meta.dtype, declared(v.meta.shape)));
       names[i] = name;
       return;
     }
     const def = getOp(v.op);
     if (!def.onnx) throw new ZhuyiError(`ort backend: op '${v.op}' has no ONNX lowering`);
+    if (symbols.length) b.current = { inputs: v.inputs.map((j) => labels[j]!), out: labels[i]! };
     names[i] = def.onnx(b, { inputs: v.inputs.map((j) => names[j]!), inMetas: v.inputs.map((j) => graph.values[j]!.meta), out: v.meta, attrs: v.attrs });
   });
   // A graph output is the producing node's own value where it can be (an Identity would copy it:
@@ -120,6 +359,8 @@ export function lowerGraph(graph: Graph): LoweredModel {
     b.nodes.push({ opType: 'Identity', domain: '', inputs: [value], outputs: [name], name: `Identity_out${k}`, attrs: [] });
     return name;
   });
+  // Symbolic outputs declare no sizes: one may be a product of symbols, or a constant only here.
+  const outputShape = (k: number, shape: readonly number[]): (number | string)[] => (symbols.length ? shape.map((_, d) => `o${k}_${d}`) : [...shape]);
   const bytes = encodeModel({
     irVersion: IR_VERSION,
     opsets: [{ domain: '', version: OPSET }, ...(b.nodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
@@ -128,9 +369,9 @@ export function lowerGraph(graph: Graph): LoweredModel {
     nodes: b.nodes,
     initializers: b.initializers,
     inputs,
-    outputs: graph.outputs.map((o, k) => valueInfo(outputNames[k]!, graph.values[o]!.meta.dtype, graph.values[o]!.meta.shape)),
+    outputs: graph.outputs.map((o, k) => valueInfo(outputNames[k]!, graph.values[o]!.meta.dtype, outputShape(k, graph.values[o]!.meta.shape))),
   });
-  return { bytes, inputNames, outputNames, nodeCount: b.nodes.length };
+  return { bytes, inputNames, outputNames, nodeCount: b.nodes.length, symbols: symbols.map((s) => `${s.name}=${s.value}`), nodes: b.nodes, initializers: b.initializers };
 }
 
 /**
