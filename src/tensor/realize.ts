@@ -5,7 +5,7 @@ import type { Tensor } from './tensor.js';
 
 /** A value of a graph handed to a backend: a realized input, or an op over earlier values. */
 export type GraphValue =
-  | { readonly kind: 'input'; readonly meta: Meta; readonly buffer: TypedArray }
+  | { readonly kind: 'input'; readonly meta: Meta; readonly buffer: TypedArray; readonly parameter?: boolean }
   | { readonly kind: 'op'; readonly meta: Meta; readonly op: string; readonly attrs: Attrs; readonly inputs: readonly number[] };
 
 /**
@@ -65,7 +65,7 @@ export function buildGraph(targets: readonly Tensor[]): Graph {
       if (index.has(t)) { stack.pop(); continue; }
       if (t.buffer !== null) {
         index.set(t, values.length);
-        values.push({ kind: 'input', meta: t.meta, buffer: t.buffer });
+        values.push({ kind: 'input', meta: t.meta, buffer: t.buffer, ...(t.requiresGrad ? { parameter: true } : {}) });
         stack.pop();
         continue;
       }

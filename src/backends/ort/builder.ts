@@ -45,7 +45,7 @@ class Builder implements OnnxBuilder {
   private counter = 0;
 
   /** The size labels of the node being lowered: its inputs' and its output's (see labelGraph). */
-  current: { inputs: readonly (readonly SizeTerm[])[]; out: readonly SizeTerm[] } = { inputs: [], out: [] };
+  current: { inputs: readonly (readonly SizeTerm[])[]; out: readonly SizeTerm[]; parameters: readonly boolean[] } = { inputs: [], out: [], parameters: [] };
 
   /** The symbolic sizes, one per distinct value (empty: every size is a constant). */
   constructor(private readonly symbols: readonly SizeSymbol[] = []) {}
@@ -177,7 +177,8 @@ class Builder implements OnnxBuilder {
 
   sliceBounds(starts: readonly number[], ends: readonly number[], dims: readonly number[]): [string, string] {
     const r = starts.length;
-    if (this.symbols.length === 0) return [this.constant(starts, 'int64', [r]), this.constant(ends, 'int64', [r])];
+    // A parameter is cut at the model's own sizes (the query rows of an in-projection), never a batch's.
+    if (this.symbols.length === 0 || this.current.parameters[0]) return [this.constant(starts, 'int64', [r]), this.constant(ends, 'int64', [r])];
     const labels = this.current.inputs[0];
     const symbolicDim = (k: number): boolean => (labels?.length === r ? labels[k]!.symbols.length > 0 : this.symbolOf(dims[k]!) !== undefined);
     // A bound equal to a symbolic size is read at run time (the first T rows of a position table);
@@ -279,13 +280,19 @@ function labelGraph(graph: Graph, b: Builder): SizeTerm[][] {
   const byShape = new Map<string, SizeTerm[]>();
   graph.values.forEach((v, i) => {
     const out = v.meta.shape;
-    if (v.kind === 'input') { labels[i] = out.map(exact); remember(out, labels[i]!); return; }
+    // A parameter's sizes are the model's own (a feed-forward width of 64 is not 64 rows).
+    if (v.kind === 'input') { labels[i] = v.parameter ? out.map((n) => ({ symbols: [], constant: n })) : out.map(exact); remember(out, labels[i]!); return; }
     const ins = v.inputs.map((j) => labels[j]!);
     let l: SizeTerm[] | null = null;
     if (v.op === 'full' || v.op === 'expand') l = byShape.get(out.join(',')) ?? null;
     if (l && v.op === 'expand') l = l.map((t, k) => aligned(out[k]!, k, ins, out.length).symbols.length ? aligned(out[k]!, k, ins, out.length) : t);
     if (l) { /* labelled by shape */ } else if (v.op === 'reshape') l = b.reshapeTerms(ins[0]!, out);
     else if (v.op === 'permute') l = (v.attrs.perm as number[]).map((p) => ins[0]![p]!);
+    else if (v.op === 'gather') l = [...ins[1]!]; // the index's shape
+    else if (v.op === 'indexSelect') l = ins[0]!.map((t, k) => (k === v.attrs.axis ? ins[1]![0]! : t));
+    else if ((v.op === 'sum' || v.op === 'amax' || v.op === 'amin' || v.op === 'argmax' || v.op === 'argmin') && out.length === ins[0]!.length) {
+      l = ins[0]!.map((t, k) => (out[k] === 1 && termValue(t) !== 1 ? { symbols: [], constant: 1 } : t)); // keepdim
+    }
     else if (v.op === 'matmul' && ins[0]!.length >= 2 && ins[1]!.length >= 2) {
       const [a, c] = [ins[0]!, ins[1]!];
       l = out.map((n, k) => (k === out.length - 1 ? c[c.length - 1]! : k === out.length - 2 ? a[a.length - 2]! : aligned(n, k, [a.slice(0, -2), c.slice(0, -2)], out.length - 2)));
@@ -330,18 +337,21 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredMod
   const b = new Builder(symbols);
   const names: string[] = new Array(graph.values.length);
   const inputs: ValueInfoSpec[] = [];
-  const declared = (shape: readonly number[]): (number | string)[] => shape.map((n) => b.symbolOf(n)?.name ?? n);
   const labels = symbols.length ? labelGraph(graph, b) : [];
+  const declared = (i: number, shape: readonly number[]): (number | string)[] => shape.map((n, k) => labels[i]?.[k]?.symbols[0]?.name ?? n);
   graph.values.forEach((v, i) => {
     if (v.kind === 'input') {
       const name = inputNames.get(i)!;
-      inputs.push(valueInfo(name, v.meta.dtype, declared(v.meta.shape)));
+      inputs.push(valueInfo(name, v.meta.dtype, declared(i, v.meta.shape)));
       names[i] = name;
       return;
     }
     const def = getOp(v.op);
     if (!def.onnx) throw new ZhuyiError(`ort backend: op '${v.op}' has no ONNX lowering`);
-    if (symbols.length) b.current = { inputs: v.inputs.map((j) => labels[j]!), out: labels[i]! };
+    if (symbols.length) {
+      const parameters = v.inputs.map((j) => { const x = graph.values[j]!; return x.kind === 'input' && x.parameter === true; });
+      b.current = { inputs: v.inputs.map((j) => labels[j]!), out: labels[i]!, parameters };
+    }
     names[i] = def.onnx(b, { inputs: v.inputs.map((j) => names[j]!), inMetas: v.inputs.map((j) => graph.values[j]!.meta), out: v.meta, attrs: v.attrs });
   });
   // A graph output is the producing node's own value where it can be (an Identity would copy it:
