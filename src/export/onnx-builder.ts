@@ -72,6 +72,15 @@ export class GraphBuilder {
     this.outputs.push({ name, elemType, dims });
   }
 
+  /**
+   * Removes graph outputs made by `output` (and their Identity nodes): the same graph with fewer
+   * outputs, e.g. without the attention probabilities a consumer does not read.
+   */
+  dropOutputs(names: ReadonlySet<string>): void {
+    for (let i = this.outputs.length - 1; i >= 0; i--) if (names.has(this.outputs[i]!.name)) this.outputs.splice(i, 1);
+    for (let i = this.nodes.length - 1; i >= 0; i--) if (this.nodes[i]!.opType === 'Identity' && names.has(this.nodes[i]!.outputs[0]!)) this.nodes.splice(i, 1);
+  }
+
   /** One node; returns its outputs' names. `hint` names them for readability in viewers (Netron). */
   node(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, outputs = 1, hint = opType.toLowerCase()): string[] {
     const outs = Array.from({ length: outputs }, () => this.fresh(hint));
