@@ -12,6 +12,7 @@ import { registerBertDemo } from './bert-demo.js';
 import { registerViz } from './viz.js';
 import { registerExport } from './export.js';
 import { registerServe } from './serve.js';
+import { resolveHubIds } from './hub.js';
 import { CUDA_INSTALL_HINT, addRuntimeFlagsEverywhere, applyRuntimeFlags, runtimeInfo } from './runtime.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,6 +27,7 @@ program
     const b = cmd.opts<{ backend?: string }>().backend;
     if (b) setBackend(b);
     await applyRuntimeFlags(actionCommand.opts<{ device?: string; threads?: string }>());
+    await resolveHubIds(actionCommand);
   });
 
 program
