@@ -72,7 +72,7 @@ program
     console.log([
       `zhuyi ${info.zhuyi}`, `node ${info.node}`, `onnxruntime ${Object.entries(info.onnxruntime).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `providers: ${providers}`, `using: ${info.executionProviders.join(', ')} (--device), ${info.threads} threads of ${info.cores} cores (--threads)`,
-      `backend: ${info.backend}`, `ops (${ops.length}): ${ops.map((op) => op.name).join(' ')}`,
+      `backend: ${info.backend}`, `Hugging Face cache: ${info.hub.cache} (endpoint ${info.hub.endpoint}${info.hub.offline ? ', offline' : ''})`, `ops (${ops.length}): ${ops.map((op) => op.name).join(' ')}`,
     ].join('\n'));
     if (info.providers.some((p) => !p.available)) console.log(`not installed providers: ${CUDA_INSTALL_HINT}`);
   });

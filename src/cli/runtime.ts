@@ -14,6 +14,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { configureOrt, createOrtBackend, ortConfig } from '../backends/ort/index.js';
+import { hubCacheDir, hubEndpoint } from '../io/hub.js';
 import { ArgumentError } from '../tensor/errors.js';
 
 const require = createRequire(import.meta.url);
@@ -110,6 +111,8 @@ export interface RuntimeInfo {
   threads: number;
   cores: number;
   backend: string;
+  /** Where Hub ids are downloaded and read from (HF_HUB_CACHE / HF_HOME), the endpoint, offline mode. */
+  hub: { cache: string; endpoint: string; offline: boolean };
 }
 
 /** What `zhuyi info` prints. */
@@ -120,5 +123,6 @@ export async function runtimeInfo(version: string, backend: string): Promise<Run
   return {
     zhuyi: version, node: process.versions.node, onnxruntime: { ...ort.env.versions }, providers: await listProviders(),
     executionProviders: [...config.executionProviders], threads: config.threads, cores: cpus().length, backend,
+    hub: { cache: hubCacheDir(), endpoint: hubEndpoint(), offline: ['1', 'true', 'yes', 'on'].includes((process.env.HF_HUB_OFFLINE ?? '').toLowerCase()) },
   };
 }

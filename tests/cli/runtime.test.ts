@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { configureOrt, ortConfig } from '../../src/backends/ort/index.js';
 import { applyRuntimeFlags, listProviders, providersFor, type ProviderInfo } from '../../src/cli/runtime.js';
+import { hubCacheDir } from '../../src/io/hub.js';
 import { ROOT, zhuyi } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-runtime-'));
@@ -83,7 +84,7 @@ describe('the CLI', () => {
   test('zhuyi info --json: versions, providers, threads', () => {
     const r = zhuyi(['info', '--json']);
     assert.equal(r.status, 0, r.stderr);
-    const info = JSON.parse(r.stdout) as { zhuyi: string; node: string; onnxruntime: Record<string, string>; providers: ProviderInfo[]; executionProviders: string[]; threads: number; cores: number; backend: string };
+    const info = JSON.parse(r.stdout) as { hub: { cache: string; endpoint: string; offline: boolean }; zhuyi: string; node: string; onnxruntime: Record<string, string>; providers: ProviderInfo[]; executionProviders: string[]; threads: number; cores: number; backend: string };
     const pkg = (path: string): string => (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
     assert.equal(info.zhuyi, pkg(join(ROOT, 'package.json')));
     assert.equal(info.node, process.versions.node);
@@ -102,5 +103,7 @@ describe('the CLI', () => {
     const text = zhuyi(['info']).stdout;
     assert.match(text, new RegExp(`^zhuyi ${info.zhuyi}\\nnode ${info.node}\\nonnxruntime .*node ${info.onnxruntime.node}`));
     assert.match(text, /providers: cpu.*\nusing: cpu \(--device\), \d+ threads of \d+ cores/);
+    assert.deepEqual(info.hub, { cache: hubCacheDir(), endpoint: (process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, ''), offline: ['1', 'true', 'yes', 'on'].includes((process.env.HF_HUB_OFFLINE ?? '').toLowerCase()) });
+    assert.match(text, new RegExp(`Hugging Face cache: ${info.hub.cache}`));
   });
 });
