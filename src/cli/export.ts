@@ -14,6 +14,7 @@ export function registerExport(program: Command): void {
     .option('--force', 'write into --onnx even when it holds files (files of the same names are replaced)')
     .option('--no-transformers-js', 'BERT: skip the Hugging Face layout (config.json, tokenizer.json, onnx/model.onnx) that transformers.js loads')
     .option('--transformers-js-attentions', 'BERT: keep the attention outputs in onnx/model.onnx too')
+    .option('--quantize', 'BERT: also write onnx/model_quantized.onnx with int8 weights (transformers.js dtype q8)')
     .addHelpText('after', `
 BERT folders give model.onnx: inputs input_ids, attention_mask, token_type_ids (int64, [batch, sequence]);
 outputs the head's (logits, start_logits/end_logits, last_hidden_state/pooler_output, ...) and
@@ -27,12 +28,12 @@ feed them. Run an export with zhuyi's runner (src/export/runner.ts) or any ONNX 
 
 Example:
   zhuyi export runs/transformer --onnx exported/transformer`)
-    .action(async (dir: string, opts: { onnx: string; opset: string; force?: boolean; transformersJs: boolean; transformersJsAttentions?: boolean }) => {
+    .action(async (dir: string, opts: { onnx: string; opset: string; force?: boolean; transformersJs: boolean; transformersJsAttentions?: boolean; quantize?: boolean }) => {
       const opset = Number(opts.opset);
       if (!Number.isInteger(opset)) throw new ArgumentError(`--opset: expected an integer from ${MIN_OPSET} to ${MAX_OPSET}, got '${opts.opset}'`);
       const t0 = performance.now();
       const manifest = await exportOnnx(dir, opts.onnx, {
-        opset, force: Boolean(opts.force), log: (line) => console.error(line), transformersJs: opts.transformersJs, transformersJsAttentions: Boolean(opts.transformersJsAttentions),
+        opset, force: Boolean(opts.force), log: (line) => console.error(line), transformersJs: opts.transformersJs, transformersJsAttentions: Boolean(opts.transformersJsAttentions), quantize: Boolean(opts.quantize),
       });
       const what = manifest.kind === 'bert' ? manifest.architecture : `${manifest.config.modelKind} translation model`;
       console.log(`exported ${what} to ${opts.onnx} (opset ${opset}, ${((performance.now() - t0) / 1000).toFixed(1)} s):`);

@@ -22,7 +22,7 @@ import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
 import { BERT_ARCHITECTURES, type BertArchitecture, emitBert } from './bert.js';
 import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo, manifestJson } from './manifest.js';
 import { DEFAULT_OPSET, GraphBuilder } from './onnx-builder.js';
-import { TRANSFORMERS_JS_MODEL, TRANSFORMERS_JS_TASKS, copyFiles, listFiles, writeHubLayout } from './folder.js';
+import { TRANSFORMERS_JS_MODEL, TRANSFORMERS_JS_QUANTIZED, TRANSFORMERS_JS_TASKS, copyFiles, listFiles, writeHubLayout } from './folder.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { exportTranslation } from './translation.js';
 import { ExportError, Weights } from './weights.js';
@@ -43,6 +43,8 @@ export interface ExportOptions {
   transformersJs?: boolean;
   /** Keep the attention outputs in onnx/model.onnx too (default false: transformers.js does not read them). */
   transformersJsAttentions?: boolean;
+  /** Also write onnx/model_quantized.onnx, int8 weights (transformers.js's dtype 'q8'; default false). */
+  quantize?: boolean;
 }
 
 export const PRODUCER = 'zhuyi';
@@ -87,6 +89,12 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
     const hubTokenizer = (): Record<string, string> => (tokenizerFiles.length > 0 ? BertTokenizer.fromPretrained(dir).toFiles() : {});
     writeHubLayout(out, { from: dir, config: hfConfig, model: b.encode(opset, PRODUCER), tokenizerFiles: hubTokenizer });
     transformersJs = { task, model: TRANSFORMERS_JS_MODEL, attentions: Boolean(options.transformersJsAttentions) };
+    if (options.quantize) {
+      const n = b.quantizeWeights();
+      writeFileSync(join(out, TRANSFORMERS_JS_QUANTIZED), b.encode(opset, PRODUCER));
+      transformersJs.quantized = TRANSFORMERS_JS_QUANTIZED;
+      log(`export: ${TRANSFORMERS_JS_QUANTIZED}: ${n} weight matrices as int8 (one scale per row)`);
+    }
   } else if (options.transformersJs !== false) {
     log(`export: transformers.js has no pipeline for ${architecture}; only zhuyi's layout is written`);
   }

@@ -41,6 +41,7 @@ export const TRANSFORMERS_JS_TASKS: Readonly<Record<string, string>> = {
 
 /** Where transformers.js (and Optimum) look for the graph: onnx/model.onnx (dtype fp32), onnx/model_quantized.onnx (q8). */
 export const TRANSFORMERS_JS_MODEL = 'onnx/model.onnx';
+export const TRANSFORMERS_JS_QUANTIZED = 'onnx/model_quantized.onnx';
 
 /**
  * Writes the Hugging Face / transformers.js layout at the root of `out`: config.json, the tokenizer

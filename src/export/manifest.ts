@@ -65,7 +65,7 @@ export interface BertManifest extends ManifestBase {
    * onnx/model.onnx), which `pipeline(task, folder)` of @huggingface/transformers loads; absent for
    * architectures without a transformers.js pipeline or when the export was asked not to write it.
    */
-  transformersJs?: { task: string; model: string; attentions: boolean };
+  transformersJs?: { task: string; model: string; attentions: boolean; quantized?: string };
 }
 
 export type TranslationModelKind = 'seq2seq' | 'attention' | 'transformer';

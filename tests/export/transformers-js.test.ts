@@ -168,6 +168,26 @@ describe('transformers.js runs zhuyi exports as they are', () => {
     assert.deepEqual((await ort.InferenceSession.create(join(dir, 'flags-att', 'onnx', 'model.onnx'))).outputNames, ['logits', 'attention_0', 'attention_1']);
   });
 
+  test('--quantize: onnx/model_quantized.onnx with int8 weights, loaded with dtype q8, ranks as the float model', async () => {
+    manualSeed(8);
+    const folder = join(dir, 'q8');
+    // initializer_range 0.1: peaked enough to rank, not so wide that int8 rounding is magnified by huge logits.
+    await new BertForMaskedLM(new BertConfig({ ...base, hidden_size: 64, intermediate_size: 128, initializer_range: 0.1 })).savePretrained(folder);
+    tokenizer.savePretrained(folder);
+    const out = join(dir, 'q8-onnx');
+    const m = await exportOnnx(folder, out, { quantize: true }) as BertManifest;
+    assert.equal(m.transformersJs?.quantized, 'onnx/model_quantized.onnx');
+    const size = (f: string): number => readFileSync(join(out, f)).length;
+    assert.ok(size('onnx/model_quantized.onnx') < 0.4 * size('onnx/model.onnx'), `${size('onnx/model_quantized.onnx')} vs ${size('onnx/model.onnx')}`);
+    const text = 'the cat sat on the [MASK]';
+    const fp32 = (await (await tjs.pipeline('fill-mask', out, { local_files_only: true }))(text, { top_k: 3 })) as Array<{ token: number; score: number }>;
+    const q8 = (await (await tjs.pipeline('fill-mask', out, { local_files_only: true, dtype: 'q8' }))(text, { top_k: 3 })) as Array<{ token: number; score: number }>;
+    assert.equal(q8[0]!.token, fp32[0]!.token);
+    q8.forEach((p, i) => assert.ok(Math.abs(p.score - fp32[i]!.score) < 0.05 * fp32[i]!.score, `${p.score} vs ${fp32[i]!.score}`));
+    console.log(`q8 ${q8.map((p) => p.score.toFixed(4)).join(' ')} / fp32 ${fp32.map((p) => p.score.toFixed(4)).join(' ')}`);
+    assert.ok(q8.some((p, i) => p.score !== fp32[i]!.score), 'the int8 graph is another graph');
+  });
+
   test('real checkpoints from ../shared/data: a torch NER model with vocab.txt only (tokenizer.json built), a safetensors BertModel', async (t) => {
     const root = sharedDataOrSkip('tiny-bert-checkpoints');
     if (!root) return t.skip('../shared/data/tiny-bert-checkpoints is absent (the shared data folder is not on this machine)');
