@@ -73,6 +73,7 @@ export {
 export { CheckpointError, UnsafePickleError } from './io/checkpoint-error.js';
 export { loadTorchBin, readTorchBin, parseTorchBin, type TorchBinFile, type TorchBinFormat } from './io/torch-bin.js';
 export { readHfCheckpointFolder, type HfCheckpoint, type HfWeightsFormat } from './io/hf.js';
+export { downloadModel, ensureModelFolder, localModelFolder, cachedSnapshot, hubCacheDir, hubEndpoint, isHubId, HubError, type HubOptions } from './io/hub.js';
 export {
   Vocab, TokenizerError, SPECIAL_TOKENS, PAD, UNK, BOS, EOS, CharTokenizer, WordTokenizer, VocabTokenizer, BpeTokenizer, trainBpe,
   saveTokenizer, loadTokenizer, saveVocab, loadVocab, tokenizerFiles, tokenizerFromFiles, registerTokenizerKind, TOKENIZER_CONFIG_FILE, normalizeText, preTokenize, isCjkIdeograph,

@@ -21,7 +21,8 @@ import { manualSeed } from '../tensor/random.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batcherTask } from '../train/batcher-task.js';
-import { pickTrainOptions, train } from '../train/trainer.js';
+import { train } from '../train/trainer.js';
+import { finetuneTrainOptions } from './recipe.js';
 import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } from './head-run.js';
 import {
   BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, evalBatches, exportBest, sequenceBatches, type BertRunResult,
@@ -109,8 +110,8 @@ export async function finetuneMultipleChoice(o: MultipleChoiceFinetuneOptions): 
   const { saved, init } = beginHeadRun(o, 'multiple-choice', 'finetuneMultipleChoice');
   const data = (saved?.data ?? {
     train: o.train, valid: o.valid, format: o.format, maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), seed: o.seed ?? 0,
-    batchTokens: o.batchTokens ?? 4096, init, model: o.model,
-  }) as { train?: string; valid?: string; format?: TableFormat; maxSeqLength: number; seed: number; batchTokens: number; init: 'pretrained' | 'random'; model?: string };
+    batchTokens: o.batchTokens ?? 4096, batchSize: o.batchSize, init, model: o.model,
+  }) as { train?: string; valid?: string; format?: TableFormat; maxSeqLength: number; seed: number; batchTokens: number; batchSize?: number; init: 'pretrained' | 'random'; model?: string };
   if (!data.train || !data.valid) throw new ArgumentError('finetuneMultipleChoice: give training and validation files (--train, --valid)');
   const seed = data.seed;
   manualSeed(seed);
@@ -135,7 +136,7 @@ export async function finetuneMultipleChoice(o: MultipleChoiceFinetuneOptions): 
   log(`data: ${trainF.length} training examples (${trainData.numChoices} choices; fields ${fields}), ${validF.length} validation examples (${validData.numChoices} choices, chance ${chance(validData)}); max ${maxSeqLength} tokens; vocab ${tokenizer.vocabSize}`);
 
   const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const { batcher } = sequenceBatches(trainF.map(longestChoice), [], { batchTokens: perChoiceBudget(data.batchTokens, trainData.numChoices, maxSeqLength), seed, padId, maxSeqLength });
+  const { batcher } = sequenceBatches(trainF.map(longestChoice), [], { batchTokens: perChoiceBudget(data.batchTokens, trainData.numChoices, maxSeqLength), batchSize: data.batchSize, seed, padId, maxSeqLength });
   const validBatches = multipleChoiceEvalBatches(validF, { batchTokens: data.batchTokens, padId, maxSeqLength });
   const task = batcherTask(batcher, {
     model,
@@ -151,7 +152,7 @@ export async function finetuneMultipleChoice(o: MultipleChoiceFinetuneOptions): 
     },
     bestMetric: { name: 'accuracy', higherIsBetter: true },
   });
-  const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { task: 'multiple-choice' } });
+  const summary = await train(task, { ...finetuneTrainOptions(o, data.init), outDir: out, meta: { task: 'multiple-choice' } });
   const hfDir = await exportBest(out, () => new BertForMultipleChoice(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }

@@ -23,7 +23,8 @@ import { manualSeed } from '../tensor/random.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { BertTokenizer } from '../text/bert/tokenizer.js';
-import { pickTrainOptions, train } from '../train/trainer.js';
+import { train } from '../train/trainer.js';
+import { finetuneTrainOptions } from './recipe.js';
 import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } from './head-run.js';
 import { BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, exportBest, sequenceBatches, type BertRunResult } from './tasks.js';
 
@@ -109,8 +110,8 @@ export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult>
   const { saved, init } = beginHeadRun(o, 'ner', 'finetuneNer');
   const data = (saved?.data ?? {
     train: o.train, valid: o.valid, tokenColumn: o.tokenColumn ?? 0, labelColumn: o.labelColumn ?? -1,
-    maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096, init, model: o.model,
-  }) as { train?: string; valid?: string; tokenColumn: number; labelColumn: number; maxSeqLength: number; seed: number; batchTokens: number; init: 'pretrained' | 'random'; model?: string };
+    maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096, batchSize: o.batchSize, init, model: o.model,
+  }) as { train?: string; valid?: string; tokenColumn: number; labelColumn: number; maxSeqLength: number; seed: number; batchTokens: number; batchSize?: number; init: 'pretrained' | 'random'; model?: string };
   if (!data.train || !data.valid) throw new ArgumentError('finetuneNer: give training and validation files (--train, --valid)');
   const seed = data.seed;
   manualSeed(seed);
@@ -152,7 +153,7 @@ export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult>
   if (trainEx.length === 0) throw new BertTaskError(`${data.train}: no sentence has a token in this vocabulary`);
 
   const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const { batcher, validBatches } = sequenceBatches(trainEx.map((e) => e.ids), validEx.map((e) => e.ids), { batchTokens: data.batchTokens, seed, padId, maxSeqLength });
+  const { batcher, validBatches } = sequenceBatches(trainEx.map((e) => e.ids), validEx.map((e) => e.ids), { batchTokens: data.batchTokens, batchSize: data.batchSize, seed, padId, maxSeqLength });
   const task = batcherTask(batcher, {
     model,
     loss: (b) => {
@@ -168,7 +169,7 @@ export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult>
     },
     bestMetric: { name: 'f1', higherIsBetter: true },
   });
-  const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { task: 'ner' } });
+  const summary = await train(task, { ...finetuneTrainOptions(o, data.init), outDir: out, meta: { task: 'ner' } });
   const hfDir = await exportBest(out, () => new BertForTokenClassification(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }

@@ -18,7 +18,8 @@ import { noGrad } from '../tensor/grad-mode.js';
 import { manualSeed } from '../tensor/random.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
-import { pickTrainOptions, train } from '../train/trainer.js';
+import { train } from '../train/trainer.js';
+import { finetuneTrainOptions } from './recipe.js';
 import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } from './head-run.js';
 import { BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, exportBest, sequenceBatches, type BertRunResult } from './tasks.js';
 
@@ -93,9 +94,9 @@ export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
   const { saved, init } = beginHeadRun(o, 'qa', 'finetuneQa');
   const data = (saved?.data ?? {
     train: o.train, valid: o.valid, maxSeqLength: checkSeqLength(o.maxSeqLength ?? 384), docStride: o.docStride ?? 128,
-    maxAnswerLength: o.maxAnswerLength ?? 30, nBestSize: o.nBestSize ?? 20, seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096, init, model: o.model,
+    maxAnswerLength: o.maxAnswerLength ?? 30, nBestSize: o.nBestSize ?? 20, seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096, batchSize: o.batchSize, init, model: o.model,
   }) as {
-    train?: string; valid?: string; maxSeqLength: number; docStride: number; maxAnswerLength: number; nBestSize: number; seed: number; batchTokens: number;
+    train?: string; valid?: string; maxSeqLength: number; docStride: number; maxAnswerLength: number; nBestSize: number; seed: number; batchTokens: number; batchSize?: number;
     init: 'pretrained' | 'random'; model?: string;
   };
   if (!data.train || !data.valid) throw new ArgumentError('finetuneQa: give training and validation files (--train, --valid)');
@@ -128,7 +129,7 @@ export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
   if (trainF.length === 0) throw new BertTaskError(`${data.train}: no question fits maxSeqLength ${data.maxSeqLength}`);
 
   const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const { batcher, validBatches } = sequenceBatches(trainF.map((f) => f.ids), validF.map((f) => f.ids), { batchTokens: data.batchTokens, seed, padId, maxSeqLength: data.maxSeqLength });
+  const { batcher, validBatches } = sequenceBatches(trainF.map((f) => f.ids), validF.map((f) => f.ids), { batchTokens: data.batchTokens, batchSize: data.batchSize, seed, padId, maxSeqLength: data.maxSeqLength });
   const task = batcherTask(batcher, {
     model,
     loss: (b) => {
@@ -144,7 +145,7 @@ export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
     },
     bestMetric: { name: 'f1', higherIsBetter: true },
   });
-  const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { task: 'qa' } });
+  const summary = await train(task, { ...finetuneTrainOptions(o, data.init), outDir: out, meta: { task: 'qa' } });
   const hfDir = await exportBest(out, () => new BertForQuestionAnswering(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }

@@ -41,6 +41,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { trainWordPiece } from '../text/bert/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
+import { finetuneTrainOptions } from './recipe.js';
 import { BEST, LAST, LOG, pickTrainOptions, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
 
 export class BertTaskError extends ZhuyiError {}
@@ -73,8 +74,10 @@ export interface BertCommonOptions extends Omit<TrainOptions, 'meta'> {
   modelOptions?: BertConfigJSON;
   /** Longest input in tokens, [CLS] and [SEP] included (default 128). */
   maxSeqLength?: number;
-  /** Token budget of a batch: rows x padded length (default 4096). */
+  /** Token budget of a batch: rows x padded length (default 4096) ... */
   batchTokens?: number;
+  /** ... or this many examples per training batch whatever their length (Hugging Face's batch_size). */
+  batchSize?: number;
   /** Seed of the init, the data order, the NSP pairs, the masks and dropout (default 0). */
   seed?: number;
   /** Lowercase text when a tokenizer is built here (default true: uncased). */
@@ -215,10 +218,12 @@ const asExamples = (seqs: readonly ArrayLike<number>[]) => seqs.map((ids) => ({ 
  * resumable training batcher and the validation batches in corpus order.
  */
 export function sequenceBatches(
-  train: readonly ArrayLike<number>[], valid: readonly ArrayLike<number>[], o: { batchTokens: number; seed: number; padId: number; maxSeqLength: number },
+  train: readonly ArrayLike<number>[], valid: readonly ArrayLike<number>[], o: { batchTokens: number; batchSize?: number; seed: number; padId: number; maxSeqLength: number },
 ): { batcher: BucketBatcher; validBatches: Batch[] } {
   return {
-    batcher: new BucketBatcher(asExamples(train), { maxTokens: o.batchTokens, seed: o.seed, padId: o.padId, buckets: bucketsUpTo(o.maxSeqLength) }),
+    batcher: new BucketBatcher(asExamples(train), {
+      maxTokens: o.batchTokens, seed: o.seed, padId: o.padId, buckets: bucketsUpTo(o.maxSeqLength), ...(o.batchSize !== undefined ? { maxRows: o.batchSize } : {}),
+    }),
     validBatches: evalBatches(valid, o),
   };
 }
@@ -503,11 +508,11 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
   if (!saved && init === 'random' && o.model) throw new ArgumentError('finetuneBert: give either a model folder (pretrained init) or init random, not both');
   const data = (saved?.data ?? {
     train: o.train, valid: o.valid, format: o.format, textColumn: o.textColumn, textPairColumn: o.textPairColumn, labelColumn: o.labelColumn,
-    header: o.header, maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096,
+    header: o.header, maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096, batchSize: o.batchSize,
     init, model: o.model,
   }) as {
     train?: string; valid?: string; format?: TableFormat; textColumn?: string; textPairColumn?: string; labelColumn?: string; header?: boolean;
-    maxSeqLength: number; seed: number; batchTokens: number; init: 'pretrained' | 'random'; model?: string;
+    maxSeqLength: number; seed: number; batchTokens: number; batchSize?: number; init: 'pretrained' | 'random'; model?: string;
   };
   if (!data.train || !data.valid) throw new ArgumentError('finetuneBert: give training and validation files (--train, --valid)');
   const seed = data.seed;
@@ -571,7 +576,7 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
   const counts = labelSet.labels.map((_, c) => trainLabels.filter((l) => l === c).length);
   log(`data: ${trainEx.length} training, ${validEx.length} validation examples; labels ${labelSet.labels.map((l, c) => `${l} (${counts[c]})`).join(', ')}; vocab ${tokenizer.vocabSize}`);
   const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const { batcher, validBatches } = sequenceBatches(trainEx.map((e) => e.ids), validEx.map((e) => e.ids), { batchTokens: data.batchTokens, seed, padId, maxSeqLength });
+  const { batcher, validBatches } = sequenceBatches(trainEx.map((e) => e.ids), validEx.map((e) => e.ids), { batchTokens: data.batchTokens, batchSize: data.batchSize, seed, padId, maxSeqLength });
 
   const task = batcherTask(batcher, {
     model,
@@ -587,7 +592,7 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
     },
     bestMetric: { name: 'accuracy', higherIsBetter: true },
   });
-  const summary = await train(task, { ...pickTrainOptions(o), outDir: out, meta: { task: 'classify' } });
+  const summary = await train(task, { ...finetuneTrainOptions(o, data.init), outDir: out, meta: { task: 'classify' } });
   const hfDir = await exportBest(out, () => new BertForSequenceClassification(new BertConfig(config), { initialize: false }), tokenizer);
   return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
 }

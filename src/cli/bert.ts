@@ -46,6 +46,18 @@ function summarize(what: string, r: BertRunResult, out: string, started: number,
   console.log(r.hfDir ? `Hugging Face folder (best checkpoint): ${r.hfDir}` : `no validation ran, so no best checkpoint and no ${out}/${HF_DIR}`);
 }
 
+/** The two recipes, as `bert finetune --help` shows them (src/bert/recipe.ts holds the values). */
+const RECIPE_HELP = `
+Defaults depend on where the model comes from (flags you give always win):
+  --model DIR (pretrained)   Hugging Face Trainer's: lr 5e-5, 3 epochs, AdamW betas (0.9, 0.999),
+                             eps 1e-8, weight decay 0, linear decay, no warmup, clip 1
+  --init random (scratch)    zhuyi's tuned from-scratch preset: lr 1e-3, 10 epochs, betas (0.9, 0.98),
+                             eps 1e-8, weight decay 0.01, linear decay after 4% warmup, clip 1
+Neither decays biases or LayerNorm parameters. --grad-accum k sums k batches' gradients per step.
+
+Example:
+  zhuyi bert finetune --model hf --train train.csv --valid dev.csv --batch-size 16 --grad-accum 2 --warmup-ratio 0.1 --out runs/cls`;
+
 const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(100 * x).toFixed(2)}%`);
 
 export function registerBert(program: Command): void {
@@ -102,7 +114,10 @@ export function registerBert(program: Command): void {
       .option('--max-seq-length <n>', 'longest input in tokens (longer texts are truncated; qa: the window length); default 128, qa 384')
       .option('--dropout <x>', 'hidden and attention dropout (default: the model\'s)')
       .option('--cased', 'keep case when training a vocabulary (default: lowercase)')
-      .requiredOption('--out <dir>', 'run folder (checkpoints, log.jsonl, tokenizer, hf/)'),
+      .option('--batch-size <n>', 'examples per training batch, whatever their length (default: as many as fit --batch-tokens)')
+      .requiredOption('--out <dir>', 'run folder (checkpoints, log.jsonl, tokenizer, hf/)')
+      .addHelpText('after', RECIPE_HELP),
+    { epochs: '3 with --model, 10 with --init random', lr: '5e-5 with --model, 1e-3 with --init random', weightDecay: '0 with --model, 0.01 with --init random', warmup: 'none with --model, 4% of the run with --init random' },
   ).action(async (o: Flags) => {
     const started = performance.now();
     if (!o.resume && !o.model && o.init !== 'random') throw new ArgumentError('bert finetune: give --model DIR (a pretrained folder) or --init random');
@@ -113,7 +128,7 @@ export function registerBert(program: Command): void {
         ...(o.model ? { model: o.model as string } : {}),
         ...(o.init ? { init: o.init as 'pretrained' | 'random' } : {}),
         size: o.size as BertSize, ...(o.vocab ? { vocab: o.vocab as string } : { vocabSize: num('vocab-size', o.vocabSize) }),
-        maxSeqLength: num('max-seq-length', o.maxSeqLength), lowercase: !o.cased, modelOptions: dropoutOptions(o), log: (s: string) => console.log(s),
+        maxSeqLength: num('max-seq-length', o.maxSeqLength), batchSize: num('batch-size', o.batchSize), lowercase: !o.cased, modelOptions: dropoutOptions(o), log: (s: string) => console.log(s),
       };
       for (const [flag, v] of [['format', o.task === 'multiple-choice' ? undefined : o.format], ['text-column', o.textColumn], ['text-pair-column', o.textPairColumn]] as const) {
         if (v !== undefined) throw new ArgumentError(`bert finetune: --${flag} is for --task classify`);
@@ -152,7 +167,7 @@ export function registerBert(program: Command): void {
       ...(o.model ? { model: o.model as string } : {}),
       ...(o.init ? { init: o.init as 'pretrained' | 'random' } : {}),
       size: o.size as BertSize, ...(o.vocab ? { vocab: o.vocab as string } : { vocabSize: num('vocab-size', o.vocabSize) }),
-      maxSeqLength: num('max-seq-length', o.maxSeqLength), lowercase: !o.cased, modelOptions: dropoutOptions(o), log: (s) => console.log(s),
+      maxSeqLength: num('max-seq-length', o.maxSeqLength), batchSize: num('batch-size', o.batchSize), lowercase: !o.cased, modelOptions: dropoutOptions(o), log: (s) => console.log(s),
     });
     summarize('fine-tuned', r, o.out as string, started, (m) => `validation accuracy ${pct(m.accuracy)}, loss ${m.valid_loss?.toFixed(4)}`);
   });

@@ -12,6 +12,8 @@ import { registerBertDemo } from './bert-demo.js';
 import { registerViz } from './viz.js';
 import { registerExport } from './export.js';
 import { registerServe } from './serve.js';
+import { resolveHubIds } from './hub.js';
+import { CUDA_INSTALL_HINT, addRuntimeFlagsEverywhere, applyRuntimeFlags, runtimeInfo } from './runtime.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -21,9 +23,11 @@ program
   .description('注意 zhuyi — build, train, run, inspect and export attention models (Seq2Seq, attention, Transformer, BERT)')
   .version(pkg.version, '-V, --version')
   .option('--backend <name>', 'backend that runs the graphs: ort (ONNX Runtime) or js (reference)')
-  .hook('preAction', (cmd) => {
+  .hook('preAction', async (cmd, actionCommand) => {
     const b = cmd.opts<{ backend?: string }>().backend;
     if (b) setBackend(b);
+    await applyRuntimeFlags(actionCommand.opts<{ device?: string; threads?: string }>());
+    await resolveHubIds(actionCommand);
   });
 
 program
@@ -55,10 +59,22 @@ program
 
 program
   .command('info')
-  .description('print the version, the active backend and the registered ops')
-  .action(() => {
+  .description('print the versions (zhuyi, Node, ONNX Runtime), the execution providers, threads, the active backend and the registered ops')
+  .option('--json', 'one JSON object instead of lines')
+  .action(async (o: { json?: boolean }) => {
     const ops = listOps();
-    console.log(`zhuyi ${pkg.version}\nbackend: ${getBackend()}\nops (${ops.length}): ${ops.map((o) => o.name).join(' ')}`);
+    const info = await runtimeInfo(pkg.version, getBackend());
+    if (o.json) {
+      console.log(JSON.stringify({ ...info, ops: ops.map((op) => op.name) }));
+      return;
+    }
+    const providers = info.providers.map((p) => `${p.name}${p.available ? '' : ' (not installed)'}`).join(', ');
+    console.log([
+      `zhuyi ${info.zhuyi}`, `node ${info.node}`, `onnxruntime ${Object.entries(info.onnxruntime).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `providers: ${providers}`, `using: ${info.executionProviders.join(', ')} (--device), ${info.threads} threads of ${info.cores} cores (--threads)`,
+      `backend: ${info.backend}`, `Hugging Face cache: ${info.hub.cache} (endpoint ${info.hub.endpoint}${info.hub.offline ? ', offline' : ''})`, `ops (${ops.length}): ${ops.map((op) => op.name).join(' ')}`,
+    ].join('\n'));
+    if (info.providers.some((p) => !p.available)) console.log(`not installed providers: ${CUDA_INSTALL_HINT}`);
   });
 
 registerTranslate(program);
@@ -67,6 +83,8 @@ registerBertDemo(program);
 registerViz(program);
 registerExport(program);
 registerServe(program);
+// serve runs models in the browser (onnxruntime-web), info reports on the runtime without running one.
+addRuntimeFlagsEverywhere(program, ['serve', 'info']);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`zhuyi: ${e instanceof Error ? e.message : String(e)}`);

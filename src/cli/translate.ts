@@ -1,7 +1,6 @@
 /** `zhuyi translate train | run | eval`: the translation ladder from the command line. */
 import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
-import { configureOrt } from '../backends/ort/index.js';
 import {
   MODEL_KINDS, evaluate, loadTranslator, readCorpus, savedTestSplit, trainTranslator,
   type ModelKind, type ModelSize, type Split, type TokenizerKind,
@@ -15,27 +14,36 @@ export function compiledNote(s: Pick<TrainSummary, 'sessionsCompiled' | 'compile
   return `${s.sessionsCompiled} ONNX Runtime session${s.sessionsCompiled === 1 ? '' : 's'} compiled in ${s.compileSeconds.toFixed(1)} s`;
 }
 
-/** Flags every `train` command of zhuyi shares. */
-export function addTrainingFlags(cmd: Command): Command {
+/**
+ * Flags every `train` command of zhuyi shares. `recipe` describes defaults that depend on the run
+ * (bert finetune: Hugging Face's for a pretrained model, the tuned preset from scratch); the flags
+ * then have no fixed default and the task picks.
+ */
+export function addTrainingFlags(cmd: Command, recipe?: { epochs: string; lr: string; weightDecay: string; warmup: string }): Command {
+  const fixed = (v: string) => (recipe ? undefined : v);
   return cmd
-    .option('--epochs <n>', 'epochs', '10')
+    .option('--epochs <n>', recipe ? `epochs (default ${recipe.epochs})` : 'epochs', fixed('10'))
     .option('--max-steps <n>', 'stop after this many optimizer steps')
     .option('--batch-tokens <n>', 'tokens per batch (rows x padded length)', '4096')
-    .option('--lr <x>', 'peak learning rate', '1e-3')
-    .option('--warmup <n>', 'warmup steps (default 4% of the run)')
+    .option('--lr <x>', recipe ? `peak learning rate (default ${recipe.lr})` : 'peak learning rate', fixed('1e-3'))
+    .option('--warmup <n>', `warmup steps (default ${recipe ? recipe.warmup : '4% of the run'})`)
+    .option('--warmup-ratio <x>', 'warmup as a share of the optimizer steps, instead of --warmup')
+    .option('--weight-decay <x>', `AdamW decoupled weight decay (default ${recipe ? recipe.weightDecay : '0.01'})`)
+    .option('--grad-accum <n>', 'batches whose gradients are summed into one optimizer step (default 1)')
+    .option('--log-every <n>', 'a training line in log.jsonl every n steps (default 50)')
     .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(['linear', 'noam', 'cosine', 'constant']).default('linear'))
     .option('--clip <x>', 'max gradient norm (0 = off)', '1')
     .option('--seed <n>', 'random seed', '0')
     .option('--resume', 'continue the run in --out from last.safetensors')
     .option('--save-every <n>', 'also checkpoint every n steps', '0')
     .option('--valid-every <n>', 'also validate (keeping the best checkpoint) every n steps', '0')
-    .option('--threads <n>', 'CPU threads for the ort backend')
     .option('--backend <name>', 'ort or js');
 }
 
 export interface TrainingFlags {
-  epochs: string; maxSteps?: string; batchTokens: string; lr: string; warmup?: string; schedule: string; clip: string; seed: string;
-  resume?: boolean; saveEvery: string; validEvery: string; threads?: string; backend?: string;
+  epochs?: string; maxSteps?: string; batchTokens: string; lr?: string; warmup?: string; warmupRatio?: string; weightDecay?: string; gradAccum?: string; logEvery?: string;
+  schedule: string; clip: string; seed: string;
+  resume?: boolean; saveEvery: string; validEvery: string; backend?: string;
 }
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -46,11 +54,11 @@ function int(name: string, v: string | undefined): number | undefined {
 }
 
 export function trainingOptions(f: TrainingFlags): Record<string, unknown> {
-  if (f.threads) configureOrt({ threads: int('threads', f.threads)! });
   if (f.backend) setBackend(f.backend);
   return {
     epochs: int('epochs', f.epochs), maxSteps: int('max-steps', f.maxSteps), batchTokens: int('batch-tokens', f.batchTokens), lr: int('lr', f.lr),
-    warmup: int('warmup', f.warmup), schedule: f.schedule, clipNorm: int('clip', f.clip), seed: int('seed', f.seed), resume: Boolean(f.resume),
+    warmup: int('warmup', f.warmup), warmupRatio: int('warmup-ratio', f.warmupRatio), weightDecay: int('weight-decay', f.weightDecay),
+    gradAccum: int('grad-accum', f.gradAccum), logEvery: int('log-every', f.logEvery), schedule: f.schedule, clipNorm: int('clip', f.clip), seed: int('seed', f.seed), resume: Boolean(f.resume),
     saveEvery: int('save-every', f.saveEvery), validEvery: int('valid-every', f.validEvery),
   };
 }

@@ -56,6 +56,11 @@ export interface BatchOptions {
    * unchanged (empty rows have no targets). Default false.
    */
   fixedRows?: boolean;
+  /**
+   * Rows per batch, whatever their length (sentence batches, as Hugging Face's batch_size): the token
+   * budget then only bounds fixedRows. Default: as many rows as fit maxTokens.
+   */
+  maxRows?: number;
 }
 
 export interface Batch {
@@ -94,6 +99,7 @@ export class BucketBatcher {
   constructor(readonly examples: readonly TokenizedExample[], readonly options: BatchOptions) {
     this.buckets = options.buckets ?? DEFAULT_BUCKETS;
     if (!(options.maxTokens > 0)) throw new ArgumentError(`BucketBatcher: maxTokens must be positive, got ${options.maxTokens}`);
+    if (options.maxRows !== undefined && !(Number.isInteger(options.maxRows) && options.maxRows > 0)) throw new ArgumentError(`BucketBatcher: maxRows must be a positive integer, got ${options.maxRows}`);
     if (this.buckets.length === 0 || this.buckets.some((b, i) => !(b > 0) || (i > 0 && b <= this.buckets[i - 1]!))) {
       throw new ArgumentError(`BucketBatcher: buckets must be positive and ascending, got [${this.buckets.join(', ')}]`);
     }
@@ -101,7 +107,7 @@ export class BucketBatcher {
     examples.forEach((e, i) => {
       const n = Math.max(e.source.length, e.target.length);
       if (n > largest) throw new ArgumentError(`BucketBatcher: example ${i} has ${n} tokens, longer than the largest bucket ${largest}; filter by length first`);
-      if (this.bucketOf(n) > options.maxTokens) {
+      if (options.maxRows === undefined && this.bucketOf(n) > options.maxTokens) {
         throw new ArgumentError(`BucketBatcher: example ${i} pads to ${this.bucketOf(n)} tokens, more than maxTokens ${options.maxTokens}; raise maxTokens or filter by length`);
       }
     });
@@ -130,7 +136,7 @@ export class BucketBatcher {
     }
     const batches: number[][] = [];
     for (const g of [...groups.values()].sort((a, b) => a.s - b.s || a.t - b.t)) {
-      const rows = Math.max(1, Math.floor(this.options.maxTokens / Math.max(g.s, g.t)));
+      const rows = this.options.maxRows ?? Math.max(1, Math.floor(this.options.maxTokens / Math.max(g.s, g.t)));
       for (let k = 0; k < g.members.length; k += rows) batches.push(g.members.slice(k, k + rows));
     }
     if (!shuffle) return batches;

@@ -2,7 +2,10 @@
  * `exportOnnx(dir, out)`: a trained model folder -> ONNX inference graphs with dynamic axes and a
  * manifest.json that plain ONNX Runtime (any language) needs nothing else to use:
  *
- *   BERT folder (HF config.json + weights)      -> model.onnx, tokenizer/ (the HF tokenizer files)
+ *   BERT folder (HF config.json + weights)      -> model.onnx, tokenizer/ (the HF tokenizer files), and
+ *                                                   the Hugging Face layout transformers.js loads as it is:
+ *                                                   config.json, tokenizer.json, tokenizer_config.json,
+ *                                                   vocab.txt, onnx/model.onnx (no attention outputs)
  *   translation folder (zhuyi-translate.json)   -> encoder.onnx, decoder.onnx (one decoder step),
  *                                                   tokenizer/source/, tokenizer/target/
  *
@@ -19,7 +22,8 @@ import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
 import { BERT_ARCHITECTURES, type BertArchitecture, emitBert } from './bert.js';
 import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo, manifestJson } from './manifest.js';
 import { DEFAULT_OPSET, GraphBuilder } from './onnx-builder.js';
-import { copyFiles, listFiles } from './folder.js';
+import { TRANSFORMERS_JS_MODEL, TRANSFORMERS_JS_QUANTIZED, TRANSFORMERS_JS_TASKS, copyFiles, listFiles, writeHubLayout } from './folder.js';
+import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { exportTranslation } from './translation.js';
 import { ExportError, Weights } from './weights.js';
 
@@ -32,6 +36,15 @@ export interface ExportOptions {
   force?: boolean;
   /** Progress and warnings (default: none). */
   log?: (line: string) => void;
+  /**
+   * BERT: also write the Hugging Face layout (config.json, tokenizer files, onnx/model.onnx) that
+   * `pipeline(task, out)` of @huggingface/transformers loads (default true).
+   */
+  transformersJs?: boolean;
+  /** Keep the attention outputs in onnx/model.onnx too (default false: transformers.js does not read them). */
+  transformersJsAttentions?: boolean;
+  /** Also write onnx/model_quantized.onnx, int8 weights (transformers.js's dtype 'q8'; default false). */
+  quantize?: boolean;
 }
 
 export const PRODUCER = 'zhuyi';
@@ -52,7 +65,7 @@ function prepareOut(out: string, force: boolean): void {
   mkdirSync(out, { recursive: true });
 }
 
-async function exportBert(dir: string, out: string, opset: number, log: (line: string) => void): Promise<Omit<BertManifest, 'files'>> {
+async function exportBert(dir: string, out: string, opset: number, log: (line: string) => void, options: ExportOptions): Promise<Omit<BertManifest, 'files'>> {
   const folder = readBertFolder(dir);
   const config = new BertConfig(folder.config as BertConfigJSON, join(dir, 'config.json'));
   const architecture = (config.architectures?.[0] ?? 'BertModel') as BertArchitecture;
@@ -67,6 +80,24 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
   writeFileSync(join(out, 'model.onnx'), b.encode(opset, PRODUCER));
   const tokenizerFiles = copyFiles(dir, out, 'tokenizer', BERT_TOKENIZER_FILES);
   if (tokenizerFiles.length === 0) log(`export: ${dir} has no tokenizer files (vocab.txt or tokenizer.json); the export has no tokenizer`);
+  const hfConfig = config.toJSON([architecture]) as Record<string, unknown>;
+  const task = TRANSFORMERS_JS_TASKS[architecture];
+  let transformersJs: BertManifest['transformersJs'];
+  if (options.transformersJs !== false && task) {
+    if (!options.transformersJsAttentions) b.dropOutputs(new Set(attentions));
+    // Without a tokenizer there is nothing to build tokenizer.json from: transformers.js then needs one added.
+    const hubTokenizer = (): Record<string, string> => (tokenizerFiles.length > 0 ? BertTokenizer.fromPretrained(dir).toFiles() : {});
+    writeHubLayout(out, { from: dir, config: hfConfig, model: b.encode(opset, PRODUCER), tokenizerFiles: hubTokenizer });
+    transformersJs = { task, model: TRANSFORMERS_JS_MODEL, attentions: Boolean(options.transformersJsAttentions) };
+    if (options.quantize) {
+      const n = b.quantizeWeights();
+      writeFileSync(join(out, TRANSFORMERS_JS_QUANTIZED), b.encode(opset, PRODUCER));
+      transformersJs.quantized = TRANSFORMERS_JS_QUANTIZED;
+      log(`export: ${TRANSFORMERS_JS_QUANTIZED}: ${n} weight matrices as int8 (one scale per row)`);
+    }
+  } else if (options.transformersJs !== false) {
+    log(`export: transformers.js has no pipeline for ${architecture}; only zhuyi's layout is written`);
+  }
   const tokenizer: TokenizerInfo = {
     kind: 'bert', dir: 'tokenizer', files: tokenizerFiles,
     rebuild: 'BertTokenizerCore.fromFiles({name: text}) (zhuyi), or transformers.BertTokenizerFast.from_pretrained(dir)',
@@ -86,8 +117,9 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
       },
     },
     attentions,
-    config: config.toJSON([architecture]) as Record<string, unknown>,
+    config: hfConfig,
     tokenizer,
+    ...(transformersJs ? { transformersJs } : {}),
   };
 }
 
@@ -101,7 +133,7 @@ export async function exportOnnx(dir: string, out: string, options: ExportOption
   const kind = modelFolderKind(dir);
   new GraphBuilder('check').encode(opset, PRODUCER); // validates the opset before any work
   prepareOut(out, options.force ?? false);
-  const partial = kind === 'bert' ? await exportBert(dir, out, opset, log) : await exportTranslation(dir, out, opset);
+  const partial = kind === 'bert' ? await exportBert(dir, out, opset, log, options) : await exportTranslation(dir, out, opset);
   const manifest = { ...partial, files: listFiles(out) } as Manifest;
   writeFileSync(join(out, MANIFEST_FILE), manifestJson(manifest));
   return manifest;

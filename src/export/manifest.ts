@@ -60,6 +60,12 @@ export interface BertManifest extends ManifestBase {
   /** The model's Hugging Face config.json, id2label included. */
   config: Record<string, unknown>;
   tokenizer: TokenizerInfo;
+  /**
+   * The Hugging Face layout at the folder's root (config.json, tokenizer.json, tokenizer_config.json,
+   * onnx/model.onnx), which `pipeline(task, folder)` of @huggingface/transformers loads; absent for
+   * architectures without a transformers.js pipeline or when the export was asked not to write it.
+   */
+  transformersJs?: { task: string; model: string; attentions: boolean; quantized?: string };
 }
 
 export type TranslationModelKind = 'seq2seq' | 'attention' | 'transformer';

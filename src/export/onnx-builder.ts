@@ -14,6 +14,7 @@ export const ONNX_FLOAT = 1;
 export const ONNX_BOOL = 9;
 export const ONNX_INT32 = 6;
 export const ONNX_INT64 = 7;
+export const ONNX_INT8 = 3;
 
 export type Dim = number | string;
 export type Attr = number | string | readonly number[] | { float: number } | { floats: readonly number[] };
@@ -70,6 +71,52 @@ export class GraphBuilder {
   output(name: string, value: string, elemType: number, dims: readonly Dim[]): void {
     this.nodes.push({ opType: 'Identity', domain: '', inputs: [value], outputs: [this.claim(name)], name: `out_${name}`, attrs: [] });
     this.outputs.push({ name, elemType, dims });
+  }
+
+  /**
+   * Removes graph outputs made by `output` (and their Identity nodes): the same graph with fewer
+   * outputs, e.g. without the attention probabilities a consumer does not read.
+   */
+  dropOutputs(names: ReadonlySet<string>): void {
+    for (let i = this.outputs.length - 1; i >= 0; i--) if (names.has(this.outputs[i]!.name)) this.outputs.splice(i, 1);
+    for (let i = this.nodes.length - 1; i >= 0; i--) if (this.nodes[i]!.opType === 'Identity' && names.has(this.nodes[i]!.outputs[0]!)) this.nodes.splice(i, 1);
+  }
+
+  /**
+   * Weight-only int8 quantization, for a smaller file: every float32 matrix initializer of at least
+   * `minSize` values becomes int8 with one symmetric scale per row (max |w| / 127) and a
+   * DequantizeLinear (axis 0) that gives the float matrix back under its old name, so the graph's
+   * other nodes are unchanged. Activations stay float32. Error per weight <= scale / 2.
+   */
+  quantizeWeights(minSize = 1024): number {
+    let count = 0;
+    const dequantize: NodeSpec[] = [];
+    for (let i = 0; i < this.initializers.length; i++) {
+      const t = this.initializers[i]!;
+      if (t.dataType !== ONNX_FLOAT || t.dims.length !== 2 || t.dims[0]! * t.dims[1]! < minSize) continue;
+      const [rows, cols] = [t.dims[0]!, t.dims[1]!];
+      const w = new Float32Array(t.raw.slice().buffer);
+      const q = new Int8Array(rows * cols);
+      const scales = new Float32Array(rows);
+      for (let r = 0; r < rows; r++) {
+        let max = 0;
+        for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(w[r * cols + c]!));
+        const scale = max > 0 ? max / 127 : 1;
+        scales[r] = scale;
+        for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c]! / scale)));
+      }
+      const qName = this.claim(`${t.name}_quantized`);
+      const sName = this.claim(`${t.name}_scale`);
+      const zName = this.claim(`${t.name}_zero_point`);
+      this.initializers[i] = { name: qName, dims: [rows, cols], dataType: ONNX_INT8, raw: new Uint8Array(q.buffer) };
+      this.initializers.push({ name: sName, dims: [rows], dataType: ONNX_FLOAT, raw: new Uint8Array(scales.buffer) });
+      this.initializers.push({ name: zName, dims: [rows], dataType: ONNX_INT8, raw: new Uint8Array(rows) });
+      dequantize.push({ opType: 'DequantizeLinear', domain: '', inputs: [qName, sName, zName], outputs: [t.name], name: this.fresh('dequantize'), attrs: [['axis', attribute(0)] as const] });
+      count++;
+    }
+    // Graph nodes are in topological order: the dequantized weights come first.
+    this.nodes.unshift(...dequantize);
+    return count;
   }
 
   /** One node; returns its outputs' names. `hint` names them for readability in viewers (Netron). */

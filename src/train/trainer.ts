@@ -14,11 +14,14 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Module } from '../nn/module.js';
+import * as F from '../ops/functional.js';
+import type { ParamGroupInput } from '../optim/optimizer.js';
 import { AdamW } from '../optim/sgd-adam.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { getSchedule, type LambdaLR, type ScheduleName, type SchedulerState } from '../optim/lr-scheduler.js';
 import { ZhuyiError } from '../tensor/errors.js';
 import { defaultGenerator } from '../tensor/random.js';
+import { realize } from '../tensor/realize.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { ortStats } from '../backends/ort/backend.js';
@@ -35,12 +38,28 @@ export interface TrainOptions {
   maxSteps?: number;
   /** Peak learning rate (default 5e-4). */
   lr?: number;
-  /** Warmup steps (default 4% of the planned steps, at least 1). */
+  /** Warmup steps (default: `warmupRatio` of the planned steps, else 4% of them, at least 1) ... */
   warmup?: number;
+  /** ... or this share of the planned optimizer steps, rounded up as Hugging Face's warmup_ratio. */
+  warmupRatio?: number;
   /** 'noam' (warmup then inverse square root, the paper's), 'linear' (default), 'cosine', 'constant'. */
   schedule?: ScheduleName;
+  /** AdamW's decoupled weight decay (default 0.01) ... */
   weightDecay?: number;
+  /**
+   * ... applied to no parameter whose name this returns true for (default: decay every parameter).
+   * BERT fine-tuning passes `noDecayOnBiasAndNorm`, Hugging Face's and Google's rule.
+   */
+  noDecay?: (name: string) => boolean;
+  /** AdamW's betas (default [0.9, 0.98]) and eps (default 1e-8). */
   betas?: [number, number];
+  eps?: number;
+  /**
+   * Batches whose gradients are summed before one optimizer step (default 1). Each batch's loss is
+   * divided by the number of batches in its step, so k batches of mean loss step as one batch of
+   * k times the rows would (equal sizes); a step counts once for the schedule, logs and --max-steps.
+   */
+  gradAccum?: number;
   /** Max global gradient norm; 0 disables (default 1). */
   clipNorm?: number;
   /** Continue from outDir/last.safetensors. */
@@ -63,7 +82,7 @@ export interface TrainOptions {
   stopAfterSteps?: number;
 }
 
-const TRAIN_OPTION_KEYS = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'validEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
+const TRAIN_OPTION_KEYS = ['epochs', 'maxSteps', 'lr', 'warmup', 'warmupRatio', 'schedule', 'weightDecay', 'noDecay', 'betas', 'eps', 'gradAccum', 'clipNorm', 'resume', 'saveEvery', 'validEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
 
 /** The trainer's options among a task's (those set), for tasks whose options extend TrainOptions. */
 export function pickTrainOptions(o: Partial<TrainOptions>): Omit<TrainOptions, 'outDir'> {
@@ -128,15 +147,22 @@ export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promi
   const out = options.outDir;
   mkdirSync(out, { recursive: true });
   const epochs = options.epochs ?? 10;
-  const totalSteps = Math.min(options.maxSteps ?? Infinity, epochs * task.batchesPerEpoch);
+  const gradAccum = options.gradAccum ?? 1;
+  if (!(Number.isInteger(gradAccum) && gradAccum >= 1)) throw new TrainingError(`train: gradAccum must be a positive integer, got ${gradAccum}`);
+  // The last group of an epoch may hold fewer than gradAccum batches; it is still a step.
+  const stepsPerEpoch = Math.ceil(task.batchesPerEpoch / gradAccum);
+  const totalSteps = Math.min(options.maxSteps ?? Infinity, epochs * stepsPerEpoch);
   if (!Number.isFinite(totalSteps) || totalSteps <= 0) throw new TrainingError(`train: nothing to do (epochs ${epochs}, maxSteps ${options.maxSteps}, ${task.batchesPerEpoch} batches per epoch)`);
   const lr = options.lr ?? 5e-4;
-  const warmup = options.warmup ?? Math.max(1, Math.round(0.04 * totalSteps));
+  const ratio = options.warmupRatio;
+  if (ratio !== undefined && !(ratio >= 0 && ratio <= 1)) throw new TrainingError(`train: warmupRatio must be in [0, 1], got ${ratio}`);
+  if (ratio !== undefined && options.warmup !== undefined) throw new TrainingError('train: give warmup steps or a warmup ratio, not both');
+  const warmup = options.warmup ?? (ratio !== undefined ? Math.ceil(ratio * totalSteps) : Math.max(1, Math.round(0.04 * totalSteps)));
   const schedule = options.schedule ?? 'linear';
   const bestSpec = task.bestMetric ?? { name: 'valid_loss', higherIsBetter: false };
   const model = task.model;
   const params = model.parameters();
-  const optimizer = new AdamW(params, { lr, weightDecay: options.weightDecay ?? 0.01, betas: options.betas ?? [0.9, 0.98] });
+  const optimizer = new AdamW(decayGroups(model, options.weightDecay ?? 0.01, options.noDecay), { lr, betas: options.betas ?? [0.9, 0.98], eps: options.eps ?? 1e-8 });
   const scheduler: LambdaLR = getSchedule(optimizer, schedule, warmup, totalSteps);
   const logPath = join(out, LOG);
 
@@ -196,13 +222,27 @@ export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promi
   try {
     while (step < totalSteps && epoch < epochs && !interrupted) {
       let finishedEpoch = true;
-      for (const batch of task.epochBatches()) {
+      for (const group of accumulationGroups(task.epochBatches(), gradAccum)) {
         optimizer.zeroGrad();
-        const { loss, tokens } = task.loss(batch);
-        loss.backward();
+        // Every batch but the last is forward + backward only, its gradients realized (the graph cut
+        // there); the last one's graph also holds the clipping and the update: one run per batch.
+        let value = 0;
+        let tokens = 0;
+        let last: Tensor | null = null;
+        for (const [k, batch] of group.entries()) {
+          const r = task.loss(batch);
+          const scaled = group.length === 1 ? r.loss : F.div(r.loss, group.length);
+          scaled.backward();
+          tokens += r.tokens;
+          if (k < group.length - 1) {
+            await realize(r.loss, ...params.flatMap((p) => (p.grad ? [p.grad] : [])));
+            value += (await r.loss.item()) / group.length;
+          } else last = r.loss;
+        }
+        const loss = last!;
         const norm = options.clipNorm === 0 ? null : clipGradNorm(params, options.clipNorm ?? 1);
         await (norm ? optimizer.step(loss, norm) : optimizer.step(loss));
-        const value = await loss.item();
+        value += (await loss.item()) / group.length;
         if (!Number.isFinite(value)) {
           throw new TrainingError(`loss is ${value} at step ${step + 1} (epoch ${epoch + 1}); stopped. The last good checkpoint is ${join(out, LAST)}${existsSync(join(out, LAST)) ? '' : ' (none written yet)'}; lower --lr or raise --warmup`);
         }
@@ -270,4 +310,34 @@ function truncateLog(path: string, step: number): void {
     }
   });
   writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
+}
+
+/**
+ * Hugging Face's and Google BERT's weight-decay exclusion: biases and LayerNorm parameters (HF's
+ * `get_decay_parameter_names` skips LayerNorm modules and names containing 'bias'; Google's
+ * optimization.py excludes 'LayerNorm', 'layer_norm' and 'bias').
+ */
+export function noDecayOnBiasAndNorm(name: string): boolean {
+  return /(^|\.)bias$/.test(name) || /(^|\.)(LayerNorm|layer_norm)\./.test(name);
+}
+
+/** @internal AdamW's parameter groups: decayed, and (when `noDecay` picks any) undecayed; empty groups left out. */
+export function decayGroups(model: Module, weightDecay: number, noDecay?: (name: string) => boolean): ParamGroupInput[] {
+  const named = model.namedParameters();
+  if (!noDecay) return [{ params: named.map(([, p]) => p), weightDecay }];
+  const groups: ParamGroupInput[] = [
+    { params: named.filter(([n]) => !noDecay(n)).map(([, p]) => p), weightDecay },
+    { params: named.filter(([n]) => noDecay(n)).map(([, p]) => p), weightDecay: 0 },
+  ];
+  return groups.filter((g) => (g.params as Tensor[]).length > 0);
+}
+
+/** The epoch's batches in groups of `size` (the last may be shorter): the batches of one optimizer step. */
+function* accumulationGroups<B>(batches: Iterable<B>, size: number): IterableIterator<B[]> {
+  let group: B[] = [];
+  for (const b of batches) {
+    group.push(b);
+    if (group.length === size) { yield group; group = []; }
+  }
+  if (group.length > 0) yield group;
 }

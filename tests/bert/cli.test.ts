@@ -91,7 +91,7 @@ describe('zhuyi bert', () => {
     const p = zhuyi(['bert', 'pretrain', '--help']);
     assert.equal(p.status, 0);
     assert.match(p.stdout, /Usage: zhuyi bert pretrain/);
-    assert.match(p.stdout, /--corpus.*--vocab .*--vocab-size.*--size.*--max-seq-length.*--whole-word-mask.*--out.*--epochs.*--max-steps.*--batch-tokens.*--lr.*--warmup.*--seed.*--resume.*--threads.*--backend/s);
+    assert.match(p.stdout, /--corpus.*--vocab .*--vocab-size.*--size.*--max-seq-length.*--whole-word-mask.*--out.*--epochs.*--max-steps.*--batch-tokens.*--lr.*--warmup.*--seed.*--resume.*--backend.*--device.*--threads/s);
     const f = zhuyi(['bert', 'finetune', '--help']);
     assert.equal(f.status, 0);
     assert.match(f.stdout, /Usage: zhuyi bert finetune/);

@@ -108,6 +108,6 @@ describe('zhuyi translate', () => {
       assert.equal(r.status, 0);
       assert.match(r.stdout, new RegExp(`Usage: zhuyi translate ${c}`));
     }
-    assert.match(zhuyi(['translate', 'train', '--help']).stdout, /--epochs.*--max-steps.*--batch-tokens.*--lr.*--warmup.*--seed.*--resume.*--threads.*--backend/s);
+    assert.match(zhuyi(['translate', 'train', '--help']).stdout, /--epochs.*--max-steps.*--batch-tokens.*--lr.*--warmup.*--seed.*--resume.*--backend.*--device.*--threads/s);
   });
 });

@@ -96,3 +96,14 @@ test('filterByLength reports how many were dropped', () => {
   assert.deepEqual(r.kept, [ex[0], ex[1]]);
   assert.equal(r.dropped, 2);
 });
+
+test('maxRows: batches of that many examples whatever their length (the budget does not bind), each example once', () => {
+  const ex = examples(101);
+  const b = new BucketBatcher(ex, { maxTokens: 16, maxRows: 8, buckets: [8, 16, 32, 48], seed: 2 });
+  const batches = [...b.epochRest()];
+  const seen = batches.flatMap((x) => x.indices).sort((p, q) => p - q);
+  assert.deepEqual(seen, ex.map((_, i) => i));
+  assert.ok(batches.every((x) => x.rows <= 8));
+  assert.ok(batches.some((x) => x.rows === 8 && x.rows * Math.max(x.sourceLength, x.targetLength) > 16), 'rows beyond the token budget');
+  assert.throws(() => new BucketBatcher(ex, { maxTokens: 16, maxRows: 0 }), /maxRows must be a positive integer/);
+});

@@ -105,7 +105,9 @@ describe('BERT export runs in onnxruntime-node', () => {
     assert.deepEqual(manifest.graphs.model.outputs.map((o: { name: string }) => o.name), ['logits', 'attention_0', 'attention_1']);
     assert.deepEqual(manifest.config.id2label, { 0: 'neg', 1: 'mid', 2: 'pos' });
     assert.deepEqual(manifest.tokenizer.files.sort(), ['special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
-    assert.deepEqual(manifest.files, ['model.onnx', ...manifest.tokenizer.files.map((f: string) => `tokenizer/${f}`).sort()]);
+    // zhuyi's layout (model.onnx, tokenizer/) and the Hugging Face one transformers.js reads (config.json, the tokenizer files, onnx/model.onnx).
+    const tokenizerFiles: string[] = manifest.tokenizer.files;
+    assert.deepEqual(manifest.files, ['config.json', 'model.onnx', 'onnx/model.onnx', ...tokenizerFiles, ...tokenizerFiles.map((f) => `tokenizer/${f}`)].sort());
     await compare(out, model, (o) => ({ logits: o.logits! }));
   });
 

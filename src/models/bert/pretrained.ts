@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHfCheckpointFolder } from '../../io/hf.js';
+import { type HubOptions, ensureModelFolder, localModelFolder } from '../../io/hub.js';
 import { saveSafetensors, writeFileAtomic } from '../../io/safetensors.js';
 import * as init from '../../nn/init.js';
 import { Embedding, LayerNorm, Linear } from '../../nn/layers.js';
@@ -45,6 +46,8 @@ export interface FromPretrainedOptions {
   onLoadingInfo?: (info: LoadingInfo) => void;
   /** Generator for the initialisation of weights the checkpoint lacks. */
   generator?: Generator;
+  /** A Hub id's revision, cache, endpoint, token, offline mode (default: main and HF's environment variables). */
+  hub?: HubOptions;
 }
 
 export interface BertConstructorOptions {
@@ -78,7 +81,9 @@ export interface HfFolder {
  * (or its sharded index), else pytorch_model.bin in either torch.save format (zip since 1.6, legacy
  * pickle before; a restricted unpickler that only rebuilds tensors).
  */
-export function readBertFolder(dir: string): HfFolder {
+export function readBertFolder(dirOrId: string): HfFolder {
+  // A Hub id reads its cached snapshot (BertPreTrainedModel.fromPretrained downloads it first).
+  const dir = localModelFolder(dirOrId);
   if (!existsSync(join(dir, 'config.json'))) throw new BertCheckpointError(`${dir}: no config.json (expected a Hugging Face model folder)`);
   const { config, stateDict, files } = readHfCheckpointFolder(dir);
   return { config: config as BertConfigJSON, stateDict, weightsFile: files.join(', ') };
@@ -204,7 +209,9 @@ export abstract class BertPreTrainedModel extends Module {
    *
    *   const model = await BertForTokenClassification.fromPretrained('path/to/folder');
    */
-  static async fromPretrained<T extends BertPreTrainedModel>(this: BertModelClass<T>, dir: string, options: FromPretrainedOptions = {}): Promise<T> {
+  static async fromPretrained<T extends BertPreTrainedModel>(this: BertModelClass<T>, dirOrId: string, options: FromPretrainedOptions = {}): Promise<T> {
+    // 'org/name': Hugging Face's cache, downloaded into it when missing (src/io/hub.ts).
+    const dir = await ensureModelFolder(dirOrId, options.hub);
     const folder = readBertFolder(dir);
     const config = new BertConfig(folder.config, join(dir, 'config.json'));
     const hasPooler = [...folder.stateDict.keys()].some((k) => /(^|\.)pooler\./.test(k));

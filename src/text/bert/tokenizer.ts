@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/safetensors.js';
+import { localModelFolder } from '../../io/hub.js';
 import { BertTokenizerError } from './errors.js';
 import { parseVocabTxt } from './files.js';
 import { BERT_TOKENIZER_FILES, BertTokenizerCore, type BertTokenizerFiles, type FromPretrainedOptions } from './tokenizer-core.js';
@@ -41,7 +42,9 @@ export class BertTokenizer extends BertTokenizerCore {
    * Loads a Hugging Face tokenizer folder: tokenizer.json and/or vocab.txt, with tokenizer_config.json and
    * special_tokens_map.json when present (config keys win over defaults, the special-tokens map over the config).
    */
-  static fromPretrained(dir: string, options: FromPretrainedOptions = {}): BertTokenizer {
+  /** A tokenizer folder, or a Hub id already in Hugging Face's cache (`await downloadModel(id)` or a model's fromPretrained puts it there). */
+  static fromPretrained(dirOrId: string, options: FromPretrainedOptions = {}): BertTokenizer {
+    const dir = localModelFolder(dirOrId);
     return BertTokenizer.fromFiles(readBertTokenizerFiles(dir), { ...options, source: dir });
   }
 

@@ -1,0 +1,177 @@
+/**
+ * Hugging Face Hub model ids ('org/name') wherever a model folder is taken, downloaded with
+ * @huggingface/hub into Hugging Face's own cache layout, the one Python's huggingface_hub writes:
+ *
+ *   $HF_HUB_CACHE (default $HF_HOME/hub, $HF_HOME default $XDG_CACHE_HOME/huggingface or ~/.cache/huggingface)
+ *     models--org--name/
+ *       refs/main                      the commit the revision pointed to
+ *       blobs/<etag>                   file contents, written to <etag>.incomplete then renamed
+ *       snapshots/<commit>/<file>      symlinks to the blobs
+ *
+ * So a model Python downloaded is used as it is, and a revision whose refs/ entry and files are in
+ * the cache is loaded without any request. HF_ENDPOINT (default https://huggingface.co),
+ * HF_HUB_OFFLINE (1/true/yes/on: the cache only) and HF_TOKEN are read as huggingface_hub does.
+ * A killed download leaves only a `.incomplete` blob, which nothing reads.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ZhuyiError } from '../tensor/errors.js';
+
+export class HubError extends ZhuyiError {}
+
+export interface HubOptions {
+  /** Branch, tag or commit (default 'main'). */
+  revision?: string;
+  /** Default: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
+  cacheDir?: string;
+  /** Default: $HF_ENDPOINT, else https://huggingface.co. */
+  endpoint?: string;
+  /** Default: $HF_TOKEN (a token starting with hf_). */
+  token?: string;
+  /** Never make a request (default: $HF_HUB_OFFLINE). */
+  offline?: boolean;
+  /** A line per file downloaded (default: none). */
+  log?: (line: string) => void;
+}
+
+const COMMIT = /^[0-9a-f]{40}$/;
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+
+/** The files of a BERT folder, in the order huggingface_hub/transformers look for them. */
+export const BERT_CONFIG = 'config.json';
+export const BERT_WEIGHTS = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'] as const;
+export const BERT_TOKENIZER = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
+
+/** Hugging Face's cache folder, from the environment as huggingface_hub reads it. */
+export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
+  const home = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
+  return join(home, 'hub');
+}
+
+/** The endpoint downloads come from. */
+export function hubEndpoint(env: NodeJS.ProcessEnv = process.env): string {
+  return (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+}
+
+/** True when `s` is a Hub model id ('org/name' or a legacy 'name') and not a path that exists. */
+export function isHubId(s: string): boolean {
+  if (existsSync(s)) return false;
+  return /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(s) && !s.includes('..') && !s.includes('--') && !s.endsWith('.git');
+}
+
+function repoFolder(cacheDir: string, repoId: string): string {
+  return join(cacheDir, `models--${repoId.split('/').join('--')}`);
+}
+
+/** The cached snapshot folder of `repoId` at `revision` (a commit, or a branch/tag with a refs/ entry), or null. */
+export function cachedSnapshot(repoId: string, o: Pick<HubOptions, 'revision' | 'cacheDir'> = {}): string | null {
+  const revision = o.revision ?? 'main';
+  const storage = repoFolder(o.cacheDir ?? hubCacheDir(), repoId);
+  let commit = revision;
+  if (!COMMIT.test(revision)) {
+    const ref = join(storage, 'refs', revision);
+    if (!existsSync(ref)) return null;
+    commit = readFileSync(ref, 'utf8').trim();
+  }
+  const snapshot = join(storage, 'snapshots', commit);
+  return existsSync(snapshot) ? snapshot : null;
+}
+
+/** A BERT folder is complete enough to load when it has config.json and weights. */
+function hasBertFiles(folder: string): boolean {
+  return existsSync(join(folder, BERT_CONFIG)) && BERT_WEIGHTS.some((f) => existsSync(join(folder, f)));
+}
+
+/**
+ * The local folder of `dirOrId` without any request: the folder itself, or the cached snapshot of
+ * a Hub id. Synchronous callers (tokenizers, readBertFolder) use it; a Hub id not downloaded yet
+ * is an error that says how to get it.
+ */
+export function localModelFolder(dirOrId: string, o: Pick<HubOptions, 'revision' | 'cacheDir'> = {}): string {
+  if (!isHubId(dirOrId)) return dirOrId;
+  const snapshot = cachedSnapshot(dirOrId, o);
+  if (snapshot) return snapshot;
+  throw new HubError(`${dirOrId}: no such folder, and not in the Hugging Face cache (${o.cacheDir ?? hubCacheDir()}); download it first with \`await downloadModel('${dirOrId}')\` or \`await BertModel.fromPretrained('${dirOrId}')\``);
+}
+
+interface HubLib {
+  pathsInfo: (p: Record<string, unknown>) => Promise<Array<{ path: string; size: number }>>;
+  downloadFileToCacheDir: (p: Record<string, unknown>) => Promise<string>;
+}
+
+/** The commit a revision points to, from the resolve endpoint's X-Repo-Commit header (as huggingface_hub reads it). */
+async function repoCommit(endpoint: string, repoId: string, revision: string, file: string, token: string | undefined): Promise<string> {
+  if (COMMIT.test(revision)) return revision;
+  const url = `${endpoint}/${repoId}/resolve/${encodeURIComponent(revision)}/${file}`;
+  let resp: Response;
+  try {
+    resp = await fetch(url, { method: 'HEAD', headers: token ? { Authorization: `Bearer ${token}` } : {}, redirect: 'manual' });
+  } catch (e) {
+    throw new HubError(`${repoId}: could not reach ${endpoint} (${(e as Error).message}); set HF_HUB_OFFLINE=1 to use the cache only, or HF_ENDPOINT for a mirror`);
+  }
+  if (resp.status === 401 || resp.status === 403) throw new HubError(`${repoId}: ${resp.status} from ${url}: a private or gated repository needs HF_TOKEN`);
+  if (resp.status === 404) throw new HubError(`${repoId}: not found at ${endpoint} (revision '${revision}', ${file})`);
+  const commit = resp.headers.get('x-repo-commit');
+  if (!commit || !COMMIT.test(commit)) throw new HubError(`${repoId}: ${url} gave no X-Repo-Commit header (status ${resp.status})`);
+  return commit;
+}
+
+/**
+ * Downloads what a BERT folder needs (config.json, the weights and their shards, the tokenizer
+ * files it has) into the Hugging Face cache and returns the snapshot folder. A revision already in
+ * the cache with config.json and weights is returned without a request.
+ */
+export async function downloadModel(repoId: string, o: HubOptions = {}): Promise<string> {
+  const revision = o.revision ?? 'main';
+  const cacheDir = o.cacheDir ?? hubCacheDir();
+  const cached = cachedSnapshot(repoId, { revision, cacheDir });
+  if (cached && hasBertFiles(cached)) return cached;
+  const offline = o.offline ?? TRUE.has((process.env.HF_HUB_OFFLINE ?? '').toLowerCase());
+  if (offline) throw new HubError(`${repoId} (revision '${revision}') is not in the Hugging Face cache ${cacheDir}, and HF_HUB_OFFLINE is set`);
+  const endpoint = o.endpoint ?? hubEndpoint();
+  const token = o.token ?? process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN;
+  const hub = (await import('@huggingface/hub')) as unknown as HubLib;
+  const commit = await repoCommit(endpoint, repoId, revision, BERT_CONFIG, token);
+  const common = { repo: { type: 'model', name: repoId }, revision: commit, hubUrl: endpoint, cacheDir, ...(token ? { accessToken: token } : {}) };
+  const present = new Map((await hub.pathsInfo({ ...common, paths: [BERT_CONFIG, ...BERT_WEIGHTS, ...BERT_TOKENIZER] })).map((p) => [p.path, p.size]));
+  if (!present.has(BERT_CONFIG)) throw new HubError(`${repoId}: no config.json at revision '${revision}' (not a transformers model?)`);
+  const weights = BERT_WEIGHTS.find((f) => present.has(f));
+  if (!weights) throw new HubError(`${repoId}: no weights at revision '${revision}' (looked for ${BERT_WEIGHTS.join(', ')})`);
+  const get = async (file: string): Promise<string> => {
+    o.log?.(`downloading ${repoId}/${file}${present.has(file) ? ` (${present.get(file)} bytes)` : ''}`);
+    // downloadFileToCacheDir announces each file with console.debug, which is stdout in Node:
+    // silenced here so `--json` output stays JSON (o.log reports instead).
+    const debug = console.debug;
+    console.debug = () => {};
+    try {
+      return await hub.downloadFileToCacheDir({ ...common, path: file });
+    } finally {
+      console.debug = debug;
+    }
+  };
+  let snapshot = '';
+  for (const file of [BERT_CONFIG, weights, ...BERT_TOKENIZER.filter((f) => present.has(f))]) {
+    const local = await get(file);
+    snapshot = local.slice(0, local.length - file.length - 1);
+  }
+  if (weights.endsWith('.index.json')) {
+    const map = (JSON.parse(readFileSync(join(snapshot, weights), 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    for (const shard of new Set(Object.values(map))) await get(shard);
+  }
+  // refs/<revision> last, written atomically: a revision is only trusted offline once its files are in.
+  if (!COMMIT.test(revision)) {
+    const ref = join(repoFolder(cacheDir, repoId), 'refs', revision);
+    mkdirSync(join(ref, '..'), { recursive: true });
+    writeFileSync(`${ref}.tmp`, commit);
+    renameSync(`${ref}.tmp`, ref);
+  }
+  if (!statSync(snapshot).isDirectory()) throw new HubError(`${repoId}: download ended without a snapshot folder`);
+  return snapshot;
+}
+
+/** `dirOrId` as a local folder: itself, or a Hub id's snapshot (downloaded when needed). */
+export async function ensureModelFolder(dirOrId: string, o: HubOptions = {}): Promise<string> {
+  return isHubId(dirOrId) ? downloadModel(dirOrId, o) : dirOrId;
+}
