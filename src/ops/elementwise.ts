@@ -2,7 +2,7 @@
  * Elementwise ops: constants, casts, unary math, binary arithmetic with broadcasting, comparisons,
  * logic and `where`. Binary ops expect inputs of one dtype (functional.ts promotes first).
  */
-import { type DType, type TypedArray, arrayFor, castArray, isFloat } from '../tensor/dtype.js';
+import { type DType, type TypedArray, arrayFor, castArray, castScalar, isFloat } from '../tensor/dtype.js';
 import { DTypeError, fmtShape } from '../tensor/errors.js';
 import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -19,10 +19,10 @@ export interface FullAttrs extends Attrs { shape: number[]; value: number; dtype
 defineOp<FullAttrs>({
   name: 'full',
   infer: (_, a) => ({ shape: a.shape, dtype: a.dtype }),
-  kernel: (_, __, a) => arrayFor(a.dtype, numel(a.shape)).fill(a.dtype === 'bool' ? (a.value ? 1 : 0) : a.value),
+  kernel: (_, __, a) => arrayFor(a.dtype, numel(a.shape)).fill(castScalar(a.value, a.dtype)),
   vjp: 'nondiff',
   onnx: (b, n) => {
-    const scalar = b.constant([n.attrs.value], n.attrs.dtype, []);
+    const scalar = b.constant([castScalar(n.attrs.value, n.attrs.dtype)], n.attrs.dtype, []);
     if (n.attrs.shape.length === 0) return scalar;
     return b.node('Expand', [scalar, b.constant(n.attrs.shape, 'int64', [n.attrs.shape.length])])[0]!;
   },
@@ -176,6 +176,7 @@ function defineBinary(
   kind: 'arith' | 'compare' | 'logic',
   vjp: ((ctx: VjpContext<Attrs>, g: Tensor) => (Tensor | null)[]) | 'nondiff',
   onnx: OnnxLowering<Attrs>,
+  fInt: Binary = f,
 ): void {
   defineOp({
     name,
@@ -185,7 +186,7 @@ function defineBinary(
       if (kind === 'arith' && a!.dtype === 'bool') throw new DTypeError(`${name}: expects numeric tensors, got bool (cast first)`);
       return { shape: broadcastShapes(name, a!.shape, b!.shape), dtype: kind === 'arith' ? a!.dtype : 'bool' };
     },
-    kernel: ([a, b], [am, bm], _, out) => broadcastBinary(a!, am!, b!, bm!, arrayFor(out.dtype, numel(out.shape)), out.shape, f),
+    kernel: ([a, b], [am, bm], _, out) => broadcastBinary(a!, am!, b!, bm!, arrayFor(out.dtype, numel(out.shape)), out.shape, out.dtype === 'int32' ? fInt : f),
     vjp,
     onnx,
   });
@@ -204,7 +205,40 @@ defineBinary('pow', Math.pow, 'arith',
     // d/db a^b = a^b log a; PyTorch gives 0 where a == 0 and b >= 0 instead of 0 * -inf.
     F.sumTo(F.where(F.logicalAnd(F.eq(a!, 0), F.ge(b!, 0)), 0, F.mul(g, F.mul(out, F.log(a!)))), b!.shape),
   ],
-  simple('Pow'));
+  (b, n) => (n.out.dtype === 'int32' ? onnxPowInt(b, n.inputs[0]!, n.inputs[1]!) : b.node('Pow', n.inputs)[0]!),
+  powInt);
+
+/**
+ * PyTorch's integer power: exact, wrapping like int32 multiplication; a negative exponent gives 1
+ * for base 1, +-1 for base -1 and 0 otherwise (Math.pow(0, -1) = Infinity would store as 0 but
+ * 33 ** 33 as 0 too, where PyTorch wraps).
+ */
+function powInt(a: number, e: number): number {
+  if (e < 0) return a === 1 ? 1 : a === -1 ? (e % 2 === 0 ? 1 : -1) : 0;
+  let result = 1;
+  let base = a;
+  for (let k = e; k > 0; k >>>= 1) {
+    if (k & 1) result = Math.imul(result, base);
+    base = Math.imul(base, base);
+  }
+  return result;
+}
+
+/**
+ * ONNX Runtime's int32 Pow casts a double power to int32, so a negative exponent gives INT_MIN for
+ * base 0 and fractions truncated otherwise: select PyTorch's values for negative exponents. (Powers
+ * beyond int32 remain undefined there; PyTorch wraps.)
+ */
+function onnxPowInt(b: OnnxBuilder, base: string, exponent: string): string {
+  const i32 = (v: number): string => b.constant([v], 'int32', []);
+  const power = b.node('Pow', [base, b.node('Max', [exponent, i32(0)])[0]!])[0]!;
+  const odd = b.node('Mod', [b.node('Abs', [exponent])[0]!, i32(2)])[0]!;
+  const minusOne = b.node('Sub', [i32(1), b.node('Mul', [odd, i32(2)])[0]!])[0]!; // (-1)^e
+  const negative = b.node('Where', [b.node('Equal', [base, i32(1)])[0]!, i32(1),
+    b.node('Where', [b.node('Equal', [base, i32(-1)])[0]!, minusOne, i32(0)])[0]!])[0]!;
+  return b.node('Where', [b.node('Less', [exponent, i32(0)])[0]!, negative, power])[0]!;
+}
+
 // At ties PyTorch splits the gradient evenly between both inputs.
 defineBinary('maximum', Math.max, 'arith',
   ({ inputs: [a, b] }, g) => tieSplit(a!, b!, g, F.gt(a!, b!)),
