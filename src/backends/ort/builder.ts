@@ -104,22 +104,30 @@ export function lowerGraph(graph: Graph): LoweredModel {
     names[i] = def.onnx(b, { inputs: v.inputs.map((j) => names[j]!), inMetas: v.inputs.map((j) => graph.values[j]!.meta), out: v.meta, attrs: v.attrs });
   });
   // Every output gets its own name (an output may repeat, or be a graph input or an initializer).
+  // A node's result is renamed to the output name rather than copied by an Identity: ONNX Runtime's
+  // Identity elimination with its MatMul+Add -> Gemm fusion left a dangling input ("Invalid model")
+  // when the value also fed the fused Add, e.g. outputs exp(a) + b.T @ c and exp(a) (found by fuzzing).
+  const produced = new Set(b.nodes.flatMap((node) => node.outputs));
+  const rename = new Map<string, string>();
   const outputNames = graph.outputs.map((o, k) => {
     const name = `out${k}`;
-    b.nodes.push({ opType: 'Identity', domain: '', inputs: [names[o]!], outputs: [name], name: `Identity_out${k}`, attrs: [] });
+    if (produced.has(names[o]!) && !rename.has(names[o]!)) rename.set(names[o]!, name);
+    else b.nodes.push({ opType: 'Identity', domain: '', inputs: [names[o]!], outputs: [name], name: `Identity_out${k}`, attrs: [] });
     return name;
   });
+  const renamed = (x: string): string => rename.get(x) ?? x;
+  const nodes = b.nodes.map((node) => ({ ...node, inputs: node.inputs.map(renamed), outputs: node.outputs.map(renamed) }));
   const bytes = encodeModel({
     irVersion: IR_VERSION,
     opsets: [{ domain: '', version: OPSET }],
     producer: 'zhuyi',
     graphName: 'zhuyi',
-    nodes: b.nodes,
+    nodes,
     initializers: b.initializers,
     inputs,
     outputs: graph.outputs.map((o, k) => valueInfo(outputNames[k]!, graph.values[o]!.meta.dtype, graph.values[o]!.meta.shape)),
   });
-  return { bytes, inputNames, outputNames, nodeCount: b.nodes.length };
+  return { bytes, inputNames, outputNames, nodeCount: nodes.length };
 }
 
 /**
