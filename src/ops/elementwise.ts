@@ -86,7 +86,10 @@ defineUnary('log', Math.log, 'float', ({ inputs: [x] }, g) => [F.div(g, x!)], si
 defineUnary('sqrt', Math.sqrt, 'float', ({ out }, g) => [F.div(g, F.mul(out, 2))], simple('Sqrt'));
 defineUnary('reciprocal', (x) => 1 / x, 'float', ({ out }, g) => [F.neg(F.mul(g, F.mul(out, out)))], simple('Reciprocal'));
 defineUnary('tanh', Math.tanh, 'float', ({ out }, g) => [F.mul(g, F.rsub(F.mul(out, out), 1))], simple('Tanh'));
-defineUnary('sigmoid', (x) => 1 / (1 + Math.exp(-x)), 'float', ({ out }, g) => [F.mul(g, F.mul(out, F.rsub(out, 1)))], simple('Sigmoid'));
+// 1 / (1 + exp(-x)) rather than ONNX Runtime's Sigmoid, whose approximation loses the negative
+// tail: sigmoid(-15) came out 17% high and sigmoid(-20) as 0, so log(sigmoid(-20)) = -inf (PyTorch: -20).
+defineUnary('sigmoid', (x) => 1 / (1 + Math.exp(-x)), 'float', ({ out }, g) => [F.mul(g, F.mul(out, F.rsub(out, 1)))],
+  (b, n) => b.node('Reciprocal', [b.node('Add', [b.constant([1], n.out.dtype, []), b.node('Exp', [b.node('Neg', n.inputs)[0]!])[0]!])[0]!])[0]!);
 // NaN stays NaN, as in PyTorch (`x > 0 ? x : 0` would turn it into 0).
 defineUnary('relu', (x) => (x <= 0 ? 0 : x), 'number', ({ inputs: [x] }, g) => [F.where(F.gt(x!, 0), g, 0)], simple('Relu'));
 defineUnary('erf', erf, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.mul(F.exp(F.neg(F.mul(x!, x!))), 2 / Math.sqrt(Math.PI)))], (b, n) => onnxErf(b, n.inputs[0]!, n.out.dtype));
@@ -136,10 +139,11 @@ defineOp<GeluAttrs>({
     const dt = n.out.dtype;
     const c = (v: number): string => b.constant([v], dt, []);
     if (n.attrs.approximate === 'tanh') {
+      // 0.5 x (1 + tanh u) = x / (1 + exp(-2u)): the same function without the cancellation of
+      // 1 + tanh u near -1 (in float32, gelu(-5) came out 30% off, and 0 below x = -5.3).
       const x3 = b.node('Mul', [b.node('Mul', [x, x])[0]!, x])[0]!;
-      const inner = b.node('Mul', [b.node('Add', [x, b.node('Mul', [x3, c(0.044715)])[0]!])[0]!, c(SQRT_2_OVER_PI)])[0]!;
-      const t = b.node('Add', [b.node('Tanh', [inner])[0]!, c(1)])[0]!;
-      return b.node('Mul', [b.node('Mul', [x, c(0.5)])[0]!, t])[0]!;
+      const inner = b.node('Mul', [b.node('Add', [x, b.node('Mul', [x3, c(0.044715)])[0]!])[0]!, c(-2 * SQRT_2_OVER_PI)])[0]!;
+      return b.node('Div', [x, b.node('Add', [c(1), b.node('Exp', [inner])[0]!])[0]!])[0]!;
     }
     // x * 0.5 * (1 + erf(x / sqrt 2)): ONNX Runtime fuses this pattern into its Gelu kernel.
     const e = onnxErf(b, b.node('Mul', [x, c(SQRT1_2)])[0]!, dt);
@@ -198,7 +202,12 @@ defineBinary('mul', (a, b) => a * b, 'arith', ({ inputs: [a, b] }, g) => [F.sumT
 defineBinary('div', (a, b) => a / b, 'arith',
   ({ inputs: [a, b], out }, g) => [F.sumTo(F.div(g, b!), a!.shape), F.sumTo(F.neg(F.div(F.mul(g, out), b!)), b!.shape)],
   simple('Div'));
-defineBinary('pow', Math.pow, 'arith',
+/** C's pow (PyTorch, ONNX Runtime): 1 ** y and (-1) ** +-inf are 1 even for y = NaN; JavaScript's Math.pow gives NaN. */
+function powFloat(a: number, b: number): number {
+  return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
+}
+
+defineBinary('pow', powFloat, 'arith',
   ({ inputs: [a, b], out }, g) => [
     // d/da a^b = b a^(b-1); PyTorch gives 0 where b == 0 (else 0 * 0^-1 = NaN at a == 0).
     F.sumTo(F.where(F.eq(b!, 0), 0, F.mul(g, F.mul(b!, F.pow(a!, F.sub(b!, 1))))), a!.shape),
