@@ -55,12 +55,24 @@ export async function runOn(backend: BackendName, programs: readonly Program[]):
 
 // ---- comparison ----------------------------------------------------------------------------------------
 
-/** float64 is compared tightly unless float32 or ONNX Runtime's float32-only Erf touched the program. */
+/**
+ * float64 is compared tightly unless a float32 value (an input, a cast, or int math that goes
+ * through float32 such as sigmoid of int32) or ONNX Runtime's float32-only Erf touched the program.
+ */
 export function tolerance(p: Program, dtype: DType): { rtol: number; atol: number } | null {
   if (dtype === 'int32' || dtype === 'bool') return null;
-  const loose = dtype === 'float32' || p.nodes.some((n) => (n.kind === 'input' ? n.dtype === 'float32' : ['erf', 'gelu'].includes(n.op)
-    || (n.op === 'cast' && n.attrs.dtype === 'float32')));
+  const loose = dtype === 'float32' || usesFloat32(p) || p.nodes.some((n) => n.kind === 'op' && ['erf', 'gelu'].includes(n.op));
   return loose ? { rtol: 2e-5, atol: 2e-6 } : { rtol: 1e-10, atol: 1e-12 };
+}
+
+const float32Cache = new WeakMap<Program, boolean>();
+function usesFloat32(p: Program): boolean {
+  let v = float32Cache.get(p);
+  if (v === undefined) {
+    try { v = build(p).dtypes.has('float32'); } catch { v = true; }
+    float32Cache.set(p, v);
+  }
+  return v;
 }
 
 /** The first difference between two values, or null. NaN equals NaN; infinities must match. */

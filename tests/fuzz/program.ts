@@ -108,7 +108,7 @@ export const CALLS: Record<string, Call> = {
 };
 
 /** The lazy tensors of a program: its outputs, and gradients of a fixed weighted sum of its float outputs w.r.t. its float inputs. */
-export interface Built { outputs: Tensor[]; grads: Tensor[]; floatInputs: number[] }
+export interface Built { outputs: Tensor[]; grads: Tensor[]; floatInputs: number[]; dtypes: Set<DType> }
 
 export function build(p: Program): Built {
   const ts: Tensor[] = [];
@@ -133,7 +133,7 @@ export function build(p: Program): Built {
     loss = loss ? z.add(loss, term) : term;
   });
   const grads = loss ? z.grad(loss, floatInputs.map((i) => ts[i]!)) : [];
-  return { outputs, grads, floatInputs };
+  return { outputs, grads, floatInputs, dtypes: new Set(ts.map((t) => t.dtype)) };
 }
 
 /** Fixed weights of output k: quarters in [-2, 2], the same on every backend and every replay. */
