@@ -7,7 +7,7 @@
 import { env } from 'onnxruntime-common';
 import * as z from '../../src/index.js';
 import type { DType, Tensor, TypedArray } from '../../src/index.js';
-import { type Built, type InputNode, type Node, type Program, build, sinks } from './program.js';
+import { type Built, CALLS, type InputNode, type Node, type Program, build, sinks } from './program.js';
 
 export interface Values { dtype: DType; shape: number[]; data: TypedArray }
 /** What one program gave on one backend: its outputs then its gradients, or the error it threw. */
@@ -16,6 +16,17 @@ export type Outcome = { ok: true; values: Values[]; zeroSize: boolean } | { ok: 
 // Shrinking tries programs with out-of-range indices, on which ONNX Runtime logs every failed run
 // before the backend turns it into a ZhuyiError; only fatal messages are worth printing here.
 env.logLevel = 'fatal';
+
+/**
+ * The generator only keeps calls the library accepts, so a program whose graph cannot be built
+ * failed in autograd (a vjp that does not fit its op): a finding, whichever backend is active.
+ */
+export class BuildError extends Error {
+  constructor(readonly original: Error) {
+    super(`building the program or its gradients threw ${original.name}: ${original.message}`);
+    this.name = 'BuildError';
+  }
+}
 
 const BACKENDS = ['js', 'ort'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -37,7 +48,7 @@ function hasZeroSize(ts: readonly Tensor[]): boolean {
 export async function runOn(backend: BackendName, programs: readonly Program[]): Promise<Outcome[]> {
   z.setBackend(backend);
   const built = programs.map((p): Built | Error => {
-    try { return build(p); } catch (e) { return e as Error; }
+    try { return build(p); } catch (e) { return new BuildError(e as Error); }
   });
   const ok = built.filter((b): b is Built => !(b instanceof Error));
   const outcome = (b: Built | Error, zeroSize = false): Outcome => (b instanceof Error ? { ok: false, error: b } : { ok: true, values: collect(targetsOf(b)), zeroSize });
@@ -93,6 +104,7 @@ export function differ(a: Values, b: Values, tol: { rtol: number; atol: number }
 
 /** Why js and ort disagree on a program, or null. Outputs come first, then gradients (one per float input). */
 export function compare(p: Program, js: Outcome, ort: Outcome): string | null {
+  if (!js.ok && js.error instanceof BuildError) return js.error.message;
   if (!js.ok || !ort.ok) {
     if (!js.ok && !ort.ok && js.error instanceof z.ZhuyiError && ort.error instanceof z.ZhuyiError) return null;
     return `js ${js.ok ? 'ran' : `threw ${js.error.name}: ${js.error.message}`}; ort ${ort.ok ? 'ran' : `threw ${ort.error.name}: ${ort.error.message}`}`;
@@ -274,7 +286,14 @@ export async function shrink(start: Program, log: (s: string) => void = () => {}
 
 /** Whether a rewritten program still builds (js shape rules accept it). */
 async function sameMetas(_: Program, q: Program): Promise<boolean> {
-  try { z.setBackend('js'); build(prune(q)); return true; } catch { return false; }
+  try {
+    z.setBackend('js');
+    const p = prune(q);
+    // Only the forward calls must be accepted: a gradient that fails to build is what some shrinks keep.
+    const ts: z.Tensor[] = [];
+    for (const n of p.nodes) ts.push(n.kind === 'input' ? z.tensor(n.data, { dtype: n.dtype, shape: n.shape }) : CALLS[n.op]!(n.args.map((j) => ts[j]!), n.attrs));
+    return true;
+  } catch { return false; }
 }
 
 /** A readable listing of a program, one node a line. */

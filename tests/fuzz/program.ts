@@ -214,6 +214,7 @@ class Gen {
 
   /** An index tensor for `size` positions: mostly the edges (first, last, negative last), some middles. */
   indices(shape: number[], size: number): number {
+    if (size === 0) throw new z.ArgumentError('fuzz: no valid index into an empty dim');
     const n = shape.reduce((a, b) => a * b, 1);
     const data = Array.from({ length: n }, () => this.r.pick([0, size - 1, -1, -size, this.r.int(0, Math.max(0, size - 1))]));
     return this.input('int32', shape, data);
