@@ -353,7 +353,7 @@ class Gen {
         if (x === null) return null;
         const dim = axis(v(x));
         const size = v(x).ndim === 0 ? 1 : v(x).shape[(dim + v(x).ndim) % v(x).ndim]!;
-        return op('topk', [x], { k: r.int(0, size), dim, largest: r.chance(0.5), part: r.pick(['values', 'indices']) });
+        return op('topk', [x], { k: r.chance(0.05) ? 0 : r.int(Math.min(1, size), size), dim, largest: r.chance(0.5), part: r.pick(['values', 'indices']) });
       }
       case 'softmax': { const x = anyVal()!; return op(r.pick(['softmax', 'logSoftmax']), [x], { dim: axis(v(x)) }); }
       case 'reshape': {
@@ -379,8 +379,18 @@ class Gen {
         if (t.ndim === 0) return null;
         const dim = axis(t);
         const size = t.shape[(dim + t.ndim) % t.ndim]!;
-        const bound = (): number | null => (r.chance(0.2) ? null : r.int(-size - 1, size + 1));
-        return op('slice', [x], { dim, start: bound(), end: bound() });
+        if (r.chance(0.1) || size === 0) {
+          // Anything Python accepts: out-of-range bounds clamp, start >= end is empty.
+          const bound = (): number | null => (r.chance(0.2) ? null : r.int(-size - 1, size + 1));
+          return op('slice', [x], { dim, start: bound(), end: bound() });
+        }
+        const start = r.int(0, size - 1);
+        const end = r.int(start + 1, size);
+        return op('slice', [x], {
+          dim,
+          start: start === 0 && r.chance(0.3) ? null : r.chance(0.3) ? start - size : start,
+          end: end === size && r.chance(0.3) ? null : r.chance(0.3) ? end - size : end,
+        });
       }
       case 'chunk': { const x = anyVal()!; if (v(x).ndim === 0) return null; return op('chunk', [x], { chunks: r.int(1, 3), dim: axis(v(x)), part: r.int(0, 2) }); }
       case 'cat':
