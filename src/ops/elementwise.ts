@@ -101,7 +101,8 @@ function onnxErf(b: OnnxBuilder, x: string, dtype: DType): string {
   return b.node('Cast', [e], { to: onnxDTypeCode('float64') })[0]!;
 }
 defineUnary('abs', Math.abs, 'number', ({ inputs: [x] }, g) => [F.mul(g, F.sign(x!))], simple('Abs'));
-defineUnary('sign', Math.sign, 'number', 'nondiff', simple('Sign'));
+// PyTorch's (0 < x) - (x < 0): sign(-0) is +0 (Math.sign keeps -0, ONNX Runtime's Sign gives +0). NaN stays NaN on both backends.
+defineUnary('sign', (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN), 'number', 'nondiff', simple('Sign'));
 defineUnary('sin', Math.sin, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.cos(x!))], simple('Sin'));
 defineUnary('cos', Math.cos, 'float', ({ inputs: [x] }, g) => [F.neg(F.mul(g, F.sin(x!)))], simple('Cos'));
 defineUnary('logicalNot', (x) => (x ? 0 : 1), 'bool', 'nondiff', simple('Not'));
