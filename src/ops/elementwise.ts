@@ -123,11 +123,12 @@ defineOp<GeluAttrs>({
   },
   vjp: ({ inputs: [x], attrs }, g) => {
     if (attrs.approximate === 'tanh') {
-      // d/dx 0.5x(1+tanh(u)) = 0.5(1+tanh u) + 0.5x(1-tanh^2 u) u',  u = c(x + 0.044715x^3)
+      // d/dx x s(2u) = s + 2x s(1-s) u',  u = c(x + 0.044715x^3), s = sigmoid(2u) = 0.5(1 + tanh u):
+      // the sigmoid form keeps its relative accuracy where 1 + tanh u cancels (u << 0).
       const x3 = F.mul(F.mul(x!, x!), x!);
-      const th = F.tanh(F.mul(F.add(x!, F.mul(x3, 0.044715)), SQRT_2_OVER_PI));
+      const s = F.sigmoid(F.mul(F.add(x!, F.mul(x3, 0.044715)), 2 * SQRT_2_OVER_PI));
       const du = F.mul(F.add(F.mul(F.mul(x!, x!), 3 * 0.044715), 1), SQRT_2_OVER_PI);
-      const d = F.add(F.mul(F.add(th, 1), 0.5), F.mul(F.mul(F.mul(x!, 0.5), F.rsub(F.mul(th, th), 1)), du));
+      const d = F.add(s, F.mul(F.mul(F.mul(x!, 2), F.mul(s, F.rsub(s, 1))), du));
       return [F.mul(g, d)];
     }
     // d/dx x*Phi(x) = Phi(x) + x*phi(x)
