@@ -72,8 +72,13 @@ export async function runOn(backend: BackendName, programs: readonly Program[]):
  */
 export function tolerance(p: Program, dtype: DType): { rtol: number; atol: number } | null {
   if (dtype === 'int32' || dtype === 'bool') return null;
-  const loose = dtype === 'float32' || usesFloat32(p) || p.nodes.some((n) => n.kind === 'op' && ['erf', 'gelu'].includes(n.op));
-  return loose ? { rtol: 2e-5, atol: 2e-6 } : { rtol: 1e-10, atol: 1e-12 };
+  const usesErf = p.nodes.some((n) => n.kind === 'op' && (n.op === 'erf' || (n.op === 'gelu' && n.attrs.approximate === 'none')));
+  // In float32, 1 + erf(x) cancels for x << 0 (ONNX Runtime and PyTorch alike; js computes the kernel
+  // in double): exact gelu at -4 differs by 3e-4 relative, which a reciprocal or log passes on.
+  if (usesErf) return { rtol: 1e-3, atol: 1e-5 };
+  // atol covers gradients such as tanh's 1 - y^2, which cancels as |y| -> 1 (5e-6 apart at y = tanh(-4)).
+  if (dtype === 'float32' || usesFloat32(p)) return { rtol: 2e-5, atol: 1e-5 };
+  return { rtol: 1e-10, atol: 1e-12 };
 }
 
 const float32Cache = new WeakMap<Program, boolean>();
