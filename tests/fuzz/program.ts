@@ -198,7 +198,9 @@ class Gen {
     return Array.from({ length: n }, () => {
       if (dtype === 'bool') return this.r.int(0, 1);
       if (dtype === 'int32') return this.r.int(-4, 4);
-      if (this.r.chance(0.03)) return this.r.pick([NaN, Infinity, -Infinity, -0, 1e30]);
+      // No huge finite values: with 1e30 in a sum, the result is whatever the summation order leaves
+      // (float64 gradients 0 vs -0.5 between backends), and cos(1e30) tests argument reduction only.
+      if (this.r.chance(0.03)) return this.r.pick([NaN, Infinity, -Infinity, -0]);
       return this.r.int(-12, 12) / 4;
     });
   }
