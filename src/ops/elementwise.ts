@@ -2,7 +2,7 @@
  * Elementwise ops: constants, casts, unary math, binary arithmetic with broadcasting, comparisons,
  * logic and `where`. Binary ops expect inputs of one dtype (functional.ts promotes first).
  */
-import { type DType, type TypedArray, arrayFor, castArray, isFloat } from '../tensor/dtype.js';
+import { type DType, type TypedArray, arrayFor, castArray, castScalar, isFloat } from '../tensor/dtype.js';
 import { DTypeError, fmtShape } from '../tensor/errors.js';
 import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -19,10 +19,10 @@ export interface FullAttrs extends Attrs { shape: number[]; value: number; dtype
 defineOp<FullAttrs>({
   name: 'full',
   infer: (_, a) => ({ shape: a.shape, dtype: a.dtype }),
-  kernel: (_, __, a) => arrayFor(a.dtype, numel(a.shape)).fill(a.dtype === 'bool' ? (a.value ? 1 : 0) : a.value),
+  kernel: (_, __, a) => arrayFor(a.dtype, numel(a.shape)).fill(castScalar(a.value, a.dtype)),
   vjp: 'nondiff',
   onnx: (b, n) => {
-    const scalar = b.constant([n.attrs.value], n.attrs.dtype, []);
+    const scalar = b.constant([castScalar(n.attrs.value, n.attrs.dtype)], n.attrs.dtype, []);
     if (n.attrs.shape.length === 0) return scalar;
     return b.node('Expand', [scalar, b.sizes(n.attrs.shape)])[0]!;
   },
@@ -86,7 +86,12 @@ defineUnary('log', Math.log, 'float', ({ inputs: [x] }, g) => [F.div(g, x!)], si
 defineUnary('sqrt', Math.sqrt, 'float', ({ out }, g) => [F.div(g, F.mul(out, 2))], simple('Sqrt'));
 defineUnary('reciprocal', (x) => 1 / x, 'float', ({ out }, g) => [F.neg(F.mul(g, F.mul(out, out)))], simple('Reciprocal'));
 defineUnary('tanh', Math.tanh, 'float', ({ out }, g) => [F.mul(g, F.rsub(F.mul(out, out), 1))], simple('Tanh'));
-defineUnary('sigmoid', (x) => 1 / (1 + Math.exp(-x)), 'float', ({ out }, g) => [F.mul(g, F.mul(out, F.rsub(out, 1)))], simple('Sigmoid'));
+// float32 runs ONNX Runtime's Sigmoid (one vectorised pass: a GRU+attention training step has ~8M
+// gate elements, and 1 / (1 + exp(-x)) as three ops cost ~90 ms more per step); its approximation
+// loses the far negative tail (sigmoid(-15) 17% high, sigmoid(-20) = 0, where PyTorch gives 2e-9),
+// which tests/fuzz/known/sigmoid-tail.json records. float64 computes 1 / (1 + exp(-x)) exactly.
+defineUnary('sigmoid', (x) => 1 / (1 + Math.exp(-x)), 'float', ({ out }, g) => [F.mul(g, F.mul(out, F.rsub(out, 1)))],
+  (b, n) => (n.out.dtype === 'float32' ? b.node('Sigmoid', n.inputs)[0]! : b.node('Reciprocal', [b.node('Add', [b.constant([1], n.out.dtype, []), b.node('Exp', [b.node('Neg', n.inputs)[0]!])[0]!])[0]!])[0]!));
 // NaN stays NaN, as in PyTorch (`x > 0 ? x : 0` would turn it into 0).
 defineUnary('relu', (x) => (x <= 0 ? 0 : x), 'number', ({ inputs: [x] }, g) => [F.where(F.gt(x!, 0), g, 0)], simple('Relu'));
 defineUnary('erf', erf, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.mul(F.exp(F.neg(F.mul(x!, x!))), 2 / Math.sqrt(Math.PI)))], (b, n) => onnxErf(b, n.inputs[0]!, n.out.dtype));
@@ -98,7 +103,8 @@ function onnxErf(b: OnnxBuilder, x: string, dtype: DType): string {
   return b.node('Cast', [e], { to: onnxDTypeCode('float64') })[0]!;
 }
 defineUnary('abs', Math.abs, 'number', ({ inputs: [x] }, g) => [F.mul(g, F.sign(x!))], simple('Abs'));
-defineUnary('sign', Math.sign, 'number', 'nondiff', simple('Sign'));
+// PyTorch's (0 < x) - (x < 0): sign(-0) is +0 (Math.sign keeps -0, ONNX Runtime's Sign gives +0). NaN stays NaN on both backends.
+defineUnary('sign', (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN), 'number', 'nondiff', simple('Sign'));
 defineUnary('sin', Math.sin, 'float', ({ inputs: [x] }, g) => [F.mul(g, F.cos(x!))], simple('Sin'));
 defineUnary('cos', Math.cos, 'float', ({ inputs: [x] }, g) => [F.neg(F.mul(g, F.sin(x!)))], simple('Cos'));
 defineUnary('logicalNot', (x) => (x ? 0 : 1), 'bool', 'nondiff', simple('Not'));
@@ -119,11 +125,12 @@ defineOp<GeluAttrs>({
   },
   vjp: ({ inputs: [x], attrs }, g) => {
     if (attrs.approximate === 'tanh') {
-      // d/dx 0.5x(1+tanh(u)) = 0.5(1+tanh u) + 0.5x(1-tanh^2 u) u',  u = c(x + 0.044715x^3)
+      // d/dx x s(2u) = s + 2x s(1-s) u',  u = c(x + 0.044715x^3), s = sigmoid(2u) = 0.5(1 + tanh u):
+      // the sigmoid form keeps its relative accuracy where 1 + tanh u cancels (u << 0).
       const x3 = F.mul(F.mul(x!, x!), x!);
-      const th = F.tanh(F.mul(F.add(x!, F.mul(x3, 0.044715)), SQRT_2_OVER_PI));
+      const s = F.reciprocal(F.add(F.exp(F.mul(F.add(x!, F.mul(x3, 0.044715)), -2 * SQRT_2_OVER_PI)), 1)); // sigmoid(2u), exact in the tail
       const du = F.mul(F.add(F.mul(F.mul(x!, x!), 3 * 0.044715), 1), SQRT_2_OVER_PI);
-      const d = F.add(F.mul(F.add(th, 1), 0.5), F.mul(F.mul(F.mul(x!, 0.5), F.rsub(F.mul(th, th), 1)), du));
+      const d = F.add(s, F.mul(F.mul(F.mul(x!, 2), F.mul(s, F.rsub(s, 1))), du));
       return [F.mul(g, d)];
     }
     // d/dx x*Phi(x) = Phi(x) + x*phi(x)
@@ -136,10 +143,11 @@ defineOp<GeluAttrs>({
     const dt = n.out.dtype;
     const c = (v: number): string => b.constant([v], dt, []);
     if (n.attrs.approximate === 'tanh') {
+      // 0.5 x (1 + tanh u) = x / (1 + exp(-2u)): the same function without the cancellation of
+      // 1 + tanh u near -1 (in float32, gelu(-5) came out 30% off, and 0 below x = -5.3).
       const x3 = b.node('Mul', [b.node('Mul', [x, x])[0]!, x])[0]!;
-      const inner = b.node('Mul', [b.node('Add', [x, b.node('Mul', [x3, c(0.044715)])[0]!])[0]!, c(SQRT_2_OVER_PI)])[0]!;
-      const t = b.node('Add', [b.node('Tanh', [inner])[0]!, c(1)])[0]!;
-      return b.node('Mul', [b.node('Mul', [x, c(0.5)])[0]!, t])[0]!;
+      const inner = b.node('Mul', [b.node('Add', [x, b.node('Mul', [x3, c(0.044715)])[0]!])[0]!, c(-2 * SQRT_2_OVER_PI)])[0]!;
+      return b.node('Div', [x, b.node('Add', [c(1), b.node('Exp', [inner])[0]!])[0]!])[0]!;
     }
     // ONNX Runtime's fused Gelu kernel (com.microsoft, float32; it folds a preceding bias Add into
     // BiasGelu): one pass instead of five elementwise ones. float64 keeps x * 0.5 * (1 + erf(x / sqrt 2)).
@@ -178,6 +186,7 @@ function defineBinary(
   kind: 'arith' | 'compare' | 'logic',
   vjp: ((ctx: VjpContext<Attrs>, g: Tensor) => (Tensor | null)[]) | 'nondiff',
   onnx: OnnxLowering<Attrs>,
+  fInt: Binary = f,
 ): void {
   defineOp({
     name,
@@ -187,7 +196,7 @@ function defineBinary(
       if (kind === 'arith' && a!.dtype === 'bool') throw new DTypeError(`${name}: expects numeric tensors, got bool (cast first)`);
       return { shape: broadcastShapes(name, a!.shape, b!.shape), dtype: kind === 'arith' ? a!.dtype : 'bool' };
     },
-    kernel: ([a, b], [am, bm], _, out) => broadcastBinary(a!, am!, b!, bm!, arrayFor(out.dtype, numel(out.shape)), out.shape, f),
+    kernel: ([a, b], [am, bm], _, out) => broadcastBinary(a!, am!, b!, bm!, arrayFor(out.dtype, numel(out.shape)), out.shape, out.dtype === 'int32' ? fInt : f),
     vjp,
     onnx,
   });
@@ -199,14 +208,52 @@ defineBinary('mul', (a, b) => a * b, 'arith', ({ inputs: [a, b] }, g) => [F.sumT
 defineBinary('div', (a, b) => a / b, 'arith',
   ({ inputs: [a, b], out }, g) => [F.sumTo(F.div(g, b!), a!.shape), F.sumTo(F.neg(F.div(F.mul(g, out), b!)), b!.shape)],
   simple('Div'));
-defineBinary('pow', Math.pow, 'arith',
+/** C's pow (PyTorch, ONNX Runtime): 1 ** y and (-1) ** +-inf are 1 even for y = NaN; JavaScript's Math.pow gives NaN. */
+function powFloat(a: number, b: number): number {
+  return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
+}
+
+defineBinary('pow', powFloat, 'arith',
   ({ inputs: [a, b], out }, g) => [
     // d/da a^b = b a^(b-1); PyTorch gives 0 where b == 0 (else 0 * 0^-1 = NaN at a == 0).
     F.sumTo(F.where(F.eq(b!, 0), 0, F.mul(g, F.mul(b!, F.pow(a!, F.sub(b!, 1))))), a!.shape),
     // d/db a^b = a^b log a; PyTorch gives 0 where a == 0 and b >= 0 instead of 0 * -inf.
     F.sumTo(F.where(F.logicalAnd(F.eq(a!, 0), F.ge(b!, 0)), 0, F.mul(g, F.mul(out, F.log(a!)))), b!.shape),
   ],
-  simple('Pow'));
+  (b, n) => (n.out.dtype === 'int32' ? onnxPowInt(b, n.inputs[0]!, n.inputs[1]!) : b.node('Pow', n.inputs)[0]!),
+  powInt);
+
+/**
+ * PyTorch's integer power: exact, wrapping like int32 multiplication; a negative exponent gives 1
+ * for base 1, +-1 for base -1 and 0 otherwise (Math.pow(0, -1) = Infinity would store as 0 but
+ * 33 ** 33 as 0 too, where PyTorch wraps).
+ */
+function powInt(a: number, e: number): number {
+  if (e < 0) return a === 1 ? 1 : a === -1 ? (e % 2 === 0 ? 1 : -1) : 0;
+  let result = 1;
+  let base = a;
+  for (let k = e; k > 0; k >>>= 1) {
+    if (k & 1) result = Math.imul(result, base);
+    base = Math.imul(base, base);
+  }
+  return result;
+}
+
+/**
+ * ONNX Runtime's int32 Pow casts a double power to int32, so a negative exponent gives INT_MIN for
+ * base 0 and fractions truncated otherwise: select PyTorch's values for negative exponents. (Powers
+ * beyond int32 remain undefined there; PyTorch wraps.)
+ */
+function onnxPowInt(b: OnnxBuilder, base: string, exponent: string): string {
+  const i32 = (v: number): string => b.constant([v], 'int32', []);
+  const power = b.node('Pow', [base, b.node('Max', [exponent, i32(0)])[0]!])[0]!;
+  const odd = b.node('Mod', [b.node('Abs', [exponent])[0]!, i32(2)])[0]!;
+  const minusOne = b.node('Sub', [i32(1), b.node('Mul', [odd, i32(2)])[0]!])[0]!; // (-1)^e
+  const negative = b.node('Where', [b.node('Equal', [base, i32(1)])[0]!, i32(1),
+    b.node('Where', [b.node('Equal', [base, i32(-1)])[0]!, minusOne, i32(0)])[0]!])[0]!;
+  return b.node('Where', [b.node('Less', [exponent, i32(0)])[0]!, negative, power])[0]!;
+}
+
 // At ties PyTorch splits the gradient evenly between both inputs.
 defineBinary('maximum', Math.max, 'arith',
   ({ inputs: [a, b] }, g) => tieSplit(a!, b!, g, F.gt(a!, b!)),

@@ -81,6 +81,8 @@ defineOp<AxisAttrs>({
   name: 'scatterAdd',
   infer: ([self, idx, src], a) => {
     checkIndexDType('scatterAdd', idx!);
+    // As for add: a bool sum is no bool (ONNX Runtime ORs, a Uint8Array counts past 1).
+    if (self!.dtype === 'bool') throw new DTypeError('scatterAdd: expects a numeric tensor, got bool (cast to int32 or float first)');
     if (src!.dtype !== self!.dtype) throw new DTypeError(`scatterAdd: src dtype ${src!.dtype} differs from self dtype ${self!.dtype}`);
     const same = idx!.shape.length === src!.shape.length && idx!.shape.every((d, i) => d === src!.shape[i]);
     const fits = idx!.shape.length === self!.shape.length && idx!.shape.every((d, i) => i === a.axis || d <= self!.shape[i]!);
@@ -139,6 +141,8 @@ defineOp<TopkAttrs>({
     if (n.inMetas[0]!.shape.length === 0) return b.constant([0], 'int32', []);
     // NaN ranks as +inf (ties by index), as in the js kernel; ONNX leaves NaN order unspecified.
     if (isFloat(dt)) x = b.node('Where', [b.node('IsNaN', [x])[0]!, b.constant([Infinity], dt, []), x])[0]!;
+    // ONNX Runtime's TopK has no bool kernel: rank false < true as int32.
+    if (dt === 'bool') x = b.node('Cast', [x], { to: onnxDTypeCode('int32') })[0]!;
     const [, idx] = b.node('TopK', [x, b.constant([n.attrs.k], 'int64', [1])], {
       axis: n.attrs.axis, largest: n.attrs.largest ? 1 : 0, sorted: n.attrs.sorted ? 1 : 0,
     }, 2);

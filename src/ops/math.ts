@@ -53,5 +53,6 @@ export function geluExact(x: number): number {
 }
 
 export function geluTanh(x: number): number {
-  return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+  // 0.5 (1 + tanh u) written as sigmoid(2u), without the cancellation near u << 0.
+  return x / (1 + Math.exp(-2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
 }

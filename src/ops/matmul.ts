@@ -2,6 +2,7 @@
 import { type TypedArray, arrayFor } from '../tensor/dtype.js';
 import { DTypeError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { broadcastShapes, broadcastStrides, numel } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
 import * as F from './functional.js';
 import { defineOp } from './registry.js';
 import { stridedOffsets } from './strided.js';
@@ -59,6 +60,12 @@ export function gemm(a: TypedArray, aOff: number, b: TypedArray, bOff: number, c
   }
 }
 
+/** (..., K) -> (rows, K); the row count is spelled out, since -1 cannot be resolved when K is 0. */
+function rows(x: Tensor): Tensor {
+  const k = x.shape[x.ndim - 1]!;
+  return F.reshape(x, [numel(x.shape.slice(0, -1)), k]);
+}
+
 defineOp({
   name: 'matmul',
   infer: ([a, b]) => {
@@ -85,7 +92,7 @@ defineOp({
     b!.ndim === 2 && a!.ndim > 2
       // A shared weight (x[..., K] @ W[K, N], every Linear layer): one GEMM over the flattened rows,
       // instead of a batch of per-slice products summed afterwards (batch x more memory and work).
-      ? F.matmul(F.transpose(F.reshape(a!, [-1, a!.shape[a!.ndim - 1]!]), 0, 1), F.reshape(g, [-1, g.shape[g.ndim - 1]!]))
+      ? F.matmul(F.transpose(rows(a!), 0, 1), rows(g))
       : F.sumTo(F.matmul(F.transpose(a!, -2, -1), g), b!.shape),
   ],
   onnx: (b, n) => b.node('MatMul', n.inputs)[0]!,

@@ -1,5 +1,5 @@
 /** Movement ops: reshape, permute, expand, slice, concat, pad. They move values, never change them. */
-import { arrayFor } from '../tensor/dtype.js';
+import { arrayFor, castScalar } from '../tensor/dtype.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { broadcastStrides, numel, stridesOf } from '../tensor/shape.js';
 import * as F from './functional.js';
@@ -158,7 +158,8 @@ defineOp<PadAttrs>({
     return { shape: xs.map((d, i) => d + a.before[i]! + a.after[i]!), dtype: x!.dtype };
   },
   kernel: ([x], [m], a, out) => {
-    const res = arrayFor(out.dtype, numel(out.shape)).fill(a.value);
+    // The fill value as the dtype stores it: -1.5 pads a bool tensor with true, not with byte 255.
+    const res = arrayFor(out.dtype, numel(out.shape)).fill(castScalar(a.value, out.dtype));
     const st = stridesOf(out.shape);
     const base = a.before.reduce((acc, p, i) => acc + p * st[i]!, 0);
     const off = stridedOffsets(m!.shape, st, base);
@@ -170,7 +171,7 @@ defineOp<PadAttrs>({
     const r = n.attrs.before.length;
     if (r === 0) return b.node('Identity', n.inputs)[0]!;
     const pads = b.constant([...n.attrs.before, ...n.attrs.after], 'int64', [2 * r]);
-    const value = b.constant([n.attrs.value], n.out.dtype, []);
+    const value = b.constant([castScalar(n.attrs.value, n.out.dtype)], n.out.dtype, []);
     return b.node('Pad', [n.inputs[0]!, pads, value], { mode: 'constant' })[0]!;
   },
 });

@@ -1,9 +1,10 @@
 /** Composite ops with their own vjp and a fused ONNX lowering: softmax, logSoftmax, layerNorm; and trilu. */
-import { arrayFor, isFloat } from '../tensor/dtype.js';
+import { type DType, arrayFor, isFloat } from '../tensor/dtype.js';
+import { onnxDTypeCode } from './elementwise.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { numel } from '../tensor/shape.js';
 import * as F from './functional.js';
-import { type Attrs, type Meta, defineOp } from './registry.js';
+import { type Attrs, type Meta, type OnnxBuilder, defineOp } from './registry.js';
 import { aroundAxis } from './strided.js';
 
 export interface SoftmaxAttrs extends Attrs { axis: number }
@@ -17,8 +18,8 @@ function floatOnly(op: string, x: Meta): Meta {
 function softmaxKernel(log: boolean) {
   return ([x]: readonly (Float32Array | Float64Array | Int32Array | Uint8Array)[], [m]: readonly Meta[], a: SoftmaxAttrs) => {
     const res = arrayFor(m!.dtype, x!.length);
-    if (m!.shape.length === 0) { res[0] = log ? 0 : 1; return res; }
-    const [outer, size, inner] = aroundAxis(m!.shape, a.axis);
+    // A 0-d tensor is one row of one element (NaN and infinities give NaN, as in PyTorch).
+    const [outer, size, inner] = m!.shape.length === 0 ? [1, 1, 1] : aroundAxis(m!.shape, a.axis);
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const base = o * size * inner + j;
@@ -37,13 +38,29 @@ function softmaxKernel(log: boolean) {
   };
 }
 
+/** ONNX's Softmax needs rank >= 1: a 0-d input goes through shape [1]. */
+function onnxSoftmax(b: OnnxBuilder, opType: 'Softmax' | 'LogSoftmax', x: string, rank: number, axis: number, dtype: DType): string {
+  if (rank === 0) {
+    const row = b.node('Reshape', [x, b.constant([1], 'int64', [1])])[0]!;
+    return b.node('Reshape', [onnxSoftmax(b, opType, row, 1, 0, dtype), b.constant([], 'int64', [0])])[0]!;
+  }
+  const y = b.node(opType, [x], { axis })[0]!;
+  if (opType === 'Softmax') return y;
+  // ONNX Runtime's LogSoftmax gives finite values or -inf in a row holding NaN or +inf, where
+  // PyTorch's x - max - log(sum(exp(x - max))) is NaN for the whole row: put the NaN back.
+  const bad = b.node('Or', [b.node('IsNaN', [x])[0]!, b.node('IsInf', [x], { detect_negative: 0 })[0]!])[0]!;
+  const axes = b.constant([axis], 'int64', [1]);
+  const rowBad = b.node('ReduceMax', [b.node('Cast', [bad], { to: onnxDTypeCode('int32') })[0]!, axes], { keepdims: 1 })[0]!;
+  return b.node('Where', [b.node('Cast', [rowBad], { to: onnxDTypeCode('bool') })[0]!, b.constant([NaN], dtype, []), y])[0]!;
+}
+
 defineOp<SoftmaxAttrs>({
   name: 'softmax',
   infer: ([x]) => floatOnly('softmax', x!),
   kernel: softmaxKernel(false),
   // dx = y * (g - sum(g * y))
   vjp: ({ out, attrs }, g) => [F.mul(out, F.sub(g, F.sum(F.mul(g, out), attrs.axis, true)))],
-  onnx: (b, n) => b.node('Softmax', n.inputs, { axis: n.attrs.axis })[0]!,
+  onnx: (b, n) => onnxSoftmax(b, 'Softmax', n.inputs[0]!, n.inMetas[0]!.shape.length, n.attrs.axis, n.out.dtype),
 });
 
 defineOp<SoftmaxAttrs>({
@@ -52,7 +69,7 @@ defineOp<SoftmaxAttrs>({
   kernel: softmaxKernel(true),
   // dx = g - softmax * sum(g)
   vjp: ({ out, attrs }, g) => [F.sub(g, F.mul(F.exp(out), F.sum(g, attrs.axis, true)))],
-  onnx: (b, n) => b.node('LogSoftmax', n.inputs, { axis: n.attrs.axis })[0]!,
+  onnx: (b, n) => onnxSoftmax(b, 'LogSoftmax', n.inputs[0]!, n.inMetas[0]!.shape.length, n.attrs.axis, n.out.dtype),
 });
 
 /**

@@ -140,7 +140,9 @@ function defineArg(name: 'argmax' | 'argmin', better: (a: number, b: number) => 
     onnx: (b, n) => {
       if (n.inMetas[0]!.shape.length === 0) return b.constant([0], 'int32', []);
       const attrs = { axis: n.attrs.axis, keepdims: n.attrs.keepdim ? 1 : 0, select_last_index: 0 };
-      let idx = b.node(onnxOp, n.inputs, attrs)[0]!;
+      // ONNX Runtime's ArgMax/ArgMin have no bool kernel: rank false < true as int32.
+      const x = n.inMetas[0]!.dtype === 'bool' ? b.node('Cast', n.inputs, { to: onnxDTypeCode('int32') })[0]! : n.inputs[0]!;
+      let idx = b.node(onnxOp, [x], attrs)[0]!;
       if (isFloat(n.inMetas[0]!.dtype)) {
         // The first NaN wins (PyTorch); ONNX leaves NaN order unspecified. Pick it explicitly.
         const isNan = b.node('Cast', [b.node('IsNaN', n.inputs)[0]!], { to: onnxDTypeCode('int32') })[0]!;

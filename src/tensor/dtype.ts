@@ -31,7 +31,8 @@ export function dtypeOfArray(a: TypedArray): DType {
 export function castArray(src: ArrayLike<number | boolean>, dtype: DType): TypedArray {
   const out = arrayFor(dtype, src.length);
   if (dtype === 'bool') {
-    for (let i = 0; i < src.length; i++) out[i] = src[i] ? 1 : 0;
+    // Nonzero is true, NaN included (PyTorch, C++ and ONNX Cast); JavaScript truthiness makes NaN false.
+    for (let i = 0; i < src.length; i++) out[i] = Number(src[i]) !== 0 ? 1 : 0;
   } else if (dtype === 'int32') {
     // PyTorch truncates toward zero when casting float to int.
     for (let i = 0; i < src.length; i++) out[i] = Math.trunc(Number(src[i]));
@@ -39,6 +40,11 @@ export function castArray(src: ArrayLike<number | boolean>, dtype: DType): Typed
     for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
   }
   return out;
+}
+
+/** One number as `dtype` stores it (a fill value: true for any nonzero or NaN, truncated for int32). */
+export function castScalar(value: number, dtype: DType): number {
+  return castArray([value], dtype)[0]!;
 }
 
 const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
