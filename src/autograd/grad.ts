@@ -30,7 +30,7 @@ function reverseTopo(roots: readonly Tensor[]): Tensor[] {
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       const [t, next] = top;
-      if (next < t.inputs.length && t.op !== null) {
+      if (next < t.inputs.length && !t.isLeaf) {
         top[1] = next + 1;
         const child = t.inputs[next]!;
         if (child.requiresGrad && !visited.has(child)) {
@@ -130,7 +130,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
     });
     for (const t of reverseTopo(outs)) {
       const g = gradOf(t);
-      if (g === undefined || t.op === null) continue;
+      if (g === undefined || t.isLeaf) continue;
       if (t.op === 'slice') {
         const x = t.inputs[0]!;
         if (x.requiresGrad) {
@@ -142,7 +142,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
         if (!inputs.includes(t)) grads.delete(t);
         continue;
       }
-      const def = getOp(t.op);
+      const def = getOp(t.op!);
       if (def.vjp === 'nondiff') continue;
       const inGrads = def.vjp({ inputs: t.inputs, out: t, attrs: t.attrs }, g);
       t.inputs.forEach((x, i) => {
@@ -165,7 +165,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
 
 /** Accumulates gradients of `output` into `.grad` of every leaf that requires grad. */
 export function backward(output: Tensor, gradient?: Tensor): void {
-  const leaves = reverseTopo([output]).filter((t) => t.op === null && t.requiresGrad);
+  const leaves = reverseTopo([output]).filter((t) => t.isLeaf && t.requiresGrad);
   const grads = grad(output, leaves, gradient ? { gradOutputs: gradient } : {});
   noGrad(() => {
     leaves.forEach((leaf, i) => {
