@@ -26,6 +26,7 @@ import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } 
 import {
   BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, evalBatches, exportBest, sequenceBatches, type BertRunResult,
 } from './tasks.js';
+import { withRunLock } from '../train/lock.js';
 
 export interface MultipleChoiceFinetuneOptions extends HeadFinetuneOptions {
   task?: 'multiple-choice';
@@ -103,6 +104,10 @@ export async function evaluateMultipleChoice(model: BertForMultipleChoice, batch
 
 /** Fine-tunes BERT for multiple choice (from a pretrained HF folder or from scratch) into `outDir`. */
 export async function finetuneMultipleChoice(o: MultipleChoiceFinetuneOptions): Promise<BertRunResult> {
+  return withRunLock(o.outDir, 'finetuneMultipleChoice', () => finetuneMultipleChoiceLocked(o), o.log);
+}
+
+async function finetuneMultipleChoiceLocked(o: MultipleChoiceFinetuneOptions): Promise<BertRunResult> {
   const log = o.log ?? (() => {});
   const out = o.outDir;
   if ((o.task ?? 'multiple-choice') !== 'multiple-choice') throw new ArgumentError(`finetuneMultipleChoice: task must be 'multiple-choice', got '${String(o.task)}'`);

@@ -26,6 +26,7 @@ import type { BertTokenizer } from '../text/bert/tokenizer.js';
 import { pickTrainOptions, train } from '../train/trainer.js';
 import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } from './head-run.js';
 import { BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, exportBest, sequenceBatches, type BertRunResult } from './tasks.js';
+import { withRunLock } from '../train/lock.js';
 
 export interface NerFinetuneOptions extends HeadFinetuneOptions {
   task?: 'ner';
@@ -103,6 +104,10 @@ export async function evaluateNer(model: BertForTokenClassification, batches: re
 
 /** Fine-tunes BERT for named-entity recognition (from a pretrained HF folder or from scratch) into `outDir`. */
 export async function finetuneNer(o: NerFinetuneOptions): Promise<BertRunResult> {
+  return withRunLock(o.outDir, 'finetuneNer', () => finetuneNerLocked(o), o.log);
+}
+
+async function finetuneNerLocked(o: NerFinetuneOptions): Promise<BertRunResult> {
   const log = o.log ?? (() => {});
   const out = o.outDir;
   if ((o.task ?? 'ner') !== 'ner') throw new ArgumentError(`finetuneNer: task must be 'ner', got '${String(o.task)}'`);

@@ -21,6 +21,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { pickTrainOptions, train } from '../train/trainer.js';
 import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } from './head-run.js';
 import { BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, exportBest, sequenceBatches, type BertRunResult } from './tasks.js';
+import { withRunLock } from '../train/lock.js';
 
 export interface QaFinetuneOptions extends HeadFinetuneOptions {
   task?: 'qa';
@@ -87,6 +88,10 @@ export async function evaluateQa(
 
 /** Fine-tunes BERT for extractive question answering (from a pretrained HF folder or from scratch) into `outDir`. */
 export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
+  return withRunLock(o.outDir, 'finetuneQa', () => finetuneQaLocked(o), o.log);
+}
+
+async function finetuneQaLocked(o: QaFinetuneOptions): Promise<BertRunResult> {
   const log = o.log ?? (() => {});
   const out = o.outDir;
   if ((o.task ?? 'qa') !== 'qa') throw new ArgumentError(`finetuneQa: task must be 'qa', got '${String(o.task)}'`);

@@ -42,6 +42,7 @@ import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { trainWordPiece } from '../text/bert/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { BEST, LAST, LOG, pickTrainOptions, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
+import { withRunLock } from '../train/lock.js';
 
 export class BertTaskError extends ZhuyiError {}
 
@@ -334,6 +335,10 @@ export async function loadForTraining(model: BertPreTrainedModel, weights: Map<s
 
 /** Pretrains BERT (MLM + NSP) on a corpus into `outDir` (or continues it with `resume`). */
 export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
+  return withRunLock(o.outDir, 'pretrainBert', () => pretrainBertLocked(o), o.log);
+}
+
+async function pretrainBertLocked(o: PretrainOptions): Promise<BertRunResult> {
   const log = o.log ?? (() => {});
   const out = o.outDir;
   startFolder(out, o.resume);
@@ -492,6 +497,10 @@ function classificationBatch(batch: Batch, examples: readonly EncodedExample[]):
 
 /** Fine-tunes BERT for sequence classification (from a pretrained HF folder or from scratch) into `outDir`. */
 export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
+  return withRunLock(o.outDir, 'finetuneBert', () => finetuneBertLocked(o), o.log);
+}
+
+async function finetuneBertLocked(o: FinetuneOptions): Promise<BertRunResult> {
   const log = o.log ?? (() => {});
   const out = o.outDir;
   if ((o.task ?? 'classify') !== 'classify') throw new ArgumentError(`finetuneBert: task must be 'classify', got '${String(o.task)}'`);

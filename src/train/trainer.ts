@@ -10,7 +10,7 @@
  * them: weights, optimizer moments, schedule, data position, the global RNG and the log position,
  * so `--resume` ends with the same weights as an uninterrupted run.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Module } from '../nn/module.js';
@@ -22,6 +22,7 @@ import { defaultGenerator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { withRunLock } from './lock.js';
 
 export class TrainingError extends ZhuyiError {}
 
@@ -117,11 +118,17 @@ export const LAST = 'last.safetensors';
 export const BEST = 'best.safetensors';
 export const LOG = 'log.jsonl';
 
-/** Runs the loop; resolves when training ends, stops on Ctrl-C, throws TrainingError on a NaN/Inf loss. */
+/**
+ * Runs the loop; resolves when training ends, stops on Ctrl-C, throws TrainingError on a NaN/Inf loss.
+ * Holds outDir's run lock (see lock.ts): a second run in the same folder is refused.
+ */
 export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promise<TrainSummary> {
+  return withRunLock(options.outDir, 'train', () => trainLocked(task, options));
+}
+
+async function trainLocked<B>(task: TrainTask<B>, options: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
   const out = options.outDir;
-  mkdirSync(out, { recursive: true });
   const epochs = options.epochs ?? 10;
   const totalSteps = Math.min(options.maxSteps ?? Infinity, epochs * task.batchesPerEpoch);
   if (!Number.isFinite(totalSteps) || totalSteps <= 0) throw new TrainingError(`train: nothing to do (epochs ${epochs}, maxSteps ${options.maxSteps}, ${task.batchesPerEpoch} batches per epoch)`);
