@@ -9,8 +9,9 @@
  * The graphs are written by hand from each model's module tree (bert.ts, translation.ts), not traced,
  * so batch and sequence sizes stay symbolic. src/export/runner.ts runs an export in Node or a browser.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/safetensors.js';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { BERT_CLASSES } from '../bert/folder.js';
 import { type BertModelClass, BertPreTrainedModel, readBertFolder } from '../models/bert/pretrained.js';
@@ -64,7 +65,7 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
   const weights = await Weights.of(model, dir);
   const b = new GraphBuilder(architecture);
   const { outputs, attentions } = emitBert(b, weights, config, architecture);
-  writeFileSync(join(out, 'model.onnx'), b.encode(opset, PRODUCER));
+  writeFileAtomic(join(out, 'model.onnx'), b.encode(opset, PRODUCER));
   const tokenizerFiles = copyFiles(dir, out, 'tokenizer', BERT_TOKENIZER_FILES);
   if (tokenizerFiles.length === 0) log(`export: ${dir} has no tokenizer files (vocab.txt or tokenizer.json); the export has no tokenizer`);
   const tokenizer: TokenizerInfo = {
@@ -103,6 +104,6 @@ export async function exportOnnx(dir: string, out: string, options: ExportOption
   prepareOut(out, options.force ?? false);
   const partial = kind === 'bert' ? await exportBert(dir, out, opset, log) : await exportTranslation(dir, out, opset);
   const manifest = { ...partial, files: listFiles(out) } as Manifest;
-  writeFileSync(join(out, MANIFEST_FILE), manifestJson(manifest));
+  writeFileAtomic(join(out, MANIFEST_FILE), manifestJson(manifest));
   return manifest;
 }
