@@ -9,6 +9,7 @@ import { isGradEnabled, noGrad, setGradEnabled } from '../tensor/grad-mode.js';
 import { sameShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from '../ops/functional.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface GradOptions {
   /** d(outputs)/d(outputs) seeds; default ones for a scalar output. */
@@ -97,6 +98,7 @@ function mergeSlices(x: Tensor, pieces: readonly SlicePiece[]): Tensor[] {
 
 /** Gradients of `outputs` with respect to `inputs`, as lazy tensors. */
 export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tensor[], options: GradOptions = {}): Tensor[] {
+  options = checkOptions('grad', options, { gradOutputs: 1, createGraph: 1, allowUnused: 1 });
   const outs = Array.isArray(outputs) ? (outputs as readonly Tensor[]) : [outputs as Tensor];
   const seeds = options.gradOutputs === undefined ? [] : Array.isArray(options.gradOutputs) ? (options.gradOutputs as readonly Tensor[]) : [options.gradOutputs as Tensor];
   for (const o of outs) {

@@ -11,6 +11,7 @@
  */
 import { Generator } from '../tensor/random.js';
 import { ArgumentError } from '../tensor/errors.js';
+import { checkOptions } from '../tensor/options.js';
 
 /** Token ids of one example (add `<bos>`/`<eos>` before batching if the model wants them). */
 export interface TokenizedExample {
@@ -92,6 +93,7 @@ export class BucketBatcher {
   private plan: number[][];
 
   constructor(readonly examples: readonly TokenizedExample[], readonly options: BatchOptions) {
+    options = checkOptions('BucketBatcher', options, { maxTokens: 1, buckets: 1, shuffle: 1, seed: 1, padId: 1, fixedRows: 1 });
     this.buckets = options.buckets ?? DEFAULT_BUCKETS;
     if (!(options.maxTokens > 0)) throw new ArgumentError(`BucketBatcher: maxTokens must be positive, got ${options.maxTokens}`);
     if (this.buckets.length === 0 || this.buckets.some((b, i) => !(b > 0) || (i > 0 && b <= this.buckets[i - 1]!))) {

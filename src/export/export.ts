@@ -23,6 +23,7 @@ import { DEFAULT_OPSET, GraphBuilder } from './onnx-builder.js';
 import { copyFiles, listFiles } from './folder.js';
 import { exportTranslation } from './translation.js';
 import { ExportError, Weights } from './weights.js';
+import { checkOptions } from '../tensor/options.js';
 
 export { ExportError } from './weights.js';
 
@@ -97,6 +98,7 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
  * to out/manifest.json.
  */
 export async function exportOnnx(dir: string, out: string, options: ExportOptions = {}): Promise<Manifest> {
+  options = checkOptions('exportOnnx', options, { opset: 1, force: 1, log: 1 });
   const opset = options.opset ?? DEFAULT_OPSET;
   const log = options.log ?? (() => {});
   const kind = modelFolderKind(dir);

@@ -6,6 +6,7 @@ import { ArgumentError, ShapeError, ZhuyiError, fmtShape } from './errors.js';
 import { isGradEnabled } from './grad-mode.js';
 import { type Shape, checkShape, numel, varargs } from './shape.js';
 import { realize } from './realize.js';
+import { checkOptions } from './options.js';
 
 let nextId = 1;
 
@@ -267,6 +268,7 @@ export interface TensorOptions {
 
 /** Creates a realized tensor from a number, nested arrays or a typed array (copied). JS numbers default to float32. */
 export function tensor(data: NestedArray | ArrayLike<number> | TypedArray, options: TensorOptions = {}): Tensor {
+  options = checkOptions('tensor', options, { dtype: 1, shape: 1, requiresGrad: 1 });
   let flat: ArrayLike<number | boolean>;
   let shape: number[];
   let inferred: DType;

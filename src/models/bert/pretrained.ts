@@ -22,6 +22,7 @@ import { ZhuyiError, fmtShape } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { BertConfig, type BertConfigJSON } from './config.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export class BertCheckpointError extends ZhuyiError {}
 
@@ -205,6 +206,7 @@ export abstract class BertPreTrainedModel extends Module {
    *   const model = await BertForTokenClassification.fromPretrained('path/to/folder');
    */
   static async fromPretrained<T extends BertPreTrainedModel>(this: BertModelClass<T>, dir: string, options: FromPretrainedOptions = {}): Promise<T> {
+    options = checkOptions(`${this.name}.fromPretrained`, options, { addPoolingLayer: 1, warn: 1, onLoadingInfo: 1, generator: 1 });
     const folder = readBertFolder(dir);
     const config = new BertConfig(folder.config, join(dir, 'config.json'));
     const hasPooler = [...folder.stateDict.keys()].some((k) => /(^|\.)pooler\./.test(k));

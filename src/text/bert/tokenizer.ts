@@ -14,6 +14,7 @@ export {
   BERT_TOKENIZER_FILES, BertTokenizerCore, withSpecialAddedTokens,
   type BertTokenizerFiles, type BertTokenizerOptions, type DecodeOptions, type FromFilesOptions, type FromPretrainedOptions,
 } from './tokenizer-core.js';
+import { checkOptions } from '../../tensor/options.js';
 
 /** vocab.txt of a folder (see parseVocabTxt for HF's quirks). */
 export function readVocabTxt(file: string): string[] {
@@ -42,6 +43,7 @@ export class BertTokenizer extends BertTokenizerCore {
    * special_tokens_map.json when present (config keys win over defaults, the special-tokens map over the config).
    */
   static fromPretrained(dir: string, options: FromPretrainedOptions = {}): BertTokenizer {
+    options = checkOptions('BertTokenizer.fromPretrained', options, { engine: 1 });
     return BertTokenizer.fromFiles(readBertTokenizerFiles(dir), { ...options, source: dir });
   }
 
