@@ -23,6 +23,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { withRunLock } from './lock.js';
+import { type OptionKeys, checkOptions } from '../tensor/options.js';
 
 export class TrainingError extends ZhuyiError {}
 
@@ -62,6 +63,11 @@ export interface TrainOptions {
   /** Stop after this many steps in this process (tests: simulates a crash after a checkpoint). */
   stopAfterSteps?: number;
 }
+
+const TRAIN_OPTIONS: OptionKeys<TrainOptions> = {
+  outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, resume: 1, saveEvery: 1, validEvery: 1,
+  logEvery: 1, progress: 1, meta: 1, stopAfterSteps: 1,
+};
 
 const TRAIN_OPTION_KEYS = ['epochs', 'maxSteps', 'lr', 'warmup', 'schedule', 'weightDecay', 'betas', 'clipNorm', 'resume', 'saveEvery', 'validEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
 
@@ -123,6 +129,7 @@ export const LOG = 'log.jsonl';
  * Holds outDir's run lock (see lock.ts): a second run in the same folder is refused.
  */
 export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promise<TrainSummary> {
+  options = checkOptions('train', options, TRAIN_OPTIONS);
   return withRunLock(options.outDir, 'train', () => trainLocked(task, options));
 }
 

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import ts from 'typescript';
 import * as z from '../../src/index.js';
+import { beamSearch, greedySearch } from '../../src/decode/search.js';
 import { checkOptions, editDistance } from '../../src/tensor/options.js';
+import { train } from '../../src/train/trainer.js';
 import { ROOT } from '../helpers.js';
 
 test('checkOptions: unknown keys name the function, a close key and the accepted ones; aliases and snake_case map to the canonical key', () => {
@@ -70,6 +72,12 @@ test("PyTorch's snake_case names elsewhere: SGD weight_decay, crossEntropy ignor
   const loss = await z.crossEntropy(logits, target, { ignore_index: 2 } as z.CrossEntropyOptions).item();
   assert.equal(loss, await z.crossEntropy(logits, target, { ignoreIndex: 2 }).item());
   assert.notEqual(loss, await z.crossEntropy(logits, target).item());
+});
+
+test('the training loop and the searches (used by the tasks, not exported from the root) check their options too', async () => {
+  await assert.rejects(train(null as never, { outDir: '/nonexistent', epocs: 2 } as never), /^ArgumentError: train: unknown option 'epocs'; did you mean 'epochs'\?/);
+  await assert.rejects(greedySearch(null as never, null, 1, { bos: 1, eos: 2, maxLength: 3, beamSize: 1 } as never), /^ArgumentError: greedySearch: unknown option 'beamSize'/);
+  await assert.rejects(beamSearch(null as never, null, 1, { bos: 1, eos: 2, maxLength: 3, beamSize: 2, nbest: 1 } as never), /^ArgumentError: beamSearch: unknown option 'nbest'; did you mean 'nBest'\?/);
 });
 
 // ---- the walk over the exported API -----------------------------------------------------------------
