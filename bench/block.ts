@@ -21,8 +21,7 @@ export async function initBlock(cfg: BlockConfig, seed = 0): Promise<BlockState>
     w(C, FF), z.zeros([FF]), w(FF, C), z.zeros([C]), z.ones([C]), z.zeros([C]),
   ];
   await z.realize(...made);
-  // Fresh leaves over the realized buffers: parameters must be leaves for grad and assign.
-  const params = made.map((p) => { const leaf = p.detach(); leaf.requiresGrad = true; return leaf; });
+  const params = made.map((p) => p.requiresGrad_()); // realized without history: leaves, as in PyTorch
   return { params, x: z.randn([B, T, C], { generator: g }), target: z.randn([B, T, C], { generator: g }) };
 }
 

@@ -32,7 +32,7 @@ export { listOps, getOp, type OpDef, type Meta } from './ops/registry.js';
 export { Module, Parameter, Sequential, ModuleList, ModuleDict, StateDictError, type StateDict, type LoadResult } from './nn/module.js';
 export { Linear, Embedding, LayerNorm, Dropout, ReLU, GELU, Tanh, Sigmoid, Identity, embedding } from './nn/layers.js';
 export * as init from './nn/init.js';
-export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, writeFileAtomic, SafetensorsError, type SafetensorsFile } from './io/safetensors.js';
+export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, writeFileAtomic, FileWriteError, SafetensorsError, type SafetensorsFile } from './io/safetensors.js';
 export { configureOrt, endOrtProfiling, ortConfig, ortStats, resetOrtStats, type OrtOptions, type OrtStats, type GraphOptimizationLevel } from './backends/ort/index.js';
 export { GRUCell, LSTMCell, GRU, LSTM, type CellOptions, type RNNOptions, type RNNForwardOptions } from './nn/rnn.js';
 export {

@@ -9,6 +9,7 @@ import { isGradEnabled, noGrad, setGradEnabled } from '../tensor/grad-mode.js';
 import { sameShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from '../ops/functional.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface GradOptions {
   /** d(outputs)/d(outputs) seeds; default ones for a scalar output. */
@@ -30,7 +31,7 @@ function reverseTopo(roots: readonly Tensor[]): Tensor[] {
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       const [t, next] = top;
-      if (next < t.inputs.length && t.op !== null) {
+      if (next < t.inputs.length && !t.isLeaf) {
         top[1] = next + 1;
         const child = t.inputs[next]!;
         if (child.requiresGrad && !visited.has(child)) {
@@ -97,6 +98,7 @@ function mergeSlices(x: Tensor, pieces: readonly SlicePiece[]): Tensor[] {
 
 /** Gradients of `outputs` with respect to `inputs`, as lazy tensors. */
 export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tensor[], options: GradOptions = {}): Tensor[] {
+  options = checkOptions('grad', options, { gradOutputs: 1, createGraph: 1, allowUnused: 1 });
   const outs = Array.isArray(outputs) ? (outputs as readonly Tensor[]) : [outputs as Tensor];
   const seeds = options.gradOutputs === undefined ? [] : Array.isArray(options.gradOutputs) ? (options.gradOutputs as readonly Tensor[]) : [options.gradOutputs as Tensor];
   for (const o of outs) {
@@ -130,7 +132,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
     });
     for (const t of reverseTopo(outs)) {
       const g = gradOf(t);
-      if (g === undefined || t.op === null) continue;
+      if (g === undefined || t.isLeaf) continue;
       if (t.op === 'slice') {
         const x = t.inputs[0]!;
         if (x.requiresGrad) {
@@ -142,7 +144,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
         if (!inputs.includes(t)) grads.delete(t);
         continue;
       }
-      const def = getOp(t.op);
+      const def = getOp(t.op!);
       if (def.vjp === 'nondiff') continue;
       const inGrads = def.vjp({ inputs: t.inputs, out: t, attrs: t.attrs }, g);
       t.inputs.forEach((x, i) => {
@@ -165,7 +167,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
 
 /** Accumulates gradients of `output` into `.grad` of every leaf that requires grad. */
 export function backward(output: Tensor, gradient?: Tensor): void {
-  const leaves = reverseTopo([output]).filter((t) => t.op === null && t.requiresGrad);
+  const leaves = reverseTopo([output]).filter((t) => t.isLeaf && t.requiresGrad);
   const grads = grad(output, leaves, gradient ? { gradOutputs: gradient } : {});
   noGrad(() => {
     leaves.forEach((leaf, i) => {

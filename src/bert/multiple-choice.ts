@@ -27,6 +27,8 @@ import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } 
 import {
   BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, evalBatches, exportBest, sequenceBatches, type BertRunResult,
 } from './tasks.js';
+import { withRunLock } from '../train/lock.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface MultipleChoiceFinetuneOptions extends HeadFinetuneOptions {
   task?: 'multiple-choice';
@@ -104,6 +106,11 @@ export async function evaluateMultipleChoice(model: BertForMultipleChoice, batch
 
 /** Fine-tunes BERT for multiple choice (from a pretrained HF folder or from scratch) into `outDir`. */
 export async function finetuneMultipleChoice(o: MultipleChoiceFinetuneOptions): Promise<BertRunResult> {
+  o = checkOptions('finetuneMultipleChoice', o, { task: 1, format: 1, train: 1, valid: 1, model: 1, init: 1, vocab: 1, vocabSize: 1, size: 1, modelOptions: 1, maxSeqLength: 1, batchTokens: 1, seed: 1, lowercase: 1, log: 1, outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, batchSize: 1, eps: 1, warmupRatio: 1, noDecay: 1, gradAccum: 1, resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, stopAfterSteps: 1 });
+  return withRunLock(o.outDir, 'finetuneMultipleChoice', () => finetuneMultipleChoiceLocked(o), o.log);
+}
+
+async function finetuneMultipleChoiceLocked(o: MultipleChoiceFinetuneOptions): Promise<BertRunResult> {
   const log = o.log ?? (() => {});
   const out = o.outDir;
   if ((o.task ?? 'multiple-choice') !== 'multiple-choice') throw new ArgumentError(`finetuneMultipleChoice: task must be 'multiple-choice', got '${String(o.task)}'`);

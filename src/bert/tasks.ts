@@ -43,6 +43,8 @@ import { trainWordPiece } from '../text/bert/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { finetuneTrainOptions } from './recipe.js';
 import { BEST, LAST, LOG, pickTrainOptions, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
+import { withRunLock } from '../train/lock.js';
+import { checkOptions } from '../tensor/options.js';
 
 export class BertTaskError extends ZhuyiError {}
 
@@ -339,6 +341,11 @@ export async function loadForTraining(model: BertPreTrainedModel, weights: Map<s
 
 /** Pretrains BERT (MLM + NSP) on a corpus into `outDir` (or continues it with `resume`). */
 export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
+  o = checkOptions('pretrainBert', o, { corpus: 1, model: 1, vocab: 1, vocabSize: 1, wholeWordMask: 1, maskProb: 1, shortSeqProb: 1, dynamicMasking: 1, validFraction: 1, maxValidInstances: 1, size: 1, modelOptions: 1, maxSeqLength: 1, batchTokens: 1, seed: 1, lowercase: 1, log: 1, outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, batchSize: 1, eps: 1, warmupRatio: 1, noDecay: 1, gradAccum: 1, resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, stopAfterSteps: 1 });
+  return withRunLock(o.outDir, 'pretrainBert', () => pretrainBertLocked(o), o.log);
+}
+
+async function pretrainBertLocked(o: PretrainOptions): Promise<BertRunResult> {
   const log = o.log ?? (() => {});
   const out = o.outDir;
   startFolder(out, o.resume);
@@ -497,6 +504,11 @@ function classificationBatch(batch: Batch, examples: readonly EncodedExample[]):
 
 /** Fine-tunes BERT for sequence classification (from a pretrained HF folder or from scratch) into `outDir`. */
 export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
+  o = checkOptions('finetuneBert', o, { task: 1, train: 1, valid: 1, model: 1, init: 1, vocab: 1, vocabSize: 1, size: 1, modelOptions: 1, maxSeqLength: 1, batchTokens: 1, seed: 1, lowercase: 1, log: 1, outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, batchSize: 1, eps: 1, warmupRatio: 1, noDecay: 1, gradAccum: 1, resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, stopAfterSteps: 1, format: 1, textColumn: 1, textPairColumn: 1, labelColumn: 1, header: 1 });
+  return withRunLock(o.outDir, 'finetuneBert', () => finetuneBertLocked(o), o.log);
+}
+
+async function finetuneBertLocked(o: FinetuneOptions): Promise<BertRunResult> {
   const log = o.log ?? (() => {});
   const out = o.outDir;
   if ((o.task ?? 'classify') !== 'classify') throw new ArgumentError(`finetuneBert: task must be 'classify', got '${String(o.task)}'`);

@@ -9,11 +9,11 @@
  * (`translate train`, or a BERT folder with config.json), which is exported first into a cache
  * folder and reused while it is newer than the model's files.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import { homedir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { exportOnnx } from '../export/export.js';
@@ -62,22 +62,63 @@ function newestFileTime(dir: string): number {
   return newest;
 }
 
+/** An export in `out` at least as new as every file of the model folder `dir`. */
+function freshExport(out: string, dir: string): boolean {
+  const manifest = join(out, MANIFEST_FILE);
+  return existsSync(manifest) && statSync(manifest).mtimeMs >= newestFileTime(dir);
+}
+
 /**
  * The exported folder to serve for DIR: DIR itself when it holds manifest.json, else its export in
  * `exportTo` (default exportCacheDir), made now unless an export newer than every model file is there.
+ *
+ * Two `serve` processes may export the same model at once: each exports into a private folder beside
+ * `out` and renames it into place, so `out` is always a whole export (never files of two exports, or
+ * a manifest naming a half-written model.onnx). The first to finish wins; the other uses it.
  */
 export async function exportedModelDir(dir: string, o: { exportTo?: string; log?: (s: string) => void } = {}): Promise<string> {
   if (modelFolderKind(dir) === 'exported') return dir;
-  const out = o.exportTo ?? exportCacheDir(dir);
-  const manifest = join(out, MANIFEST_FILE);
-  if (existsSync(manifest) && statSync(manifest).mtimeMs >= newestFileTime(dir)) {
+  const out = resolve(o.exportTo ?? exportCacheDir(dir));
+  if (freshExport(out, dir)) {
     o.log?.(`using the export in ${out}`);
     return out;
   }
   o.log?.(`exporting ${dir} to ONNX in ${out} …`);
-  // force: a stale export of the same model is replaced file by file.
-  await exportOnnx(dir, out, { force: true, ...(o.log && { log: o.log }) });
+  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, MANIFEST_FILE))) {
+    // A user's --export-to folder holding other files: never moved aside; written into as before.
+    await exportOnnx(dir, out, { force: true, ...(o.log && { log: o.log }) });
+    return out;
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  const unique = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = `${out}.tmp-${unique}`;
+  try {
+    await exportOnnx(dir, tmp, { ...(o.log && { log: o.log }) });
+    publishFolder(tmp, out, `${out}.old-${unique}`, () => freshExport(out, dir));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
   return out;
+}
+
+/** Renames the finished folder `tmp` to `out`, replacing a stale `out` unless `theirsIsFresh()`. */
+function publishFolder(tmp: string, out: string, aside: string, theirsIsFresh: () => boolean): void {
+  try {
+    renameSync(tmp, out); // atomic; fails when out exists and is not empty
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw new ZhuyiError(`serve: cannot move the export into ${out} (${(e as Error).message})`);
+  }
+  if (theirsIsFresh()) return; // another serve published the same export first
+  try { renameSync(out, aside); } catch { /* another serve moved it first */ }
+  try {
+    renameSync(tmp, out);
+  } catch (e) {
+    if (!theirsIsFresh()) throw new ZhuyiError(`serve: cannot move the export into ${out} (${(e as Error).message})`);
+  } finally {
+    rmSync(aside, { recursive: true, force: true });
+  }
 }
 
 export interface ServeOptions {

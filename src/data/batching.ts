@@ -11,6 +11,7 @@
  */
 import { Generator } from '../tensor/random.js';
 import { ArgumentError } from '../tensor/errors.js';
+import { checkOptions } from '../tensor/options.js';
 
 /** Token ids of one example (add `<bos>`/`<eos>` before batching if the model wants them). */
 export interface TokenizedExample {
@@ -97,6 +98,7 @@ export class BucketBatcher {
   private plan: number[][];
 
   constructor(readonly examples: readonly TokenizedExample[], readonly options: BatchOptions) {
+    options = checkOptions('BucketBatcher', options, { maxTokens: 1, buckets: 1, shuffle: 1, seed: 1, padId: 1, fixedRows: 1, maxRows: 1 });
     this.buckets = options.buckets ?? DEFAULT_BUCKETS;
     if (!(options.maxTokens > 0)) throw new ArgumentError(`BucketBatcher: maxTokens must be positive, got ${options.maxTokens}`);
     if (options.maxRows !== undefined && !(Number.isInteger(options.maxRows) && options.maxRows > 0)) throw new ArgumentError(`BucketBatcher: maxRows must be a positive integer, got ${options.maxRows}`);

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { ZhuyiError } from '../tensor/errors.js';
+import { checkOptions } from '../tensor/options.js';
 
 /** A malformed data file. `file`, `line` (1-based) and `column` (1-based, in characters; bytes for bad UTF-8) are also fields. */
 export class DataFormatError extends ZhuyiError {
@@ -114,6 +115,7 @@ class BadLines {
 
 /** Reads a TSV of parallel sentences. Extra columns (Anki's attribution) are ignored. */
 export function readParallelTsv(file: string, opts: TsvOptions = {}): ParallelCorpus {
+  opts = checkOptions('readParallelTsv', opts, { sourceColumn: 1, targetColumn: 1, onBadLine: 1, trim: 1 });
   const { sourceColumn = 0, targetColumn = 1, trim = true } = opts;
   const bad = new BadLines(opts.onBadLine ?? 'error');
   const lines = splitLines(readBytes(file));
@@ -143,6 +145,7 @@ export function readParallelTsv(file: string, opts: TsvOptions = {}): ParallelCo
 
 /** Reads two line-aligned files (`.gz` accepted); line i of one translates line i of the other. */
 export function readParallelFiles(sourceFile: string, targetFile: string, opts: ReadOptions = {}): ParallelCorpus {
+  opts = checkOptions('readParallelFiles', opts, { onBadLine: 1, trim: 1 });
   const { trim = true } = opts;
   const bad = new BadLines(opts.onBadLine ?? 'error');
   const src = splitLines(readBytes(sourceFile));

@@ -5,6 +5,7 @@
  * state rows when beams are pruned. The encoder runs once; its output lives in the state.
  */
 import { ArgumentError } from '../tensor/errors.js';
+import { type OptionKeys, checkOptions } from '../tensor/options.js';
 import { noGrad } from '../tensor/grad-mode.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -52,6 +53,9 @@ export interface BeamOptions extends SearchOptions {
   nBest?: number;
 }
 
+const SEARCH_OPTIONS: OptionKeys<SearchOptions> = { bos: 1, eos: 1, maxLength: 1, maxLengthRatio: 1, maxLengthOffset: 1, sourceLengths: 1 };
+const BEAM_OPTIONS: OptionKeys<BeamOptions> = { ...SEARCH_OPTIONS, beamSize: 1, lengthPenalty: 1, nBest: 1 };
+
 export interface Hypothesis {
   tokens: number[];
   /** Sum of token log-probabilities (EOS included when reached). */
@@ -76,6 +80,7 @@ async function rowsOf(t: Tensor): Promise<Float32Array | Float64Array> {
 
 /** Greedy decoding of a batch: one argmax per step for every unfinished sentence. */
 export async function greedySearch<S>(stepper: DecoderStepper<S>, initial: S, batch: number, opts: SearchOptions): Promise<Hypothesis[]> {
+  opts = checkOptions('greedySearch', opts, SEARCH_OPTIONS);
   return noGrad(async () => {
     const caps = lengthCaps(opts, batch);
     const hyps: Hypothesis[] = Array.from({ length: batch }, () => ({ tokens: [], logProb: 0, score: 0 }));
@@ -124,6 +129,7 @@ interface Beam { tokens: number[]; logProb: number; attention?: number[][] }
  * or at its length cap.
  */
 export async function beamSearch<S>(stepper: DecoderStepper<S>, initial: S, batch: number, opts: BeamOptions): Promise<Hypothesis[][]> {
+  opts = checkOptions('beamSearch', opts, BEAM_OPTIONS);
   const K = opts.beamSize;
   if (!Number.isInteger(K) || K < 1) throw new ArgumentError(`beamSearch: beamSize must be a positive integer, got ${K}`);
   const alpha = opts.lengthPenalty ?? 0;

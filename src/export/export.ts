@@ -12,8 +12,9 @@
  * The graphs are written by hand from each model's module tree (bert.ts, translation.ts), not traced,
  * so batch and sequence sizes stay symbolic. src/export/runner.ts runs an export in Node or a browser.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/safetensors.js';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { BERT_CLASSES } from '../bert/folder.js';
 import { type BertModelClass, BertPreTrainedModel, readBertFolder } from '../models/bert/pretrained.js';
@@ -26,6 +27,7 @@ import { TRANSFORMERS_JS_MODEL, TRANSFORMERS_JS_QUANTIZED, TRANSFORMERS_JS_TASKS
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { exportTranslation } from './translation.js';
 import { ExportError, Weights } from './weights.js';
+import { checkOptions } from '../tensor/options.js';
 
 export { ExportError } from './weights.js';
 
@@ -77,7 +79,7 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
   const weights = await Weights.of(model, dir);
   const b = new GraphBuilder(architecture);
   const { outputs, attentions } = emitBert(b, weights, config, architecture);
-  writeFileSync(join(out, 'model.onnx'), b.encode(opset, PRODUCER));
+  writeFileAtomic(join(out, 'model.onnx'), b.encode(opset, PRODUCER));
   const tokenizerFiles = copyFiles(dir, out, 'tokenizer', BERT_TOKENIZER_FILES);
   if (tokenizerFiles.length === 0) log(`export: ${dir} has no tokenizer files (vocab.txt or tokenizer.json); the export has no tokenizer`);
   const hfConfig = config.toJSON([architecture]) as Record<string, unknown>;
@@ -91,7 +93,7 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
     transformersJs = { task, model: TRANSFORMERS_JS_MODEL, attentions: Boolean(options.transformersJsAttentions) };
     if (options.quantize) {
       const n = b.quantizeWeights();
-      writeFileSync(join(out, TRANSFORMERS_JS_QUANTIZED), b.encode(opset, PRODUCER));
+      writeFileAtomic(join(out, TRANSFORMERS_JS_QUANTIZED), b.encode(opset, PRODUCER));
       transformersJs.quantized = TRANSFORMERS_JS_QUANTIZED;
       log(`export: ${TRANSFORMERS_JS_QUANTIZED}: ${n} weight matrices as int8 (one scale per row)`);
     }
@@ -128,6 +130,7 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
  * to out/manifest.json.
  */
 export async function exportOnnx(dir: string, out: string, options: ExportOptions = {}): Promise<Manifest> {
+  options = checkOptions('exportOnnx', options, { opset: 1, force: 1, log: 1, transformersJs: 1, transformersJsAttentions: 1, quantize: 1 });
   const opset = options.opset ?? DEFAULT_OPSET;
   const log = options.log ?? (() => {});
   const kind = modelFolderKind(dir);
@@ -135,6 +138,6 @@ export async function exportOnnx(dir: string, out: string, options: ExportOption
   prepareOut(out, options.force ?? false);
   const partial = kind === 'bert' ? await exportBert(dir, out, opset, log, options) : await exportTranslation(dir, out, opset);
   const manifest = { ...partial, files: listFiles(out) } as Manifest;
-  writeFileSync(join(out, MANIFEST_FILE), manifestJson(manifest));
+  writeFileAtomic(join(out, MANIFEST_FILE), manifestJson(manifest));
   return manifest;
 }

@@ -41,6 +41,7 @@ import { tokenizerFromFiles } from '../text/files.js';
 import type { Tokenizer } from '../text/tokenizer.js';
 import { ZhuyiError } from '../tensor/errors.js';
 import { type BertManifest, MANIFEST_FILE, type Manifest, type TokenizerInfo, type TranslationManifest, checkManifest, parseManifest } from './manifest.js';
+import { checkOptions } from '../tensor/options.js';
 
 export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction } from '../models/bert/pipeline-scores.js';
 export type { Manifest, BertManifest, TranslationManifest } from './manifest.js';
@@ -84,6 +85,7 @@ function floats(t: OrtTensor | undefined, name: string): Output {
 
 /** Loads an export folder: a translator or a BERT model, as the manifest's kind says. */
 export async function loadExport(o: RunnerOptions): Promise<ExportedBert | ExportedTranslator> {
+  o = checkOptions('loadExport', o, { Tensor: 1, createSession: 1, loadFile: 1, manifest: 1 });
   const manifest = o.manifest ? checkManifest(o.manifest) : parseManifest(await readText(o, MANIFEST_FILE));
   return manifest.kind === 'bert' ? ExportedBert.load({ ...o, manifest }) : ExportedTranslator.load({ ...o, manifest });
 }
@@ -115,6 +117,7 @@ export class ExportedBert {
   ) {}
 
   static async load(o: RunnerOptions & { manifest: BertManifest }): Promise<ExportedBert> {
+    o = checkOptions('ExportedBert.load', o, { Tensor: 1, createSession: 1, loadFile: 1, manifest: 1 });
     const m = o.manifest;
     const session = await o.createSession(await o.loadFile(m.graphs.model.file));
     const tokenizer = m.tokenizer.files.length ? BertTokenizerCore.fromFiles(await tokenizerFileTexts(o, m.tokenizer) as BertTokenizerFiles, { source: m.tokenizer.dir }) : null;
@@ -191,7 +194,8 @@ export class ExportedBert {
   }
 
   /** HF's fill-mask: the topK tokens (default 5) at every mask token of the text, one list per mask. */
-  async fillMask(text: string, { topK = 5 }: { topK?: number } = {}): Promise<FillMaskPrediction[][]> {
+  async fillMask(text: string, options: { topK?: number } = {}): Promise<FillMaskPrediction[][]> {
+    const { topK = 5 } = checkOptions('ExportedBert.fillMask', options, { topK: 1 });
     this.needArchitecture('fillMask', ['BertForMaskedLM', 'BertForPreTraining']);
     const tok = this.needTokenizer('fillMask');
     const maskId = tok.convertTokensToIds(tok.maskToken);
@@ -208,6 +212,7 @@ export class ExportedBert {
 
   /** HF's text classification: labels with scores, best first; topK 1 by default, null for all. */
   async classify(text: string, o: { topK?: number | null; functionToApply?: ClassificationFunction; textPair?: string } = {}): Promise<LabelScore[]> {
+    o = checkOptions('ExportedBert.classify', o, { topK: 1, functionToApply: 1, textPair: 1 });
     this.needArchitecture('classify', ['BertForSequenceClassification']);
     const { outputs } = await this.run(text, o.textPair ?? null);
     const row = Array.from(outputs.logits!.data);
@@ -217,6 +222,7 @@ export class ExportedBert {
 
   /** HF's token classification (NER) over the text, truncated to maxLength; entities carry character offsets. */
   async tokenClassify(text: string, o: { aggregation?: AggregationStrategy; ignoreLabels?: readonly string[] } = {}): Promise<(TokenEntity | EntityGroup)[]> {
+    o = checkOptions('ExportedBert.tokenClassify', o, { aggregation: 1, ignoreLabels: 1 });
     this.needArchitecture('tokenClassify', ['BertForTokenClassification']);
     const tok = this.needTokenizer('tokenClassify');
     const { encoding, outputs } = await this.run(text);
@@ -261,6 +267,7 @@ export class ExportedTranslator {
   ) {}
 
   static async load(o: RunnerOptions & { manifest: TranslationManifest }): Promise<ExportedTranslator> {
+    o = checkOptions('ExportedTranslator.load', o, { Tensor: 1, createSession: 1, loadFile: 1, manifest: 1 });
     const m = o.manifest;
     const encoder = await o.createSession(await o.loadFile(m.graphs.encoder.file));
     const decoder = await o.createSession(await o.loadFile(m.graphs.decoder.file));
@@ -273,6 +280,7 @@ export class ExportedTranslator {
 
   /** Greedy translation of one sentence; `maxLength` caps the output tokens (default ceil(2 * source tokens + 10)). */
   async translate(text: string, o: { maxLength?: number } = {}): Promise<TranslationResult> {
+    o = checkOptions('ExportedTranslator.translate', o, { maxLength: 1 });
     const { config, decoding } = this.manifest;
     let sourceIds = this.source.encode(text);
     let sourceTokens = this.source.tokenize(text);

@@ -3,8 +3,9 @@
  * decoder.onnx (one decoding step), the source and target tokenizers, and the manifest's decoding
  * recipe (translate-rnn.ts and translate-transformer.ts write the graphs).
  */
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/safetensors.js';
 import type { AttentionSeq2Seq } from '../models/translate/attention-seq2seq.js';
 import type { Seq2Seq } from '../models/translate/seq2seq.js';
 import type { TransformerSeq2Seq } from '../models/translate/transformer.js';
@@ -36,8 +37,8 @@ export async function exportTranslation(dir: string, out: string, opset: number)
   if (translator.kind === 'seq2seq') graphs = emitSeq2Seq(enc, dec, weights, translator.model as unknown as Seq2Seq);
   else if (translator.kind === 'attention') graphs = emitAttentionSeq2Seq(enc, dec, weights, translator.model as unknown as AttentionSeq2Seq);
   else graphs = emitTransformer(enc, dec, weights, translator.model as unknown as TransformerSeq2Seq);
-  writeFileSync(join(out, 'encoder.onnx'), enc.encode(opset, PRODUCER));
-  writeFileSync(join(out, 'decoder.onnx'), dec.encode(opset, PRODUCER));
+  writeFileAtomic(join(out, 'encoder.onnx'), enc.encode(opset, PRODUCER));
+  writeFileAtomic(join(out, 'decoder.onnx'), dec.encode(opset, PRODUCER));
   const config = translator.model.config as unknown as TranslationManifest['config'];
   return {
     format: MANIFEST_FORMAT, version: MANIFEST_VERSION, kind: 'translation', opset, producer: PRODUCER,

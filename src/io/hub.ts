@@ -13,6 +13,7 @@
  * HF_HUB_OFFLINE (1/true/yes/on: the cache only) and HF_TOKEN are read as huggingface_hub does.
  * A killed download leaves only a `.incomplete` blob, which nothing reads.
  */
+import { checkOptions, type OptionKeys } from '../tensor/options.js';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,8 @@ export const BERT_WEIGHTS = ['model.safetensors', 'model.safetensors.index.json'
 export const BERT_TOKENIZER = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
 
 /** Hugging Face's cache folder, from the environment as huggingface_hub reads it. */
+const HUB_OPTIONS: OptionKeys<HubOptions> = { revision: 1, cacheDir: 1, endpoint: 1, token: 1, offline: 1, log: 1 };
+
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
   const home = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
@@ -67,6 +70,7 @@ function repoFolder(cacheDir: string, repoId: string): string {
 
 /** The cached snapshot folder of `repoId` at `revision` (a commit, or a branch/tag with a refs/ entry), or null. */
 export function cachedSnapshot(repoId: string, o: Pick<HubOptions, 'revision' | 'cacheDir'> = {}): string | null {
+  o = checkOptions('cachedSnapshot', o, { revision: 1, cacheDir: 1 });
   const revision = o.revision ?? 'main';
   const storage = repoFolder(o.cacheDir ?? hubCacheDir(), repoId);
   let commit = revision;
@@ -90,6 +94,7 @@ function hasBertFiles(folder: string): boolean {
  * is an error that says how to get it.
  */
 export function localModelFolder(dirOrId: string, o: Pick<HubOptions, 'revision' | 'cacheDir'> = {}): string {
+  o = checkOptions('localModelFolder', o, { revision: 1, cacheDir: 1 });
   if (!isHubId(dirOrId)) return dirOrId;
   const snapshot = cachedSnapshot(dirOrId, o);
   if (snapshot) return snapshot;
@@ -124,6 +129,7 @@ async function repoCommit(endpoint: string, repoId: string, revision: string, fi
  * the cache with config.json and weights is returned without a request.
  */
 export async function downloadModel(repoId: string, o: HubOptions = {}): Promise<string> {
+  o = checkOptions('downloadModel', o, HUB_OPTIONS);
   const revision = o.revision ?? 'main';
   const cacheDir = o.cacheDir ?? hubCacheDir();
   const cached = cachedSnapshot(repoId, { revision, cacheDir });
@@ -173,5 +179,6 @@ export async function downloadModel(repoId: string, o: HubOptions = {}): Promise
 
 /** `dirOrId` as a local folder: itself, or a Hub id's snapshot (downloaded when needed). */
 export async function ensureModelFolder(dirOrId: string, o: HubOptions = {}): Promise<string> {
+  o = checkOptions('ensureModelFolder', o, HUB_OPTIONS);
   return isHubId(dirOrId) ? downloadModel(dirOrId, o) : dirOrId;
 }

@@ -4,7 +4,7 @@
  * with spaces to a multiple of 8 bytes, then the raw little-endian tensor bytes.
  * Reading accepts F32, F64, F16, BF16, I64, I32, I16, I8, U8 and BOOL; writing writes F32, F64, I32 and BOOL.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { ZhuyiError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -163,20 +163,41 @@ export async function serializeSafetensors(tensors: Record<string, Tensor> | Map
   return out;
 }
 
-/** Writes a file atomically: temp file in the same folder, fsync, rename. A crash leaves the old file intact. */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
+/** A file that could not be written; `code` is the system's (ENOSPC, EACCES, ...) and `path` the file. */
+export class FileWriteError extends ZhuyiError {
+  constructor(readonly path: string, readonly code: string | undefined, message: string) {
+    super(message);
   }
-  closeSync(fd);
-  renameSync(tmp, path);
+}
+
+let tmpCounter = 0;
+
+/**
+ * Writes a file atomically: a temp file in the same folder, written in full, fsynced, then renamed
+ * over `path` (and the folder fsynced). A crash or a failed write (a full disk) at any point leaves
+ * the old file intact; a failure removes the temp file and throws FileWriteError naming the path and
+ * the cause.
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
+  const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+  // Unique per process and call: two writers of one file never share a temp file.
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tmpCounter}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'w');
+    // writeSync may write less than asked: loop until every byte is in.
+    for (let done = 0; done < data.byteLength;) done += writeSync(fd, data, done, data.byteLength - done);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== null) try { closeSync(fd); } catch { /* the write error is the one to report */ }
+    try { unlinkSync(tmp); } catch { /* never created, or already gone */ }
+    const err = e as NodeJS.ErrnoException;
+    const kept = existsSync(path) ? 'the previous file is unchanged' : 'no file was written';
+    throw new FileWriteError(path, err.code, `could not write ${path} (${err.message}); ${kept}`);
+  }
   // fsync the directory so the rename itself survives a power loss.
   try {
     const dfd = openSync(dirname(path), 'r');

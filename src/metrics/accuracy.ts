@@ -1,5 +1,6 @@
 /** Exact-match accuracy, overall and per length bucket (the per-length table of `translate eval`). */
 import { ArgumentError } from '../tensor/errors.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface ExactMatchOptions {
   /** Compare after collapsing runs of whitespace and trimming (default true): "a  b " equals "a b". */
@@ -15,6 +16,7 @@ function norm(s: string, o: ExactMatchOptions): string {
 
 /** Fraction (0..1) of hypotheses equal to their reference. An empty corpus is an error, not NaN. */
 export function exactMatch(hypotheses: readonly string[], references: readonly string[], opts: ExactMatchOptions = {}): number {
+  opts = checkOptions('exactMatch', opts, { normalizeWhitespace: 1, lowercase: 1 });
   if (hypotheses.length !== references.length) throw new ArgumentError(`exactMatch: ${hypotheses.length} hypotheses but ${references.length} references`);
   if (hypotheses.length === 0) throw new ArgumentError('exactMatch: no sentences');
   let hits = 0;
@@ -33,6 +35,7 @@ export interface LengthRow {
 export function exactMatchByLength(
   hypotheses: readonly string[], references: readonly string[], lengths: readonly number[], opts: ExactMatchOptions = {},
 ): LengthRow[] {
+  opts = checkOptions('exactMatchByLength', opts, { normalizeWhitespace: 1, lowercase: 1 });
   if (hypotheses.length !== references.length || lengths.length !== references.length) {
     throw new ArgumentError(`exactMatchByLength: ${hypotheses.length} hypotheses, ${references.length} references, ${lengths.length} lengths`);
   }

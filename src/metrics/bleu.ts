@@ -7,6 +7,7 @@
  */
 import { ArgumentError } from '../tensor/errors.js';
 import { BLEU_TOKENIZERS, type BleuTokenizerName, pyRstrip, pySplit } from './tokenizers.js';
+import { checkOptions } from '../tensor/options.js';
 
 /** The sacreBLEU release whose conventions (and signature format) these metrics follow. */
 export const SACREBLEU_VERSION = '2.4.3';
@@ -110,8 +111,9 @@ export function bleuSegmentStats(hypothesis: string, references: readonly string
  */
 export function computeBleu(
   correctIn: readonly number[], totalIn: readonly number[], sysLen: number, refLen: number,
-  { smoothMethod = 'none', smoothValue, effectiveOrder = false }: { smoothMethod?: SmoothMethod; smoothValue?: number; effectiveOrder?: boolean } = {},
+  options: { smoothMethod?: SmoothMethod; smoothValue?: number; effectiveOrder?: boolean } = {},
 ): Omit<BleuScore, 'signature' | 'format'> {
+  const { smoothMethod = 'none', smoothValue, effectiveOrder = false } = checkOptions('computeBleu', options, { smoothMethod: 1, smoothValue: 1, effectiveOrder: 1 });
   const maxOrder = correctIn.length;
   const correct = [...correctIn];
   const total = [...totalIn];
@@ -179,6 +181,7 @@ function finish(stats: Omit<BleuScore, 'signature' | 'format'>, sig: string): Bl
  * sentence has fewer references"; every sentence needs at least one.
  */
 export function corpusBleu(hypotheses: readonly string[], references: ReadonlyArray<ReadonlyArray<string | null>>, opts: BleuOptions = {}): BleuScore {
+  opts = checkOptions('corpusBleu', opts, { tokenize: 1, lowercase: 1, smoothMethod: 1, smoothValue: 1, maxNgramOrder: 1, effectiveOrder: 1 });
   const o = validate(opts);
   if (references.length === 0) throw new ArgumentError('corpusBleu: no reference streams given');
   for (const [k, stream] of references.entries()) {
@@ -199,12 +202,13 @@ export function corpusBleu(hypotheses: readonly string[], references: ReadonlyAr
     for (let j = 0; j < s.length; j++) sums[j]! += s[j]!;
   }
   const N = o.maxNgramOrder;
-  const stats = computeBleu(sums.slice(2, 2 + N), sums.slice(2 + N), sums[0]!, sums[1]!, o);
+  const stats = computeBleu(sums.slice(2, 2 + N), sums.slice(2 + N), sums[0]!, sums[1]!, { smoothMethod: o.smoothMethod, smoothValue: o.smoothValue, effectiveOrder: o.effectiveOrder });
   const nrefs = nrefsSeen.size === 1 ? [...nrefsSeen][0]! : 'var';
   return finish(stats, signature(o, nrefs));
 }
 
 /** Sentence BLEU: as sacreBLEU recommends, effective order is on unless you turn it off. */
 export function sentenceBleu(hypothesis: string, references: readonly string[], opts: BleuOptions = {}): BleuScore {
+  opts = checkOptions('sentenceBleu', opts, { tokenize: 1, lowercase: 1, smoothMethod: 1, smoothValue: 1, maxNgramOrder: 1, effectiveOrder: 1 });
   return corpusBleu([hypothesis], references.map((r) => [r]), { effectiveOrder: true, ...opts });
 }

@@ -8,6 +8,7 @@
 import { ArgumentError } from '../tensor/errors.js';
 import { SACREBLEU_VERSION } from './bleu.js';
 import { pySplit } from './tokenizers.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface ChrfOptions {
   /** Character n-gram order, default 6. */
@@ -129,6 +130,7 @@ function fScore(stats: readonly number[], o: Required<ChrfOptions>): number {
 
 /** Corpus chrF; `references` in sacreBLEU's layout (streams), as in `corpusBleu`. */
 export function corpusChrf(hypotheses: readonly string[], references: ReadonlyArray<ReadonlyArray<string | null>>, opts: ChrfOptions = {}): ChrfScore {
+  opts = checkOptions('corpusChrf', opts, { charOrder: 1, wordOrder: 1, beta: 1, lowercase: 1, whitespace: 1, epsSmoothing: 1 });
   const o: Required<ChrfOptions> = {
     charOrder: opts.charOrder ?? 6, wordOrder: opts.wordOrder ?? 0, beta: opts.beta ?? 2,
     lowercase: opts.lowercase ?? false, whitespace: opts.whitespace ?? false, epsSmoothing: opts.epsSmoothing ?? false,
@@ -168,5 +170,6 @@ export function corpusChrf(hypotheses: readonly string[], references: ReadonlyAr
 }
 
 export function sentenceChrf(hypothesis: string, references: readonly string[], opts: ChrfOptions = {}): ChrfScore {
+  opts = checkOptions('sentenceChrf', opts, { charOrder: 1, wordOrder: 1, beta: 1, lowercase: 1, whitespace: 1, epsSmoothing: 1 });
   return corpusChrf([hypothesis], references.map((r) => [r]), opts);
 }

@@ -18,6 +18,7 @@ import { Tensor } from '../tensor/tensor.js';
 import * as init from './init.js';
 import { Linear } from './layers.js';
 import { Module, Parameter } from './module.js';
+import { checkOptions } from '../tensor/options.js';
 
 // ---- masks --------------------------------------------------------------------------------------
 
@@ -66,6 +67,7 @@ export interface SDPAOptions {
  * The weights returned are after dropout, as PyTorch 1.13's MultiheadAttention returns them.
  */
 export function scaledDotProductAttentionWithWeights(q: Tensor, k: Tensor, v: Tensor, o: SDPAOptions = {}): { output: Tensor; weights: Tensor } {
+  o = checkOptions('scaledDotProductAttentionWithWeights', o, { attnMask: 1, dropoutP: 1, training: 1, isCausal: 1, scale: 1, generator: 1 });
   const D = q.shape[q.ndim - 1]!;
   if (q.ndim < 2 || k.ndim !== q.ndim || v.ndim !== q.ndim || k.shape[k.ndim - 1] !== D || k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) {
     throw new ShapeError(`scaledDotProductAttention: expected q (..., T, D), k (..., S, D), v (..., S, Dv), got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
@@ -83,6 +85,7 @@ export function scaledDotProductAttentionWithWeights(q: Tensor, k: Tensor, v: Te
 
 /** softmax(Q K^T * scale + mask) V; see scaledDotProductAttentionWithWeights. */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: SDPAOptions = {}): Tensor {
+  options = checkOptions('scaledDotProductAttention', options, { attnMask: 1, dropoutP: 1, training: 1, isCausal: 1, scale: 1, generator: 1 });
   return scaledDotProductAttentionWithWeights(q, k, v, options).output;
 }
 
@@ -149,7 +152,8 @@ export class AdditiveAttention extends Module {
   W: Linear;
   U: Linear;
   v: Linear;
-  constructor(readonly queryDim: number, readonly keyDim: number, readonly hiddenDim: number, { bias = false, generator = defaultGenerator } = {}) {
+  constructor(readonly queryDim: number, readonly keyDim: number, readonly hiddenDim: number, options: { bias?: boolean; generator?: Generator } = {}) {
+    const { bias = false, generator = defaultGenerator } = checkOptions('AdditiveAttention', options, { bias: 1, generator: 1 });
     super();
     this.W = new Linear(queryDim, hiddenDim, { bias: false, generator });
     this.U = new Linear(keyDim, hiddenDim, { bias, generator });
@@ -160,6 +164,7 @@ export class AdditiveAttention extends Module {
     return this.U.forward(keys);
   }
   forward(query: Tensor, keys: Tensor, values?: Tensor, options: SeqAttentionOptions = {}): AttentionResult {
+    options = checkOptions('AdditiveAttention.forward', options, { projectedKeys: 1, keyPaddingMask: 1, attnMask: 1 });
     const [q, v, single] = seqInputs('AdditiveAttention', query, keys, values, this.queryDim, this.keyDim);
     const wq = F.unsqueeze(this.W.forward(q), 2); // (B, T, A) -> (B, T, 1, A)
     const uk = F.unsqueeze(projected('AdditiveAttention', options.projectedKeys, keys, this.hiddenDim) ?? this.projectKeys(keys), 1); // (B, S, A) -> (B, 1, S, A)
@@ -179,7 +184,8 @@ export type LuongScore = 'dot' | 'general' | 'concat';
 export class LuongAttention extends Module {
   W: Linear | null = null;
   v: Linear | null = null;
-  constructor(readonly score: LuongScore, readonly queryDim: number, readonly keyDim = queryDim, { hiddenDim = queryDim, generator = defaultGenerator } = {}) {
+  constructor(readonly score: LuongScore, readonly queryDim: number, readonly keyDim = queryDim, options: { hiddenDim?: number; generator?: Generator } = {}) {
+    const { hiddenDim = queryDim, generator = defaultGenerator } = checkOptions('LuongAttention', options, { hiddenDim: 1, generator: 1 });
     super();
     if (score === 'dot' && queryDim !== keyDim) throw new ArgumentError(`LuongAttention: 'dot' needs queryDim == keyDim, got ${queryDim} and ${keyDim}`);
     if (score === 'general') this.W = new Linear(keyDim, queryDim, { bias: false, generator });
@@ -200,6 +206,7 @@ export class LuongAttention extends Module {
     return F.matmul(keys, F.transpose(wk, 0, 1)); // (B, S, A)
   }
   forward(query: Tensor, keys: Tensor, values?: Tensor, options: SeqAttentionOptions = {}): AttentionResult {
+    options = checkOptions('LuongAttention.forward', options, { projectedKeys: 1, keyPaddingMask: 1, attnMask: 1 });
     const [q, v, single] = seqInputs('LuongAttention', query, keys, values, this.queryDim, this.keyDim);
     const width = this.score === 'concat' ? this.v!.inFeatures : this.queryDim;
     const k = projected('LuongAttention', options.projectedKeys, keys, width) ?? this.projectKeys(keys);
@@ -262,6 +269,7 @@ export class MultiheadAttention extends Module {
   private readonly generator: Generator;
 
   constructor(readonly embedDim: number, readonly numHeads: number, o: MultiheadAttentionOptions = {}) {
+    o = checkOptions('MultiheadAttention', o, { dropout: 1, bias: 1, kdim: 1, vdim: 1, batchFirst: 1, generator: 1 });
     super();
     this.headDim = embedDim / numHeads;
     if (!Number.isInteger(this.headDim)) throw new ArgumentError(`MultiheadAttention: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
@@ -319,6 +327,7 @@ export class MultiheadAttention extends Module {
   }
 
   forward(query: Tensor, key: Tensor, value: Tensor, o: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
+    o = checkOptions('MultiheadAttention.forward', o, { keyPaddingMask: 1, attnMask: 1, needWeights: 1, averageAttnWeights: 1, isCausal: 1 });
     const [E, H, Dh] = [this.embedDim, this.numHeads, this.headDim];
     const unbatched = query.ndim === 2;
     const nd = unbatched ? 2 : 3;

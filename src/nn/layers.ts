@@ -5,12 +5,14 @@ import { type Generator, defaultGenerator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as init from './init.js';
 import { Module, Parameter } from './module.js';
+import { checkOptions } from '../tensor/options.js';
 
 /** y = x W^T + b, W shaped (outFeatures, inFeatures) as in PyTorch. Init: U(-1/sqrt(in), 1/sqrt(in)) for both (PyTorch's kaiming_uniform(a=sqrt 5)). */
 export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, { bias = true, generator = defaultGenerator as Generator } = {}) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: { bias?: boolean; generator?: Generator } = {}) {
+    const { bias = true, generator = defaultGenerator } = checkOptions('Linear', options, { bias: 1, generator: 1 });
     super();
     this.weight = new Parameter(init.kaimingUniform([outFeatures, inFeatures], Math.sqrt(5), 'fanIn', generator));
     const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0;
@@ -27,7 +29,8 @@ export class Linear extends Module {
 export class Embedding extends Module {
   weight: Parameter;
   readonly paddingIdx: number | null;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, { paddingIdx = null as number | null, generator = defaultGenerator as Generator } = {}) {
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: { paddingIdx?: number | null; generator?: Generator } = {}) {
+    const { paddingIdx = null, generator = defaultGenerator } = checkOptions('Embedding', options, { paddingIdx: 1, generator: 1 });
     super();
     const w = init.normal([numEmbeddings, embeddingDim], 0, 1, generator);
     if (paddingIdx !== null) {
@@ -61,7 +64,8 @@ export class LayerNorm extends Module {
   weight: Parameter | null;
   bias: Parameter | null;
   readonly normalizedShape: number[];
-  constructor(normalizedShape: number | readonly number[], readonly eps = 1e-5, { elementwiseAffine = true, bias = true } = {}) {
+  constructor(normalizedShape: number | readonly number[], readonly eps = 1e-5, options: { elementwiseAffine?: boolean; bias?: boolean } = {}) {
+    const { elementwiseAffine = true, bias = true } = checkOptions('LayerNorm', options, { elementwiseAffine: 1, bias: 1 });
     super();
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.weight = elementwiseAffine ? new Parameter(init.ones(this.normalizedShape)) : null;

@@ -8,6 +8,7 @@ import * as F from '../ops/functional.js';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
+import { checkOptions } from '../tensor/options.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -66,6 +67,7 @@ function checkIndexTarget(op: string, input: Tensor, target: Tensor): void {
  * every target is ignored, as in PyTorch.
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
+  options = checkOptions('nllLoss', options, { weight: 1, ignoreIndex: 1, reduction: 1 });
   const { weight, ignoreIndex = -100 } = options;
   const reduction = checkReduction('nllLoss', options.reduction ?? 'mean');
   checkIndexTarget('nllLoss', input, target);
@@ -88,6 +90,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  * Label smoothing follows PyTorch exactly, including its normalisation under `weight` and ignoreIndex.
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  options = checkOptions('crossEntropy', options, { labelSmoothing: 1, weight: 1, ignoreIndex: 1, reduction: 1 });
   const { weight, ignoreIndex = -100, labelSmoothing = 0 } = options;
   const reduction = checkReduction('crossEntropy', options.reduction ?? 'mean');
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ArgumentError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
@@ -141,6 +144,7 @@ function checkSameShape(op: string, input: Tensor, target: Tensor): void {
 
 /** F.mse_loss: (input - target)^2. */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  options = checkOptions('mseLoss', options, { reduction: 1 });
   const reduction = checkReduction('mseLoss', options.reduction ?? 'mean');
   checkSameShape('mseLoss', input, target);
   const d = F.sub(input, F.cast(target, input.dtype));
@@ -149,6 +153,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions
 
 /** F.l1_loss: |input - target|. */
 export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  options = checkOptions('l1Loss', options, { reduction: 1 });
   const reduction = checkReduction('l1Loss', options.reduction ?? 'mean');
   checkSameShape('l1Loss', input, target);
   return reduce(F.abs(F.sub(input, F.cast(target, input.dtype))), reduction);
@@ -159,6 +164,7 @@ export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions 
  * (1 - y) x + (1 + (pw - 1) y) (log(1 + exp(-|x|)) + max(-x, 0)).
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceWithLogitsOptions = {}): Tensor {
+  options = checkOptions('binaryCrossEntropyWithLogits', options, { weight: 1, posWeight: 1, reduction: 1 });
   const reduction = checkReduction('binaryCrossEntropyWithLogits', options.reduction ?? 'mean');
   checkSameShape('binaryCrossEntropyWithLogits', input, target);
   const y = F.cast(target, input.dtype);
@@ -171,24 +177,36 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
 
 /** nn.CrossEntropyLoss. */
 export class CrossEntropyLoss extends Module {
-  constructor(readonly options: CrossEntropyOptions = {}) { super(); }
+  constructor(readonly options: CrossEntropyOptions = {}) {
+    options = checkOptions('CrossEntropyLoss', options, { labelSmoothing: 1, weight: 1, ignoreIndex: 1, reduction: 1 });
+    super();
+  }
   forward(input: Tensor, target: Tensor): Tensor { return crossEntropy(input, target, this.options); }
 }
 
 /** nn.NLLLoss. */
 export class NLLLoss extends Module {
-  constructor(readonly options: NllLossOptions = {}) { super(); }
+  constructor(readonly options: NllLossOptions = {}) {
+    options = checkOptions('NLLLoss', options, { weight: 1, ignoreIndex: 1, reduction: 1 });
+    super();
+  }
   forward(input: Tensor, target: Tensor): Tensor { return nllLoss(input, target, this.options); }
 }
 
 /** nn.MSELoss. */
 export class MSELoss extends Module {
-  constructor(readonly options: ReductionOptions = {}) { super(); }
+  constructor(readonly options: ReductionOptions = {}) {
+    options = checkOptions('MSELoss', options, { reduction: 1 });
+    super();
+  }
   forward(input: Tensor, target: Tensor): Tensor { return mseLoss(input, target, this.options); }
 }
 
 /** nn.BCEWithLogitsLoss. */
 export class BCEWithLogitsLoss extends Module {
-  constructor(readonly options: BceWithLogitsOptions = {}) { super(); }
+  constructor(readonly options: BceWithLogitsOptions = {}) {
+    options = checkOptions('BCEWithLogitsLoss', options, { weight: 1, posWeight: 1, reduction: 1 });
+    super();
+  }
   forward(input: Tensor, target: Tensor): Tensor { return binaryCrossEntropyWithLogits(input, target, this.options); }
 }

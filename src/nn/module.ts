@@ -7,6 +7,7 @@
 import { ZhuyiError, fmtShape } from '../tensor/errors.js';
 import { sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../tensor/options.js';
 
 /** A trainable tensor: a leaf that requires grad. Optimizers replace its values with `assign`. */
 export class Parameter extends Tensor {
@@ -126,7 +127,8 @@ export abstract class Module {
    * identity, so optimizers holding them stay valid). With `strict` (default), missing or
    * unexpected keys are an error; shape mismatches are always an error. All problems are listed.
    */
-  async loadStateDict(dict: StateDict | Map<string, Tensor>, { strict = true } = {}): Promise<LoadResult> {
+  async loadStateDict(dict: StateDict | Map<string, Tensor>, options: { strict?: boolean } = {}): Promise<LoadResult> {
+    const { strict = true } = checkOptions(`${this.constructor.name}.loadStateDict`, options, { strict: 1 });
     const source = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const own = this.stateDict();
     const missingKeys = Object.keys(own).filter((k) => !source.has(k));

@@ -9,6 +9,7 @@ import { Tensor } from '../tensor/tensor.js';
 import * as init from './init.js';
 import { Dropout } from './layers.js';
 import { Module, Parameter } from './module.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface PositionalOptions {
   /** Longest sequence (default 5000 for sinusoids, as the PyTorch tutorial; required for the learned table). */
@@ -55,7 +56,8 @@ function addPositions(name: string, x: Tensor, table: Tensor, batchFirst: boolea
 export class SinusoidalPositionalEncoding extends Module {
   dropout: Dropout;
   readonly batchFirst: boolean;
-  constructor(readonly dModel: number, { maxLen = 5000, dropout = 0, batchFirst = false, generator = defaultGenerator }: PositionalOptions = {}) {
+  constructor(readonly dModel: number, options: PositionalOptions = {}) {
+    const { maxLen = 5000, dropout = 0, batchFirst = false, generator = defaultGenerator } = checkOptions('SinusoidalPositionalEncoding', options, { maxLen: 1, dropout: 1, batchFirst: 1, generator: 1 });
     super();
     const pe = new Float32Array(maxLen * dModel);
     for (let pos = 0; pos < maxLen; pos++) {
@@ -83,7 +85,8 @@ export class LearnedPositionalEmbedding extends Module {
   weight: Parameter;
   dropout: Dropout;
   readonly batchFirst: boolean;
-  constructor(readonly maxLen: number, readonly dModel: number, { dropout = 0, batchFirst = false, generator = defaultGenerator }: Omit<PositionalOptions, 'maxLen'> = {}) {
+  constructor(readonly maxLen: number, readonly dModel: number, options: Omit<PositionalOptions, 'maxLen'> = {}) {
+    const { dropout = 0, batchFirst = false, generator = defaultGenerator } = checkOptions('LearnedPositionalEmbedding', options, { generator: 1, dropout: 1, batchFirst: 1 });
     super();
     this.weight = new Parameter(init.normal([maxLen, dModel], 0, 1, generator));
     this.dropout = new Dropout(dropout, generator);

@@ -15,6 +15,7 @@ import { type Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as init from './init.js';
 import { Module, Parameter } from './module.js';
+import { checkOptions } from '../tensor/options.js';
 
 type Mode = 'GRU' | 'LSTM';
 const GATES: Record<Mode, number> = { GRU: 3, LSTM: 4 };
@@ -104,7 +105,8 @@ export interface CellOptions { bias?: boolean; generator?: Generator }
 
 /** torch.nn.GRUCell: h' = GRU(x, h). Keys weight_ih (3H, I), weight_hh (3H, H), bias_ih, bias_hh. */
 export class GRUCell extends RNNCellBase {
-  constructor(inputSize: number, hiddenSize: number, { bias = true, generator = defaultGenerator }: CellOptions = {}) {
+  constructor(inputSize: number, hiddenSize: number, options: CellOptions = {}) {
+    const { bias = true, generator = defaultGenerator } = checkOptions('GRUCell', options, { bias: 1, generator: 1 });
     super('GRU', inputSize, hiddenSize, bias, generator);
   }
   forward(input: Tensor, hx?: Tensor | null): Tensor {
@@ -118,7 +120,8 @@ export class GRUCell extends RNNCellBase {
 
 /** torch.nn.LSTMCell: [h', c'] = LSTM(x, [h, c]). Keys weight_ih (4H, I), weight_hh (4H, H), bias_ih, bias_hh. */
 export class LSTMCell extends RNNCellBase {
-  constructor(inputSize: number, hiddenSize: number, { bias = true, generator = defaultGenerator }: CellOptions = {}) {
+  constructor(inputSize: number, hiddenSize: number, options: CellOptions = {}) {
+    const { bias = true, generator = defaultGenerator } = checkOptions('LSTMCell', options, { bias: 1, generator: 1 });
     super('LSTM', inputSize, hiddenSize, bias, generator);
   }
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, Tensor] {
@@ -291,9 +294,11 @@ abstract class RNNBase extends Module {
 /** torch.nn.GRU. forward(input, h0?, {lengths}) -> [output (T, B, D*H), hN (L*D, B, H)]. */
 export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    options = checkOptions('GRU', options, { numLayers: 1, bias: 1, batchFirst: 1, dropout: 1, bidirectional: 1, generator: 1 });
     super('GRU', inputSize, hiddenSize, options);
   }
   forward(input: Tensor, h0?: Tensor | null, options: RNNForwardOptions = {}): [Tensor, Tensor] {
+    options = checkOptions('GRU.forward', options, { lengths: 1 });
     const [output, h] = this.run(input, h0, null, options);
     return [output, h];
   }
@@ -302,9 +307,11 @@ export class GRU extends RNNBase {
 /** torch.nn.LSTM. forward(input, [h0, c0]?, {lengths}) -> [output (T, B, D*H), [hN, cN] (L*D, B, H)]. */
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    options = checkOptions('LSTM', options, { numLayers: 1, bias: 1, batchFirst: 1, dropout: 1, bidirectional: 1, generator: 1 });
     super('LSTM', inputSize, hiddenSize, options);
   }
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null, options: RNNForwardOptions = {}): [Tensor, [Tensor, Tensor]] {
+    options = checkOptions('LSTM.forward', options, { lengths: 1 });
     const [output, h, c] = this.run(input, hx?.[0], hx?.[1], options);
     return [output, [h, c!]];
   }

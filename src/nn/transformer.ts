@@ -15,6 +15,7 @@ import { MultiheadAttention } from './attention.js';
 import * as init from './init.js';
 import { Dropout, LayerNorm, Linear } from './layers.js';
 import { Module, ModuleList } from './module.js';
+import { type OptionKeys, checkOptions } from '../tensor/options.js';
 
 export type Activation = 'relu' | 'gelu';
 
@@ -30,6 +31,7 @@ export interface TransformerLayerOptions {
   normFirst?: boolean;
   generator?: Generator;
 }
+const LAYER_OPTIONS: OptionKeys<TransformerLayerOptions> = { dimFeedforward: 1, dropout: 1, activation: 1, layerNormEps: 1, batchFirst: 1, normFirst: 1, generator: 1 };
 
 export interface SelfAttentionMasks {
   /** (T, T) or (B*H, T, T): bool (true = masked out) or additive float. */
@@ -40,6 +42,14 @@ export interface SelfAttentionMasks {
   isCausal?: boolean;
 }
 
+/**
+ * PyTorch's names: TransformerEncoderLayer.forward(src, src_mask, src_key_padding_mask) and
+ * TransformerEncoder.forward(src, mask, src_key_padding_mask); both are accepted for both, camelCase
+ * or snake_case. (The decoder's names are PyTorch's already.)
+ */
+const ENCODER_MASK_ALIASES = { srcMask: 'mask', srcKeyPaddingMask: 'keyPaddingMask' } as const;
+const SELF_ATTENTION_MASKS: OptionKeys<SelfAttentionMasks> = { mask: 1, keyPaddingMask: 1, isCausal: 1 };
+
 export interface DecoderMasks {
   tgtMask?: Tensor | null;
   memoryMask?: Tensor | null;
@@ -47,6 +57,7 @@ export interface DecoderMasks {
   memoryKeyPaddingMask?: Tensor | null;
   tgtIsCausal?: boolean;
 }
+const DECODER_MASKS: OptionKeys<DecoderMasks> = { tgtMask: 1, memoryMask: 1, tgtKeyPaddingMask: 1, memoryKeyPaddingMask: 1, tgtIsCausal: 1 };
 
 function activationFn(name: Activation): (x: Tensor) => Tensor {
   if (name === 'relu') return F.relu;
@@ -86,6 +97,7 @@ export class TransformerEncoderLayer extends Module {
   private readonly act: (x: Tensor) => Tensor;
 
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
+    options = checkOptions('TransformerEncoderLayer', options, LAYER_OPTIONS);
     super();
     const o = layerDefaults(options);
     const g = o.generator;
@@ -106,6 +118,7 @@ export class TransformerEncoderLayer extends Module {
   }
 
   forwardWithAttention(src: Tensor, m: SelfAttentionMasks = {}, needWeights = true): { output: Tensor; attention: Tensor | null } {
+    m = checkOptions('TransformerEncoderLayer.forwardWithAttention', m, SELF_ATTENTION_MASKS, ENCODER_MASK_ALIASES);
     let x = src;
     let w: Tensor | null;
     let a: Tensor;
@@ -122,6 +135,7 @@ export class TransformerEncoderLayer extends Module {
   }
 
   forward(src: Tensor, masks: SelfAttentionMasks = {}): Tensor {
+    masks = checkOptions('TransformerEncoderLayer.forward', masks, SELF_ATTENTION_MASKS, ENCODER_MASK_ALIASES);
     return this.forwardWithAttention(src, masks, false).output;
   }
 }
@@ -146,6 +160,7 @@ export class TransformerDecoderLayer extends Module {
   private readonly act: (x: Tensor) => Tensor;
 
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
+    options = checkOptions('TransformerDecoderLayer', options, LAYER_OPTIONS);
     super();
     const o = layerDefaults(options);
     const g = o.generator;
@@ -169,6 +184,7 @@ export class TransformerDecoderLayer extends Module {
   }
 
   forwardWithAttention(tgt: Tensor, memory: Tensor, m: DecoderMasks = {}, needWeights = true): { output: Tensor; selfAttention: Tensor | null; crossAttention: Tensor | null } {
+    m = checkOptions('TransformerDecoderLayer.forwardWithAttention', m, DECODER_MASKS);
     const selfMasks: SelfAttentionMasks = { mask: m.tgtMask ?? null, keyPaddingMask: m.tgtKeyPaddingMask ?? null, isCausal: m.tgtIsCausal ?? false };
     const crossMasks: SelfAttentionMasks = { mask: m.memoryMask ?? null, keyPaddingMask: m.memoryKeyPaddingMask ?? null };
     let x = tgt;
@@ -193,6 +209,7 @@ export class TransformerDecoderLayer extends Module {
   }
 
   forward(tgt: Tensor, memory: Tensor, masks: DecoderMasks = {}): Tensor {
+    masks = checkOptions('TransformerDecoderLayer.forward', masks, DECODER_MASKS);
     return this.forwardWithAttention(tgt, memory, masks, false).output;
   }
 
@@ -276,6 +293,7 @@ export class TransformerEncoder extends Module {
   }
   /** Output and each layer's self-attention weights (B, H, S, S). */
   forwardWithAttention(src: Tensor, masks: SelfAttentionMasks = {}, needWeights = true): { output: Tensor; attentions: Tensor[] } {
+    masks = checkOptions('TransformerEncoder.forwardWithAttention', masks, SELF_ATTENTION_MASKS, ENCODER_MASK_ALIASES);
     let x = src;
     const attentions: Tensor[] = [];
     for (const layer of this.layers) {
@@ -286,6 +304,7 @@ export class TransformerEncoder extends Module {
     return { output: this.norm ? this.norm.forward(x) : x, attentions };
   }
   forward(src: Tensor, masks: SelfAttentionMasks = {}): Tensor {
+    masks = checkOptions('TransformerEncoder.forward', masks, SELF_ATTENTION_MASKS, ENCODER_MASK_ALIASES);
     return this.forwardWithAttention(src, masks, false).output;
   }
 }
@@ -301,6 +320,7 @@ export class TransformerDecoder extends Module {
   }
   /** Output and each layer's self-attention (B, H, T, T) and cross-attention (B, H, T, S) weights. */
   forwardWithAttention(tgt: Tensor, memory: Tensor, masks: DecoderMasks = {}, needWeights = true): { output: Tensor; selfAttentions: Tensor[]; crossAttentions: Tensor[] } {
+    masks = checkOptions('TransformerDecoder.forwardWithAttention', masks, DECODER_MASKS);
     let x = tgt;
     const selfAttentions: Tensor[] = [];
     const crossAttentions: Tensor[] = [];
@@ -313,6 +333,7 @@ export class TransformerDecoder extends Module {
     return { output: this.norm ? this.norm.forward(x) : x, selfAttentions, crossAttentions };
   }
   forward(tgt: Tensor, memory: Tensor, masks: DecoderMasks = {}): Tensor {
+    masks = checkOptions('TransformerDecoder.forward', masks, DECODER_MASKS);
     return this.forwardWithAttention(tgt, memory, masks, false).output;
   }
   /** Per-layer key/value caches for incremental decoding over `memory` (B, S, D), batch-first. */
@@ -367,6 +388,7 @@ export class Transformer extends Module {
   readonly batchFirst: boolean;
 
   constructor(options: TransformerOptions = {}) {
+    options = checkOptions('Transformer', options, { dModel: 1, nhead: 1, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 1, dropout: 1, activation: 1, layerNormEps: 1, batchFirst: 1, normFirst: 1, generator: 1 });
     super();
     const o = layerDefaults(options);
     this.dModel = options.dModel ?? 512;
@@ -390,6 +412,7 @@ export class Transformer extends Module {
   forwardWithAttention(src: Tensor, tgt: Tensor, m: TransformerMasks = {}, needWeights = true): {
     output: Tensor; encoderAttentions: Tensor[]; decoderSelfAttentions: Tensor[]; decoderCrossAttentions: Tensor[];
   } {
+    m = checkOptions('Transformer.forwardWithAttention', m, { srcMask: 1, tgtMask: 1, memoryMask: 1, srcKeyPaddingMask: 1, tgtKeyPaddingMask: 1, memoryKeyPaddingMask: 1, tgtIsCausal: 1 });
     const enc = this.encoder.forwardWithAttention(src, { mask: m.srcMask ?? null, keyPaddingMask: m.srcKeyPaddingMask ?? null }, needWeights);
     const dec = this.decoder.forwardWithAttention(tgt, enc.output, {
       tgtMask: m.tgtMask ?? null, memoryMask: m.memoryMask ?? null, tgtKeyPaddingMask: m.tgtKeyPaddingMask ?? null,
@@ -399,6 +422,7 @@ export class Transformer extends Module {
   }
 
   forward(src: Tensor, tgt: Tensor, masks: TransformerMasks = {}): Tensor {
+    masks = checkOptions('Transformer.forward', masks, { srcMask: 1, tgtMask: 1, memoryMask: 1, srcKeyPaddingMask: 1, tgtKeyPaddingMask: 1, memoryKeyPaddingMask: 1, tgtIsCausal: 1 });
     return this.forwardWithAttention(src, tgt, masks, false).output;
   }
 }

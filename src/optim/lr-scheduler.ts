@@ -6,6 +6,7 @@
  */
 import { ArgumentError } from '../tensor/errors.js';
 import type { Optimizer } from './optimizer.js';
+import { checkOptions } from '../tensor/options.js';
 
 export type LrLambda = (step: number) => number;
 
@@ -75,6 +76,7 @@ function checkSteps(name: string, warmup: number, total?: number): void {
  * factor is normalised to peak at 1 at s = warmup, so the optimizer's lr is the peak rate.
  */
 export function noamLambda(warmup: number, options: { dModel?: number; factor?: number } = {}): LrLambda {
+  options = checkOptions('noamLambda', options, { dModel: 1, factor: 1 });
   checkSteps('noamLambda', warmup);
   const w = Math.max(warmup, 1);
   const scale = (options.factor ?? 1) * (options.dModel !== undefined ? options.dModel ** -0.5 : Math.sqrt(w));

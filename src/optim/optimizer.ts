@@ -214,9 +214,12 @@ export abstract class Optimizer {
   }
 }
 
-/** A realized tensor as a fresh leaf with no history (state must not keep the step's graph alive). */
+/**
+ * A realized tensor as a fresh leaf with no history (state must not keep the step's graph alive).
+ * Always a new tensor: two state entries computed as one tensor (AMSGrad's first max_exp_avg_sq is
+ * exp_avg_sq) stay two graph inputs, so every step compiles to the same graph.
+ */
 function leaf(t: Tensor): Tensor {
-  if (t.isLeaf && !t.requiresGrad) return t;
   const out = F.detach(t);
   if (out.buffer === null) throw new ZhuyiError('optimizer: state was not realized');
   return out;

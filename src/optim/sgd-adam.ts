@@ -6,6 +6,7 @@ import * as F from '../ops/functional.js';
 import { ArgumentError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Scalars, type Update } from './optimizer.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface SGDOptions {
   lr?: number;
@@ -20,6 +21,7 @@ export interface SGDOptions {
 /** torch.optim.SGD. */
 export class SGD extends Optimizer {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, options: SGDOptions = {}) {
+    options = checkOptions('SGD', options, { lr: 1, momentum: 1, dampening: 1, weightDecay: 1, nesterov: 1, maximize: 1 });
     super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
   }
 
@@ -65,6 +67,7 @@ export class Adam extends Optimizer {
   protected readonly decoupled: boolean = false;
 
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, options: AdamOptions = {}, defaults: AdamOptions = {}) {
+    options = checkOptions(new.target.name, options, { lr: 1, betas: 1, eps: 1, weightDecay: 1, amsgrad: 1, maximize: 1 });
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...defaults, ...options });
   }
 
@@ -128,6 +131,7 @@ export class AdamW extends Adam {
   protected override readonly decoupled: boolean = true;
 
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, options: AdamOptions = {}) {
+    options = checkOptions('AdamW', options, { lr: 1, betas: 1, eps: 1, weightDecay: 1, amsgrad: 1, maximize: 1 });
     super(params, options, { weightDecay: 1e-2 });
   }
 }

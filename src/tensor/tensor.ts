@@ -6,6 +6,7 @@ import { ArgumentError, ShapeError, ZhuyiError, fmtShape } from './errors.js';
 import { isGradEnabled } from './grad-mode.js';
 import { type Shape, checkShape, numel, varargs } from './shape.js';
 import { realize } from './realize.js';
+import { checkOptions } from './options.js';
 
 let nextId = 1;
 
@@ -18,7 +19,11 @@ export type SizeArgs = (number | readonly number[])[];
  *
  * A tensor is either realized (it holds `buffer`, a contiguous row-major typed array) or a node
  * (`op` applied to `inputs`). Realizing a node stores its buffer and, unless autograd still needs its
- * history, drops its inputs so graphs never grow across training steps.
+ * history, drops its op and inputs so graphs never grow across training steps.
+ *
+ * Leaves are PyTorch's: a tensor is a leaf unless an op made it from an input that requires grad
+ * (PyTorch's `grad_fn is not None`). `randn([3]).mul(0.5)` is a leaf, realized or not, so
+ * `requiresGrad_()` makes it a tensor that gradients stop at, exactly as in PyTorch.
  */
 export class Tensor {
   readonly id = nextId++;
@@ -34,6 +39,8 @@ export class Tensor {
   requiresGrad: boolean;
   /** Accumulated gradient after `backward()`; lazy like everything else. */
   grad: Tensor | null = null;
+  /** Made by an op from inputs that require grad: autograd walks through it (PyTorch's grad_fn). */
+  readonly #hasHistory: boolean;
 
   constructor(meta: Meta, op: string | null, inputs: readonly Tensor[], attrs: Attrs, buffer: TypedArray | null, requiresGrad: boolean) {
     this.shape = Object.freeze([...meta.shape]);
@@ -43,6 +50,7 @@ export class Tensor {
     this.attrs = attrs;
     this.buffer = buffer;
     this.requiresGrad = requiresGrad;
+    this.#hasHistory = op !== null && requiresGrad;
   }
 
   /** Creates a realized leaf from a buffer (not copied). */
@@ -60,25 +68,33 @@ export class Tensor {
   numel(): number { return numel(this.shape); }
   /** `t.dim()` as in PyTorch; `t.ndim` too. */
   dim(): number { return this.shape.length; }
-  get isLeaf(): boolean { return this.op === null; }
+  /** True unless an op made this tensor from inputs that require grad (PyTorch's `is_leaf`). */
+  get isLeaf(): boolean { return !this.#hasHistory; }
   get isRealized(): boolean { return this.buffer !== null; }
   get meta(): Meta { return { shape: this.shape, dtype: this.dtype }; }
 
-  /** Stores the result of a realize; drops the inputs unless autograd still needs the history. */
+  /** Stores the result of a realize; a leaf drops its op and inputs (only autograd needs a history). */
   setRealized(buffer: TypedArray): void {
     if (buffer.length !== this.size) throw new ZhuyiError(`realize: backend returned ${buffer.length} values for a tensor of shape ${fmtShape(this.shape)}`);
     this.buffer = buffer;
-    if (!this.requiresGrad) this.inputs = [];
+    if (this.isLeaf) this.becomeLeafData();
+  }
+
+  /** A leaf that was computed keeps nothing of how: its values are all there is. */
+  private becomeLeafData(): void {
+    this.op = null;
+    this.inputs = [];
   }
 
   /** Replaces a leaf's values (used by optimizers: `p.assign(newValue)`); shape and dtype must match. */
   assign(value: Tensor): this {
-    if (this.op !== null) throw new ZhuyiError('assign: only leaf tensors can be assigned');
+    if (!this.isLeaf) throw new ZhuyiError(`assign: only leaf tensors can be assigned, got ${this} (made from tensors that require grad; use detach())`);
     if (value.dtype !== this.dtype || value.size !== this.size) {
       throw new ShapeError(`assign: value ${value.dtype}${fmtShape(value.shape)} does not fit ${this.dtype}${fmtShape(this.shape)}`);
     }
     if (value.buffer === null) throw new ZhuyiError('assign: realize the value first (await realize(value))');
     this.buffer = value.buffer;
+    this.becomeLeafData();
     return this;
   }
 
@@ -129,8 +145,20 @@ export class Tensor {
     return F.detach(this);
   }
 
+  /**
+   * Sets whether gradients flow to this leaf (PyTorch's `requires_grad_`). A non-leaf already requires
+   * grad; turning that off throws PyTorch's error, as does asking it of a non-float tensor.
+   */
   requiresGrad_(flag = true): this {
-    if (this.op !== null && !flag) throw new ZhuyiError('requiresGrad_: cannot turn off requiresGrad on a non-leaf; use detach()');
+    if (!this.isLeaf) {
+      if (flag) return this;
+      throw new ZhuyiError(
+        `requiresGrad_: you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use varNoGrad = var.detach(). (got ${this})`,
+      );
+    }
+    if (flag && this.dtype !== 'float32' && this.dtype !== 'float64') {
+      throw new ArgumentError(`requiresGrad_: only Tensors of floating point dtype can require gradients, got ${this.dtype}`);
+    }
     this.requiresGrad = flag;
     return this;
   }
@@ -240,6 +268,7 @@ export interface TensorOptions {
 
 /** Creates a realized tensor from a number, nested arrays or a typed array (copied). JS numbers default to float32. */
 export function tensor(data: NestedArray | ArrayLike<number> | TypedArray, options: TensorOptions = {}): Tensor {
+  options = checkOptions('tensor', options, { dtype: 1, shape: 1, requiresGrad: 1 });
   let flat: ArrayLike<number | boolean>;
   let shape: number[];
   let inferred: DType;

@@ -9,6 +9,7 @@
 import { BpeTokenizer, type BpeOptions, pairKey } from './bpe.js';
 import { wordPieces } from './tokenizer.js';
 import { type BuildVocabOptions, SPECIAL_TOKENS, TokenizerError, Vocab } from './vocab.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface BpeTrainerOptions extends BpeOptions {
   /** Target vocabulary size, specials and alphabet included (default 8000). */
@@ -62,6 +63,7 @@ class PairHeap {
 }
 
 export function trainBpe(texts: Iterable<string>, opts: BpeTrainerOptions = {}): BpeTokenizer {
+  opts = checkOptions('trainBpe', opts, { vocabSize: 1, minFrequency: 1, extraSpecials: 1, lowercase: 1, splitCjk: 1, endOfWordSuffix: 1 });
   const { vocabSize = 8000, minFrequency = 2, endOfWordSuffix = '</w>' } = opts;
   const specials = [...SPECIAL_TOKENS, ...(opts.extraSpecials ?? [])];
   if (minFrequency < 1) throw new TokenizerError(`trainBpe: minFrequency must be >= 1, got ${minFrequency}`);
@@ -145,5 +147,5 @@ export function trainBpe(texts: Iterable<string>, opts: BpeTrainerOptions = {}):
       heap.push({ count: c, a, b });
     }
   }
-  return new BpeTokenizer(new Vocab(tokens, specials), merges, { ...opts, endOfWordSuffix });
+  return new BpeTokenizer(new Vocab(tokens, specials), merges, { lowercase: opts.lowercase, splitCjk: opts.splitCjk, endOfWordSuffix });
 }

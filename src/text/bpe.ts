@@ -10,6 +10,7 @@
  */
 import { VocabTokenizer, wordPieces } from './tokenizer.js';
 import { BOS, EOS, PAD, SPECIAL_TOKENS, TokenizerError, UNK, Vocab } from './vocab.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface BpeOptions {
   lowercase?: boolean;
@@ -30,7 +31,8 @@ export class BpeTokenizer extends VocabTokenizer {
   private readonly ranks = new Map<string, number>();
   private readonly cache = new Map<string, string[]>();
 
-  constructor(vocab: Vocab, readonly merges: ReadonlyArray<readonly [string, string]>, { lowercase = false, splitCjk = true, endOfWordSuffix = '</w>' }: BpeOptions = {}) {
+  constructor(vocab: Vocab, readonly merges: ReadonlyArray<readonly [string, string]>, options: BpeOptions = {}) {
+    const { lowercase = false, splitCjk = true, endOfWordSuffix = '</w>' } = checkOptions('BpeTokenizer', options, { lowercase: 1, splitCjk: 1, endOfWordSuffix: 1 });
     super(vocab);
     this.lowercase = lowercase;
     this.splitCjk = splitCjk;

@@ -1,3 +1,4 @@
+import { checkOptions } from '../tensor/options.js';
 /**
  * Normalization and pre-tokenization shared by the word and BPE tokenizers. They are exactly Hugging
  * Face's `BertNormalizer` (clean_text, handle_chinese_chars, strip_accents: false, lowercase) and
@@ -38,7 +39,8 @@ export interface NormalizeOptions {
  * are isolated as in HF's Rust tokenizers; @huggingface/tokenizers 0.2 tests UTF-16 units there
  * and leaves them attached (the only known divergence, outside the BMP).
  */
-export function normalizeText(text: string, { lowercase = false, splitCjk = true }: NormalizeOptions = {}): string {
+export function normalizeText(text: string, options: NormalizeOptions = {}): string {
+  const { lowercase = false, splitCjk = true } = checkOptions('normalizeText', options, { lowercase: 1, splitCjk: 1 });
   let out = '';
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;

@@ -6,6 +6,7 @@
  */
 import { normalizeText, preTokenize, splitSpecials } from './normalize.js';
 import { type BuildVocabOptions, SPECIAL_TOKENS, TokenizerError, Vocab } from './vocab.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface EncodeOptions {
   /** Prepend `<bos>`. */
@@ -44,14 +45,16 @@ export abstract class VocabTokenizer implements Tokenizer {
   /** Joins the tokens of one run of non-special ids back into text. */
   protected abstract detokenize(tokens: string[]): string;
 
-  encode(text: string, { addBos = false, addEos = false }: EncodeOptions = {}): number[] {
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const { addBos = false, addEos = false } = checkOptions(`${this.constructor.name}.encode`, options, { addBos: 1, addEos: 1 });
     const ids = this.tokenize(text).map((t) => this.vocab.id(t));
     if (addBos) ids.unshift(this.vocab.bosId);
     if (addEos) ids.push(this.vocab.eosId);
     return ids;
   }
 
-  decode(ids: ArrayLike<number>, { skipSpecialTokens = true }: DecodeOptions = {}): string {
+  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    const { skipSpecialTokens = true } = checkOptions(`${this.constructor.name}.decode`, options, { skipSpecialTokens: 1 });
     const parts: string[] = [];
     let run: string[] = [];
     const flush = () => {
@@ -89,17 +92,20 @@ export class CharTokenizer extends VocabTokenizer {
   readonly lowercase: boolean;
   readonly normalizeWhitespace: boolean;
 
-  constructor(vocab: Vocab, { lowercase = false, normalizeWhitespace = true }: CharTokenizerOptions = {}) {
+  constructor(vocab: Vocab, options: CharTokenizerOptions = {}) {
+    const { lowercase = false, normalizeWhitespace = true } = checkOptions('CharTokenizer', options, { lowercase: 1, normalizeWhitespace: 1 });
     super(vocab);
     this.lowercase = lowercase;
     this.normalizeWhitespace = normalizeWhitespace;
   }
 
   static train(texts: Iterable<string>, opts: CharTokenizerOptions & BuildVocabOptions = {}): CharTokenizer {
+    opts = checkOptions('CharTokenizer.train', opts, { lowercase: 1, normalizeWhitespace: 1, minFrequency: 1, maxSize: 1, extraSpecials: 1 });
     const specials = [...SPECIAL_TOKENS, ...(opts.extraSpecials ?? [])];
     const counts = new Map<string, number>();
     for (const text of texts) for (const t of charPieces(text, specials, opts)) if (!t.special) counts.set(t.text, (counts.get(t.text) ?? 0) + 1);
-    return new CharTokenizer(Vocab.fromCounts(counts, opts), opts);
+    const { minFrequency, maxSize, extraSpecials, ...tokenizerOptions } = opts;
+    return new CharTokenizer(Vocab.fromCounts(counts, { minFrequency, maxSize, extraSpecials }), tokenizerOptions);
   }
 
   tokenize(text: string): string[] {
@@ -141,7 +147,8 @@ export class WordTokenizer extends VocabTokenizer {
   readonly splitCjk: boolean;
   readonly whitespace: boolean;
 
-  constructor(vocab: Vocab, { lowercase = false, splitCjk = true, whitespace = false }: WordTokenizerOptions = {}) {
+  constructor(vocab: Vocab, options: WordTokenizerOptions = {}) {
+    const { lowercase = false, splitCjk = true, whitespace = false } = checkOptions('WordTokenizer', options, { lowercase: 1, whitespace: 1, splitCjk: 1 });
     super(vocab);
     this.lowercase = lowercase;
     this.splitCjk = splitCjk;
@@ -149,10 +156,12 @@ export class WordTokenizer extends VocabTokenizer {
   }
 
   static train(texts: Iterable<string>, opts: WordTokenizerOptions & BuildVocabOptions = {}): WordTokenizer {
+    opts = checkOptions('WordTokenizer.train', opts, { lowercase: 1, whitespace: 1, splitCjk: 1, minFrequency: 1, maxSize: 1, extraSpecials: 1 });
     const counts = new Map<string, number>();
     const specials = [...SPECIAL_TOKENS, ...(opts.extraSpecials ?? [])];
     for (const text of texts) for (const t of wordPieces(text, specials, opts)) if (!t.special) counts.set(t.text, (counts.get(t.text) ?? 0) + 1);
-    return new WordTokenizer(Vocab.fromCounts(counts, opts), opts);
+    const { minFrequency, maxSize, extraSpecials, ...tokenizerOptions } = opts;
+    return new WordTokenizer(Vocab.fromCounts(counts, { minFrequency, maxSize, extraSpecials }), tokenizerOptions);
   }
 
   tokenize(text: string): string[] {
@@ -187,8 +196,8 @@ export function wordPieces(text: string, specials: readonly string[], opts: Word
   const out: Array<{ text: string; special: boolean }> = [];
   for (const piece of splitSpecials(text, specials)) {
     if (piece.special) out.push(piece);
-    else if (opts.whitespace) for (const w of normalizeText(piece.text, opts).split(/\s+/u)) { if (w) out.push({ text: w, special: false }); }
-    else for (const w of preTokenize(normalizeText(piece.text, opts))) out.push({ text: w, special: false });
+    else if (opts.whitespace) for (const w of normalizeText(piece.text, { lowercase: opts.lowercase, splitCjk: opts.splitCjk }).split(/\s+/u)) { if (w) out.push({ text: w, special: false }); }
+    else for (const w of preTokenize(normalizeText(piece.text, { lowercase: opts.lowercase, splitCjk: opts.splitCjk }))) out.push({ text: w, special: false });
   }
   return out;
 }

@@ -6,6 +6,7 @@
  * `\r`, `\\`. No file system here (browsers use it): src/text/io.ts reads and writes the files.
  */
 import { ZhuyiError } from '../tensor/errors.js';
+import { checkOptions } from '../tensor/options.js';
 
 /** A bad vocabulary or tokenizer file, or an unusable tokenizer option. Messages name the file and line. */
 export class TokenizerError extends ZhuyiError {}
@@ -52,7 +53,8 @@ export class Vocab {
    * Builds a vocabulary from token counts: specials first, then tokens by decreasing count, ties
    * in code-unit order of the token, so the same corpus always gives the same ids.
    */
-  static fromCounts(counts: ReadonlyMap<string, number>, { minFrequency = 1, maxSize, extraSpecials = [] }: BuildVocabOptions = {}): Vocab {
+  static fromCounts(counts: ReadonlyMap<string, number>, options: BuildVocabOptions = {}): Vocab {
+    const { minFrequency = 1, maxSize, extraSpecials = [] } = checkOptions('Vocab.fromCounts', options, { minFrequency: 1, maxSize: 1, extraSpecials: 1 });
     const specials = [...SPECIAL_TOKENS, ...extraSpecials];
     if (maxSize !== undefined && maxSize < specials.length) throw new TokenizerError(`Vocab: maxSize ${maxSize} is smaller than the ${specials.length} special tokens`);
     const isSpecial = new Set(specials);
@@ -64,6 +66,7 @@ export class Vocab {
 
   /** Counts tokens of already-tokenized sentences and builds the vocabulary. */
   static build(sentences: Iterable<readonly string[]>, opts: BuildVocabOptions = {}): Vocab {
+    opts = checkOptions('Vocab.build', opts, { minFrequency: 1, maxSize: 1, extraSpecials: 1 });
     const counts = new Map<string, number>();
     for (const s of sentences) for (const t of s) counts.set(t, (counts.get(t) ?? 0) + 1);
     return Vocab.fromCounts(counts, opts);

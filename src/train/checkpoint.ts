@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { ZhuyiError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
+import { FileWriteError, loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 
 export class CheckpointError extends ZhuyiError {}
 
@@ -23,7 +23,13 @@ export async function saveCheckpoint<S>(path: string, model: Record<string, Tens
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of Object.entries(model)) tensors.set(`model.${k}`, t);
   for (const [k, t] of Object.entries(optimizer)) tensors.set(`optimizer.${k}`, t);
-  await saveSafetensors(path, tensors, { format: 'zhuyi-checkpoint', [STATE_KEY]: JSON.stringify(state) });
+  try {
+    await saveSafetensors(path, tensors, { format: 'zhuyi-checkpoint', [STATE_KEY]: JSON.stringify(state) });
+  } catch (e) {
+    // The write is atomic (temp file, fsync, rename): a failure leaves the previous checkpoint loadable.
+    if (e instanceof FileWriteError) throw new CheckpointError(`saveCheckpoint: ${e.message.replace('previous file', 'previous checkpoint')}`);
+    throw e;
+  }
 }
 
 export function loadCheckpoint<S>(path: string): Checkpoint<S> {

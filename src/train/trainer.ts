@@ -10,7 +10,7 @@
  * them: weights, optimizer moments, schedule, data position, the global RNG and the log position,
  * so `--resume` ends with the same weights as an uninterrupted run.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Module } from '../nn/module.js';
@@ -26,6 +26,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { ortStats } from '../backends/ort/backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { withRunLock } from './lock.js';
+import { type OptionKeys, checkOptions } from '../tensor/options.js';
 
 export class TrainingError extends ZhuyiError {}
 
@@ -81,6 +83,11 @@ export interface TrainOptions {
   /** Stop after this many steps in this process (tests: simulates a crash after a checkpoint). */
   stopAfterSteps?: number;
 }
+
+const TRAIN_OPTIONS: OptionKeys<TrainOptions> = {
+  outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, warmupRatio: 1, schedule: 1, weightDecay: 1, noDecay: 1, betas: 1, eps: 1, gradAccum: 1, clipNorm: 1,
+  resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, meta: 1, stopAfterSteps: 1,
+};
 
 const TRAIN_OPTION_KEYS = ['epochs', 'maxSteps', 'lr', 'warmup', 'warmupRatio', 'schedule', 'weightDecay', 'noDecay', 'betas', 'eps', 'gradAccum', 'clipNorm', 'resume', 'saveEvery', 'validEvery', 'logEvery', 'progress', 'stopAfterSteps'] as const;
 
@@ -140,12 +147,19 @@ export const LAST = 'last.safetensors';
 export const BEST = 'best.safetensors';
 export const LOG = 'log.jsonl';
 
-/** Runs the loop; resolves when training ends, stops on Ctrl-C, throws TrainingError on a NaN/Inf loss. */
+/**
+ * Runs the loop; resolves when training ends, stops on Ctrl-C, throws TrainingError on a NaN/Inf loss.
+ * Holds outDir's run lock (see lock.ts): a second run in the same folder is refused.
+ */
 export async function train<B>(task: TrainTask<B>, options: TrainOptions): Promise<TrainSummary> {
+  options = checkOptions('train', options, TRAIN_OPTIONS);
+  return withRunLock(options.outDir, 'train', () => trainLocked(task, options));
+}
+
+async function trainLocked<B>(task: TrainTask<B>, options: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
   const compiledBefore = ortStats();
   const out = options.outDir;
-  mkdirSync(out, { recursive: true });
   const epochs = options.epochs ?? 10;
   const gradAccum = options.gradAccum ?? 1;
   if (!(Number.isInteger(gradAccum) && gradAccum >= 1)) throw new TrainingError(`train: gradAccum must be a positive integer, got ${gradAccum}`);

@@ -34,6 +34,7 @@ import { CharTokenizer, WordTokenizer, type Tokenizer } from '../text/tokenizer.
 import { trainBpe } from '../text/bpe-trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { BEST, LAST, pickTrainOptions, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
+import { withRunLock } from '../train/lock.js';
 
 export const MODEL_KINDS = ['seq2seq', 'attention', 'transformer'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -235,6 +236,10 @@ export async function evaluate(t: Translator, split: Split, o: { beamSize?: numb
 
 /** Trains a translation model into `outDir` (or continues it with `resume`). */
 export async function trainTranslator(o: TranslateTrainOptions): Promise<{ summary: TrainSummary; translator: Translator; valid: Split; test?: Split }> {
+  return withRunLock(o.outDir, 'trainTranslator', () => trainTranslatorLocked(o), o.log);
+}
+
+async function trainTranslatorLocked(o: TranslateTrainOptions): Promise<{ summary: TrainSummary; translator: Translator; valid: Split; test?: Split }> {
   const log = o.log ?? (() => {});
   const seed = o.seed ?? 0;
   manualSeed(seed);

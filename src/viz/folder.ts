@@ -15,6 +15,7 @@ import { CONFIG_FILE, loadTranslator } from '../translate/pipeline.js';
 import { bertAttentionMaps, translationAttentionMaps } from './attention.js';
 import { readTrainingLog } from './curves.js';
 import { type VizPage, vizHtml } from './page.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface VizFolderOptions {
   /** The sentence to translate, or BERT's sentence A. Needed for model folders. */
@@ -44,6 +45,7 @@ function bertFolder(dir: string): string | null {
 
 /** The page for a model or run folder; see the file comment. */
 export async function vizFolder(dir: string, o: VizFolderOptions = {}): Promise<VizFolderResult> {
+  o = checkOptions('vizFolder', o, { text: 1, pair: 1, layer: 1 });
   if (!existsSync(dir)) throw new ArgumentError(`viz: ${dir}: no such directory`);
   if (!statSync(dir).isDirectory()) throw new ArgumentError(`viz: ${dir} is not a directory (give a model or run folder)`);
   const logPath = join(dir, LOG);

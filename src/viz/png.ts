@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ZhuyiError } from '../tensor/errors.js';
+import { checkOptions } from '../tensor/options.js';
 
 export interface ScreenshotOptions {
   /** Only this element (a CSS selector), else the whole page. */
@@ -26,6 +27,7 @@ export function chromiumPath(): string {
 
 /** Writes a PNG of `htmlFile` (or of one element of it) to `pngFile`. */
 export async function screenshotHtml(htmlFile: string, pngFile: string, o: ScreenshotOptions = {}): Promise<void> {
+  o = checkOptions('screenshotHtml', o, { selector: 1, width: 1, executablePath: 1 });
   const executablePath = o.executablePath ?? chromiumPath();
   let playwright: typeof import('playwright-core');
   try {

@@ -1,3 +1,4 @@
+import { checkOptions } from '../tensor/options.js';
 /**
  * Self-contained SVG charts for reports and `zhuyi viz` (no network, no scripts): line charts (loss
  * curves, accuracy by length), attention heatmaps with token labels, and the head view's lines
@@ -62,6 +63,7 @@ const fmt = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 &
 
 /** A line chart with axes, ticks, a legend and one polyline (with dots) per series. */
 export function lineChart(series: readonly Series[], o: LineChartOptions): string {
+  o = checkOptions('lineChart', o, { title: 1, xLabel: 1, yLabel: 1, width: 1, height: 1, yMin: 1, yMax: 1, logY: 1 });
   const W = o.width ?? 560;
   const H = o.height ?? 320;
   const m = { l: 56, r: 130, t: 30, b: 44 };
@@ -122,6 +124,7 @@ export interface HeatmapOptions {
  * with the tokens as labels (the layout of Bahdanau et al. 2014, Fig. 3).
  */
 export function heatmap(weights: readonly (readonly number[])[], rowLabels: readonly string[], colLabels: readonly string[], title: string, o: HeatmapOptions = {}): string {
+  o = checkOptions('heatmap', o, { cell: 1, labels: 1, id: 1, cellData: 1 });
   const cell = o.cell ?? 22;
   const labels = o.labels ?? true;
   const R = weights.length;
@@ -183,6 +186,7 @@ export interface HeadViewOptions {
  * weights: (H, T, T) of one layer. Lines of head h sit in <g class="head" data-head="h">.
  */
 export function headView(tokens: readonly string[], weights: readonly (readonly (readonly number[])[])[], o: HeadViewOptions = {}): string {
+  o = checkOptions('headView', o, { id: 1, rowHeight: 1, gap: 1, tokenTypeIds: 1 });
   const T = tokens.length;
   const H = weights.length;
   const rowH = o.rowHeight ?? 20;

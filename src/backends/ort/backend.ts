@@ -10,6 +10,7 @@ import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { ZhuyiError } from '../../tensor/errors.js';
 import type { Backend, Graph } from '../../tensor/realize.js';
 import { graphKey, lowerGraph } from './builder.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -139,6 +140,7 @@ export function ortConfig(): Required<OrtOptions> {
  * dropped when threads, providers, optimization or the arena change, so the next realize picks them up.
  */
 export function configureOrt(next: OrtOptions): void {
+  next = checkOptions('configureOrt', next, { threads: 1, cacheSize: 1, profilePrefix: 1, executionProviders: 1, graphOptimizationLevel: 1, memoryArena: 1, arenaBudgetMB: 1, symbolicShapes: 1 });
   for (const key of ['threads', 'cacheSize', 'arenaBudgetMB'] as const) {
     const v = next[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new ZhuyiError(`configureOrt: ${key} must be a positive integer, got ${v}`);

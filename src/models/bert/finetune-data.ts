@@ -16,6 +16,7 @@
  */
 import { DataFormatError, readBytes, splitLines } from '../../data/read.js';
 import { ArgumentError } from '../../tensor/errors.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export type TableFormat = 'csv' | 'tsv' | 'jsonl';
 
@@ -64,6 +65,7 @@ export function formatOf(file: string): TableFormat {
 
 /** Reads labelled (or, with requireLabel false, unlabelled) examples for sequence classification. */
 export function readClassificationFile(file: string, options: ClassificationReadOptions = {}): ClassificationData {
+  options = checkOptions('readClassificationFile', options, { format: 1, textColumn: 1, textPairColumn: 1, labelColumn: 1, header: 1, requireLabel: 1 });
   const format = options.format ?? formatOf(file);
   if (format !== 'csv' && format !== 'tsv' && format !== 'jsonl') throw new ArgumentError(`${file}: format must be csv, tsv or jsonl, got '${String(format)}'`);
   const data = format === 'jsonl' ? readJsonl(file, options) : readTable(file, format, options);

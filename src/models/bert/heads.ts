@@ -29,6 +29,7 @@ import type { BertConfig } from './config.js';
 import { bceWithLogits, crossEntropy, mseLoss } from './losses.js';
 import { type BertForwardOptions, BertModel, type BertModelOutput, activation } from './modeling.js';
 import { type BertConstructorOptions, BertPreTrainedModel } from './pretrained.js';
+import { type OptionKeys, checkOptions } from '../../tensor/options.js';
 
 /** What a headed forward returns: the loss when labels were given, the head's logits, and the encoder's extras on request. */
 export interface BertHeadOutput {
@@ -41,6 +42,9 @@ export interface BertHeadOutput {
 export interface BertForwardWithLabels extends BertForwardOptions {
   labels?: Tensor | null;
 }
+
+/** BertModel.forward's options, which every head accepts besides its labels. */
+const BERT_FORWARD: OptionKeys<BertForwardOptions> = { attentionMask: 1, tokenTypeIds: 1, positionIds: 1, outputAttentions: 1, outputHiddenStates: 1 };
 
 function extras(out: BertModelOutput): Pick<BertHeadOutput, 'hiddenStates' | 'attentions'> {
   const r: Pick<BertHeadOutput, 'hiddenStates' | 'attentions'> = {};
@@ -145,7 +149,8 @@ export class BertForPreTraining extends BertPreTrainedModel {
   static override readonly tiedWeightsKeys: readonly string[] = TIED_DECODER;
   bert: BertModel;
   cls: BertPreTrainingHeads;
-  constructor(config: BertConfig, { generator = defaultGenerator, initialize = true }: BertConstructorOptions = {}) {
+  constructor(config: BertConfig, options: BertConstructorOptions = {}) {
+    const { generator = defaultGenerator, initialize = true } = checkOptions('BertForPreTraining', options, { addPoolingLayer: 1, generator: 1, initialize: 1 });
     super(config);
     this.bert = encoder(config, true, generator);
     this.cls = new BertPreTrainingHeads(config, generator);
@@ -157,12 +162,13 @@ export class BertForPreTraining extends BertPreTrainedModel {
     this.cls.predictions.decoder.weight = this.bert.embeddings.word_embeddings.weight;
   }
   forward(inputIds: Tensor, options: BertForwardOptions & { labels?: Tensor | null; nextSentenceLabel?: Tensor | null } = {}): BertPreTrainingOutput {
-    const out = this.bert.forward(inputIds, options);
+    const { labels, nextSentenceLabel, ...bertOptions } = checkOptions('BertForPreTraining.forward', options, { ...BERT_FORWARD, labels: 1, nextSentenceLabel: 1 });
+    const out = this.bert.forward(inputIds, bertOptions);
     const predictionLogits = this.cls.predictions.forward(out.lastHiddenState);
     const seqRelationshipLogits = this.cls.seq_relationship.forward(out.poolerOutput!);
     const result: BertPreTrainingOutput = { predictionLogits, seqRelationshipLogits, ...extras(out) };
-    if (options.labels && options.nextSentenceLabel) {
-      result.loss = F.add(mlmLoss(predictionLogits, options.labels), crossEntropy(seqRelationshipLogits, F.reshape(options.nextSentenceLabel, [-1])));
+    if (labels && nextSentenceLabel) {
+      result.loss = F.add(mlmLoss(predictionLogits, labels), crossEntropy(seqRelationshipLogits, F.reshape(nextSentenceLabel, [-1])));
     }
     return result;
   }
@@ -175,7 +181,8 @@ export class BertForMaskedLM extends BertPreTrainedModel {
   static override readonly tiedWeightsKeys: readonly string[] = TIED_DECODER;
   bert: BertModel;
   cls: BertOnlyMLMHead;
-  constructor(config: BertConfig, { generator = defaultGenerator, initialize = true }: BertConstructorOptions = {}) {
+  constructor(config: BertConfig, options: BertConstructorOptions = {}) {
+    const { generator = defaultGenerator, initialize = true } = checkOptions('BertForMaskedLM', options, { addPoolingLayer: 1, generator: 1, initialize: 1 });
     super(config);
     this.bert = encoder(config, false, generator);
     this.cls = new BertOnlyMLMHead(config, generator);
@@ -187,10 +194,11 @@ export class BertForMaskedLM extends BertPreTrainedModel {
   }
   /** labels (B, T): the original id at masked positions, -100 elsewhere. logits (B, T, V). */
   forward(inputIds: Tensor, options: BertForwardWithLabels = {}): BertHeadOutput {
-    const out = this.bert.forward(inputIds, options);
+    const { labels, ...bertOptions } = checkOptions('BertForMaskedLM.forward', options, { ...BERT_FORWARD, labels: 1 });
+    const out = this.bert.forward(inputIds, bertOptions);
     const logits = this.cls.predictions.forward(out.lastHiddenState);
     const result: BertHeadOutput = { logits, ...extras(out) };
-    if (options.labels) result.loss = mlmLoss(logits, options.labels);
+    if (labels) result.loss = mlmLoss(logits, labels);
     return result;
   }
 }
@@ -199,17 +207,19 @@ export class BertForMaskedLM extends BertPreTrainedModel {
 export class BertForNextSentencePrediction extends BertPreTrainedModel {
   bert: BertModel;
   cls: BertOnlyNSPHead;
-  constructor(config: BertConfig, { generator = defaultGenerator, initialize = true }: BertConstructorOptions = {}) {
+  constructor(config: BertConfig, options: BertConstructorOptions = {}) {
+    const { generator = defaultGenerator, initialize = true } = checkOptions('BertForNextSentencePrediction', options, { addPoolingLayer: 1, generator: 1, initialize: 1 });
     super(config);
     this.bert = encoder(config, true, generator);
     this.cls = new BertOnlyNSPHead(config, generator);
     if (initialize) this.initWeights(generator);
   }
   forward(inputIds: Tensor, options: BertForwardWithLabels = {}): BertHeadOutput {
-    const out = this.bert.forward(inputIds, options);
+    const { labels, ...bertOptions } = checkOptions('BertForNextSentencePrediction.forward', options, { ...BERT_FORWARD, labels: 1 });
+    const out = this.bert.forward(inputIds, bertOptions);
     const logits = this.cls.seq_relationship.forward(out.poolerOutput!);
     const result: BertHeadOutput = { logits, ...extras(out) };
-    if (options.labels) result.loss = crossEntropy(logits, F.reshape(options.labels, [-1]));
+    if (labels) result.loss = crossEntropy(logits, F.reshape(labels, [-1]));
     return result;
   }
 }
@@ -225,7 +235,8 @@ export class BertForSequenceClassification extends BertPreTrainedModel {
   bert: BertModel;
   dropout: Dropout;
   classifier: Linear;
-  constructor(config: BertConfig, { generator = defaultGenerator, initialize = true }: BertConstructorOptions = {}) {
+  constructor(config: BertConfig, options: BertConstructorOptions = {}) {
+    const { generator = defaultGenerator, initialize = true } = checkOptions('BertForSequenceClassification', options, { addPoolingLayer: 1, generator: 1, initialize: 1 });
     super(config);
     this.bert = encoder(config, true, generator);
     this.dropout = classifierDropout(config);
@@ -238,10 +249,10 @@ export class BertForSequenceClassification extends BertPreTrainedModel {
    * multi-label, (B) floats for regression (numLabels 1).
    */
   forward(inputIds: Tensor, options: BertForwardWithLabels = {}): BertHeadOutput {
-    const out = this.bert.forward(inputIds, options);
+    const { labels, ...bertOptions } = checkOptions('BertForSequenceClassification.forward', options, { ...BERT_FORWARD, labels: 1 });
+    const out = this.bert.forward(inputIds, bertOptions);
     const logits = this.classifier.forward(this.dropout.forward(out.poolerOutput!));
     const result: BertHeadOutput = { logits, ...extras(out) };
-    const labels = options.labels;
     if (labels) {
       // HF infers the problem type when the config leaves it unset.
       const K = this.numLabels;
@@ -260,7 +271,8 @@ export class BertForTokenClassification extends BertPreTrainedModel {
   bert: BertModel;
   dropout: Dropout;
   classifier: Linear;
-  constructor(config: BertConfig, { generator = defaultGenerator, initialize = true }: BertConstructorOptions = {}) {
+  constructor(config: BertConfig, options: BertConstructorOptions = {}) {
+    const { generator = defaultGenerator, initialize = true } = checkOptions('BertForTokenClassification', options, { addPoolingLayer: 1, generator: 1, initialize: 1 });
     super(config);
     this.bert = encoder(config, false, generator);
     this.dropout = classifierDropout(config);
@@ -269,10 +281,11 @@ export class BertForTokenClassification extends BertPreTrainedModel {
   }
   get numLabels(): number { return this.config.numLabels; }
   forward(inputIds: Tensor, options: BertForwardWithLabels = {}): BertHeadOutput {
-    const out = this.bert.forward(inputIds, options);
+    const { labels, ...bertOptions } = checkOptions('BertForTokenClassification.forward', options, { ...BERT_FORWARD, labels: 1 });
+    const out = this.bert.forward(inputIds, bertOptions);
     const logits = this.classifier.forward(this.dropout.forward(out.lastHiddenState));
     const result: BertHeadOutput = { logits, ...extras(out) };
-    if (options.labels) result.loss = crossEntropy(F.reshape(logits, [-1, this.numLabels]), F.reshape(options.labels, [-1])); // (B, T, K) -> (B*T, K)
+    if (labels) result.loss = crossEntropy(F.reshape(logits, [-1, this.numLabels]), F.reshape(labels, [-1])); // (B, T, K) -> (B*T, K)
     return result;
   }
 }
@@ -292,7 +305,8 @@ export class BertForQuestionAnswering extends BertPreTrainedModel {
   static override readonly keysToIgnoreOnLoadUnexpected: readonly RegExp[] = [/pooler/];
   bert: BertModel;
   qa_outputs: Linear;
-  constructor(config: BertConfig, { generator = defaultGenerator, initialize = true }: BertConstructorOptions = {}) {
+  constructor(config: BertConfig, options: BertConstructorOptions = {}) {
+    const { generator = defaultGenerator, initialize = true } = checkOptions('BertForQuestionAnswering', options, { addPoolingLayer: 1, generator: 1, initialize: 1 });
     super(config);
     if (config.numLabels !== 2) throw new ArgumentError(`BertForQuestionAnswering: num_labels must be 2 (start and end), got ${config.numLabels}`);
     this.bert = encoder(config, false, generator);
@@ -304,15 +318,16 @@ export class BertForQuestionAnswering extends BertPreTrainedModel {
    * sequence are clamped to T and ignored by the loss (HF: answers truncated away).
    */
   forward(inputIds: Tensor, options: BertForwardOptions & { startPositions?: Tensor | null; endPositions?: Tensor | null } = {}): QuestionAnsweringOutput {
-    const out = this.bert.forward(inputIds, options);
+    const { startPositions, endPositions, ...bertOptions } = checkOptions('BertForQuestionAnswering.forward', options, { ...BERT_FORWARD, startPositions: 1, endPositions: 1 });
+    const out = this.bert.forward(inputIds, bertOptions);
     const logits = this.qa_outputs.forward(out.lastHiddenState); // (B, T, 2)
     const [start, end] = F.split(logits, 1, -1).map((t) => F.squeeze(t, -1)) as [Tensor, Tensor]; // (B, T, 1) -> (B, T)
     const result: QuestionAnsweringOutput = { startLogits: start, endLogits: end, ...extras(out) };
-    if (options.startPositions && options.endPositions) {
+    if (startPositions && endPositions) {
       const T = start.shape[1]!;
       const clampPos = (p: Tensor): Tensor => F.clamp(F.reshape(F.cast(p, 'int32'), [-1]), 0, T);
-      const startLoss = crossEntropy(start, clampPos(options.startPositions), T);
-      const endLoss = crossEntropy(end, clampPos(options.endPositions), T);
+      const startLoss = crossEntropy(start, clampPos(startPositions), T);
+      const endLoss = crossEntropy(end, clampPos(endPositions), T);
       result.loss = F.div(F.add(startLoss, endLoss), 2);
     }
     return result;
@@ -324,7 +339,8 @@ export class BertForMultipleChoice extends BertPreTrainedModel {
   bert: BertModel;
   dropout: Dropout;
   classifier: Linear;
-  constructor(config: BertConfig, { generator = defaultGenerator, initialize = true }: BertConstructorOptions = {}) {
+  constructor(config: BertConfig, options: BertConstructorOptions = {}) {
+    const { generator = defaultGenerator, initialize = true } = checkOptions('BertForMultipleChoice', options, { addPoolingLayer: 1, generator: 1, initialize: 1 });
     super(config);
     this.bert = encoder(config, true, generator);
     this.dropout = classifierDropout(config);
@@ -333,6 +349,7 @@ export class BertForMultipleChoice extends BertPreTrainedModel {
   }
   /** inputIds and the per-token options (B, N, T); labels (B) the index of the right choice. */
   forward(inputIds: Tensor, options: BertForwardWithLabels = {}): BertHeadOutput {
+    const { labels, ...bertOptions } = checkOptions('BertForMultipleChoice.forward', options, { ...BERT_FORWARD, labels: 1 });
     if (inputIds.ndim !== 3) throw new ShapeError(`BertForMultipleChoice: inputIds must be (B, N, T), got ${fmtShape(inputIds.shape)}`);
     const [B, N, T] = inputIds.shape as [number, number, number];
     const flat = (t: Tensor | null | undefined): Tensor | null => {
@@ -341,14 +358,14 @@ export class BertForMultipleChoice extends BertPreTrainedModel {
       return F.reshape(t, [B * N, T]); // (B, N, T) -> (B*N, T)
     };
     const out = this.bert.forward(F.reshape(inputIds, [B * N, T]), {
-      ...options,
-      attentionMask: flat(options.attentionMask),
-      tokenTypeIds: flat(options.tokenTypeIds),
-      positionIds: flat(options.positionIds),
+      ...bertOptions,
+      attentionMask: flat(bertOptions.attentionMask),
+      tokenTypeIds: flat(bertOptions.tokenTypeIds),
+      positionIds: flat(bertOptions.positionIds),
     });
     const logits = F.reshape(this.classifier.forward(this.dropout.forward(out.poolerOutput!)), [B, N]); // (B*N, 1) -> (B, N)
     const result: BertHeadOutput = { logits, ...extras(out) };
-    if (options.labels) result.loss = crossEntropy(logits, F.reshape(options.labels, [-1]));
+    if (labels) result.loss = crossEntropy(logits, F.reshape(labels, [-1]));
     return result;
   }
 }

@@ -30,6 +30,7 @@ import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { BertActivation, BertConfig } from './config.js';
 import { type BertConstructorOptions, BertPreTrainedModel } from './pretrained.js';
+import { checkOptions } from '../../tensor/options.js';
 
 /** HF adds (1 - mask) * finfo(float32).min to the scores: masked keys get ~-3.4e38, not -inf, so a fully masked row is uniform rather than NaN. */
 const FLOAT32_MIN = -3.4028234663852886e38;
@@ -272,7 +273,8 @@ export class BertModel extends BertPreTrainedModel {
   encoder: BertEncoder;
   pooler: BertPooler | null;
 
-  constructor(config: BertConfig, { addPoolingLayer = true, generator = defaultGenerator, initialize = true }: BertConstructorOptions = {}) {
+  constructor(config: BertConfig, options: BertConstructorOptions = {}) {
+    const { addPoolingLayer = true, generator = defaultGenerator, initialize = true } = checkOptions('BertModel', options, { addPoolingLayer: 1, generator: 1, initialize: 1 });
     super(config);
     this.embeddings = new BertEmbeddings(config, generator);
     this.encoder = new BertEncoder(config, generator);
@@ -282,6 +284,7 @@ export class BertModel extends BertPreTrainedModel {
 
   /** inputIds (B, T) int32. */
   forward(inputIds: Tensor, options: BertForwardOptions = {}): BertModelOutput {
+    options = checkOptions('BertModel.forward', options, { attentionMask: 1, tokenTypeIds: 1, positionIds: 1, outputAttentions: 1, outputHiddenStates: 1 });
     if (inputIds.ndim !== 2) throw new ShapeError(`BertModel: inputIds must be (B, T), got ${fmtShape(inputIds.shape)}`);
     const [B, T] = inputIds.shape as [number, number];
     for (const [name, t] of [['tokenTypeIds', options.tokenTypeIds], ['positionIds', options.positionIds]] as const) {

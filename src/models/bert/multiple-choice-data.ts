@@ -19,6 +19,7 @@ import { DataFormatError } from '../../data/read.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
 import { formatOf, jsonlObjects, tableRows, type TableFormat } from './finetune-data.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export interface MultipleChoiceReadOptions {
   /** Default: from the file name (.csv; .tsv/.txt; .jsonl/.json/.ndjson). */
@@ -148,6 +149,7 @@ function tableRecords(file: string, format: 'csv' | 'tsv'): RecordAt[] {
 
 /** Reads labelled multiple-choice examples (see the file comment for the accepted fields). */
 export function readMultipleChoiceFile(file: string, options: MultipleChoiceReadOptions = {}): MultipleChoiceData {
+  options = checkOptions('readMultipleChoiceFile', options, { format: 1 });
   const format = options.format ?? formatOf(file);
   if (format !== 'csv' && format !== 'tsv' && format !== 'jsonl') throw new ArgumentError(`${file}: format must be csv, tsv or jsonl, got '${String(format)}'`);
   const records = format === 'jsonl' ? jsonlRecords(file) : tableRecords(file, format);

@@ -21,6 +21,7 @@ import { DataFormatError, readBytes, splitLines } from '../../data/read.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
 import { labelSetOf, type LabelSet } from './finetune-data.js';
+import { checkOptions } from '../../tensor/options.js';
 
 /** The label of tokens that take no part in the loss (HF's -100). */
 export const NER_IGNORE_INDEX = -100;
@@ -81,6 +82,7 @@ export function toBio(labels: readonly string[]): { labels: string[]; converted:
 
 /** Reads a CoNLL-2003 style file into sentences. */
 export function readConllFile(file: string, options: ConllReadOptions = {}): NerData {
+  options = checkOptions('readConllFile', options, { tokenColumn: 1, labelColumn: 1, requireLabels: 1 });
   const tokenColumn = options.tokenColumn ?? 0;
   const labelOption = options.labelColumn ?? -1;
   const requireLabels = options.requireLabels ?? true;

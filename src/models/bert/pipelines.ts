@@ -29,6 +29,7 @@ import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
   classificationFunction, labelOf, labelScores, maskPredictions, resolveOverlaps, softmaxRow, windowEntities,
 } from './pipeline-scores.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export type { AggregationStrategy, ClassificationFunction, EntityGroup, FillMaskPrediction, LabelScore, TokenEntity } from './pipeline-scores.js';
 
@@ -105,7 +106,8 @@ export interface FillMaskOptions {
  * HF's FillMaskPipeline: for each mask token in `text` (in order), the topK most probable tokens.
  * Returns one list per mask, even for a single mask.
  */
-export async function fillMask(model: BertForMaskedLM | BertForPreTraining, tokenizer: BertTokenizer, text: string, { topK = 5, targets }: FillMaskOptions = {}): Promise<FillMaskPrediction[][]> {
+export async function fillMask(model: BertForMaskedLM | BertForPreTraining, tokenizer: BertTokenizer, text: string, options: FillMaskOptions = {}): Promise<FillMaskPrediction[][]> {
+  const { topK = 5, targets } = checkOptions('fillMask', options, { topK: 1, targets: 1 });
   const P = 'fillMask';
   const m = expectModel<BertForMaskedLM | BertForPreTraining>(P, model, [BertForMaskedLM, BertForPreTraining]);
   expectTokenizer(P, tokenizer);
@@ -177,6 +179,7 @@ export function defaultClassificationFunction(model: BertForSequenceClassificati
 export function classify(model: BertForSequenceClassification, tokenizer: BertTokenizer, text: string, options?: ClassifyOptions): Promise<LabelScore[]>;
 export function classify(model: BertForSequenceClassification, tokenizer: BertTokenizer, texts: readonly string[], options?: ClassifyOptions): Promise<LabelScore[][]>;
 export async function classify(model: BertForSequenceClassification, tokenizer: BertTokenizer, texts: string | readonly string[], options: ClassifyOptions = {}): Promise<LabelScore[] | LabelScore[][]> {
+  options = checkOptions('classify', options, { topK: 1, functionToApply: 1, textPair: 1, batchSize: 1 });
   const P = 'classify';
   const m = expectModel<BertForSequenceClassification>(P, model, [BertForSequenceClassification]);
   expectTokenizer(P, tokenizer);
@@ -239,6 +242,7 @@ export function tokenClassify(model: BertForTokenClassification, tokenizer: Bert
 export function tokenClassify(model: BertForTokenClassification, tokenizer: BertTokenizer, text: string, options: TokenClassifyOptions & { aggregation: 'simple' | 'first' | 'max' | 'average' }): Promise<EntityGroup[]>;
 export function tokenClassify(model: BertForTokenClassification, tokenizer: BertTokenizer, text: string, options?: TokenClassifyOptions): Promise<(TokenEntity | EntityGroup)[]>;
 export async function tokenClassify(model: BertForTokenClassification, tokenizer: BertTokenizer, text: string, options: TokenClassifyOptions = {}): Promise<(TokenEntity | EntityGroup)[]> {
+  options = checkOptions('tokenClassify', options, { aggregation: 1, ignoreLabels: 1, stride: 1, batchSize: 1 });
   const P = 'tokenClassify';
   const m = expectModel<BertForTokenClassification>(P, model, [BertForTokenClassification]);
   expectTokenizer(P, tokenizer);
@@ -315,6 +319,7 @@ export interface QaAnswer {
 export function answer(model: BertForQuestionAnswering, tokenizer: BertTokenizer, question: string, context: string, options?: AnswerOptions & { topK?: undefined }): Promise<QaAnswer>;
 export function answer(model: BertForQuestionAnswering, tokenizer: BertTokenizer, question: string, context: string, options: AnswerOptions & { topK: number }): Promise<QaAnswer[]>;
 export async function answer(model: BertForQuestionAnswering, tokenizer: BertTokenizer, question: string, context: string, options: AnswerOptions = {}): Promise<QaAnswer | QaAnswer[]> {
+  options = checkOptions('answer', options, { topK: 1, maxAnswerLength: 1, docStride: 1, maxSeqLength: 1, handleImpossibleAnswer: 1, alignToWords: 1, batchSize: 1 });
   const P = 'answer';
   const m = expectModel<BertForQuestionAnswering>(P, model, [BertForQuestionAnswering]);
   expectTokenizer(P, tokenizer);
@@ -420,7 +425,8 @@ export interface EmbedOptions {
  * headed model is accepted too and its encoder (`model.bert`) is used. Texts are truncated to the
  * model's length limit.
  */
-export async function embed(model: BertModel | { bert: BertModel }, tokenizer: BertTokenizer, texts: string | readonly string[], { pooling = 'mean', normalize = true, batchSize = 32 }: EmbedOptions = {}): Promise<number[][]> {
+export async function embed(model: BertModel | { bert: BertModel }, tokenizer: BertTokenizer, texts: string | readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
+  const { pooling = 'mean', normalize = true, batchSize = 32 } = checkOptions('embed', options, { pooling: 1, normalize: 1, batchSize: 1 });
   const P = 'embed';
   const encoder = model instanceof BertModel ? model : model && (model as { bert?: unknown }).bert instanceof BertModel ? (model as { bert: BertModel }).bert : null;
   if (!encoder) throw new PipelineError(`${P}: needs a BertModel (or a BERT model with a .bert encoder), got ${className(model)}`);

@@ -23,6 +23,7 @@ import { ZhuyiError, fmtShape } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { BertConfig, type BertConfigJSON } from './config.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export class BertCheckpointError extends ZhuyiError {}
 
@@ -210,6 +211,7 @@ export abstract class BertPreTrainedModel extends Module {
    *   const model = await BertForTokenClassification.fromPretrained('path/to/folder');
    */
   static async fromPretrained<T extends BertPreTrainedModel>(this: BertModelClass<T>, dirOrId: string, options: FromPretrainedOptions = {}): Promise<T> {
+    options = checkOptions(`${this.name}.fromPretrained`, options, { addPoolingLayer: 1, warn: 1, onLoadingInfo: 1, generator: 1, hub: 1 });
     // 'org/name': Hugging Face's cache, downloaded into it when missing (src/io/hub.ts).
     const dir = await ensureModelFolder(dirOrId, options.hub);
     const folder = readBertFolder(dir);

@@ -20,6 +20,7 @@ import { DataFormatError, readBytes, splitLines } from '../../data/read.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { Generator } from '../../tensor/random.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
+import { checkOptions } from '../../tensor/options.js';
 
 /** The -100 label: no loss at this position (HF's ignore index). */
 export const IGNORE_INDEX = -100;
@@ -111,6 +112,7 @@ export interface NspOptions {
  * random-next segments may come from any document in `documents`.
  */
 export function createNspInstances(documents: readonly TokenizedDocument[], generator: Generator, options: NspOptions = {}, from?: readonly number[]): NspInstance[] {
+  options = checkOptions('createNspInstances', options, { maxSeqLength: 1, shortSeqProb: 1, randomNextProb: 1 });
   const maxSeqLength = options.maxSeqLength ?? 128;
   if (!Number.isInteger(maxSeqLength) || maxSeqLength < 5) throw new ArgumentError(`createNspInstances: maxSeqLength must be an integer >= 5, got ${maxSeqLength}`);
   if (documents.length === 0) throw new ArgumentError('createNspInstances: no documents with tokens');
@@ -216,6 +218,7 @@ export class MlmMasker {
   private readonly continuation: Uint8Array;
 
   constructor(tokenizer: BertTokenizer, options: MaskingOptions = {}) {
+    options = checkOptions('MlmMasker', options, { maskProb: 1, maskReplaceProb: 1, randomReplaceProb: 1, wholeWordMask: 1, maxPredictions: 1 });
     this.maskProb = options.maskProb ?? 0.15;
     this.maskReplaceProb = options.maskReplaceProb ?? 0.8;
     this.randomReplaceProb = options.randomReplaceProb ?? 0.1;
@@ -341,9 +344,11 @@ export class PretrainingDataset {
   private readonly sepId: number;
 
   constructor(readonly instances: readonly NspInstance[], tokenizer: BertTokenizer, options: PretrainingDatasetOptions = {}) {
-    this.masker = new MlmMasker(tokenizer, options);
-    this.seed = options.seed ?? 0;
-    this.dynamicMasking = options.dynamicMasking ?? true;
+    options = checkOptions('PretrainingDataset', options, { seed: 1, dynamicMasking: 1, maskProb: 1, maskReplaceProb: 1, randomReplaceProb: 1, wholeWordMask: 1, maxPredictions: 1 });
+    const { seed, dynamicMasking, ...masking } = options;
+    this.masker = new MlmMasker(tokenizer, masking);
+    this.seed = seed ?? 0;
+    this.dynamicMasking = dynamicMasking ?? true;
     this.clsId = tokenizer.convertTokensToIds(tokenizer.clsToken);
     this.sepId = tokenizer.convertTokensToIds(tokenizer.sepToken);
   }

@@ -21,6 +21,7 @@ import { DataFormatError, readBytes } from '../../data/read.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import type { BertEncoding } from '../../text/bert/encoding.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export interface SquadAnswer {
   text: string;
@@ -53,7 +54,8 @@ export interface SquadReadOptions {
 }
 
 /** Reads a SQuAD v1.1 file. */
-export function readSquadFile(file: string, { requireAnswers = true }: SquadReadOptions = {}): SquadData {
+export function readSquadFile(file: string, options: SquadReadOptions = {}): SquadData {
+  const { requireAnswers = true } = checkOptions('readSquadFile', options, { requireAnswers: 1 });
   let root: unknown;
   try {
     root = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(readBytes(file)).replace(/^\ufeff/, ''));

@@ -44,6 +44,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import {
   type TranslateOptions, type TranslationConfig, checkMaxout, checkSource, checkTarget, checkTranslationConfig, deepOutput, sourcePaddingMask, translateWith,
 } from './common.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export type AttentionScore = 'additive' | 'dot' | 'general';
 
@@ -166,7 +167,8 @@ export class AttentionSeq2Seq extends Module {
   decoder: AttentionDecoder;
   readonly config: Required<AttentionSeq2SeqConfig>;
 
-  constructor(config: AttentionSeq2SeqConfig, { generator = defaultGenerator }: { generator?: Generator } = {}) {
+  constructor(config: AttentionSeq2SeqConfig, options: { generator?: Generator } = {}) {
+    const { generator = defaultGenerator } = checkOptions('AttentionSeq2Seq', options, { generator: 1 });
     super();
     checkTranslationConfig('AttentionSeq2Seq', config);
     const decoderHidden = config.decoderHidden ?? 512;
@@ -213,6 +215,7 @@ export class AttentionSeq2Seq extends Module {
 
   /** Greedy (beamSize 1, default) or beam search, in eval mode; the best token ids per sentence, without BOS/EOS. */
   async translate(src: Tensor, srcLengths: readonly number[], options: TranslateOptions): Promise<number[][]> {
+    options = checkOptions('AttentionSeq2Seq.translate', options, { beamSize: 1, maxLength: 1, maxLengthRatio: 1, maxLengthOffset: 1, lengthPenalty: 1 });
     return (await translateWith(this, src, srcLengths, options)).map((h) => h.tokens);
   }
 }

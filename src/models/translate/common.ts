@@ -121,7 +121,10 @@ export async function translateWith<S>(model: TranslationModel<S>, src: Tensor, 
       ...(o.maxLengthOffset !== undefined && { maxLengthOffset: o.maxLengthOffset }),
       ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }),
     };
-    if (search.beamSize === 1) return await greedySearch(stepper, initial, B, search);
+    if (search.beamSize === 1) {
+      const { beamSize: _beamSize, lengthPenalty: _lengthPenalty, ...greedy } = search;
+      return await greedySearch(stepper, initial, B, greedy);
+    }
     return (await beamSearch(stepper, initial, B, search)).map((nBest) => nBest[0]!);
   } finally {
     model.train(wasTraining);

@@ -43,6 +43,7 @@ import { ArgumentError } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { type TranslateOptions, type TranslationConfig, checkMaxout, checkSource, checkTarget, checkTranslationConfig, deepOutput, translateWith } from './common.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export interface Seq2SeqConfig extends TranslationConfig {
   /** 'lstm' (Sutskever et al.; default) or 'gru' (Cho et al.). */
@@ -167,7 +168,8 @@ export class Seq2Seq extends Module {
   decoder: Seq2SeqDecoder;
   readonly config: Required<Seq2SeqConfig>;
 
-  constructor(config: Seq2SeqConfig, { generator = defaultGenerator }: { generator?: Generator } = {}) {
+  constructor(config: Seq2SeqConfig, options: { generator?: Generator } = {}) {
+    const { generator = defaultGenerator } = checkOptions('Seq2Seq', options, { generator: 1 });
     super();
     checkTranslationConfig('Seq2Seq', config);
     this.config = { cell: 'lstm', embDim: 256, hidden: 512, numLayers: 2, dropout: 0.2, feedContext: false, maxout: 0, reverseSource: false, ...config };
@@ -212,6 +214,7 @@ export class Seq2Seq extends Module {
 
   /** Greedy (beamSize 1, default) or beam search, in eval mode; the best token ids per sentence, without BOS/EOS. */
   async translate(src: Tensor, srcLengths: readonly number[], options: TranslateOptions): Promise<number[][]> {
+    options = checkOptions('Seq2Seq.translate', options, { beamSize: 1, maxLength: 1, maxLengthRatio: 1, maxLengthOffset: 1, lengthPenalty: 1 });
     return (await translateWith(this, src, srcLengths, options)).map((h) => h.tokens);
   }
 }

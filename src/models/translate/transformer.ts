@@ -38,6 +38,7 @@ import { full, zeros } from '../../tensor/creation.js';
 import {
   type TranslateOptions, type TranslationConfig, checkSource, checkTarget, checkTranslationConfig, sourcePaddingMask, translateWith,
 } from './common.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export interface TransformerSeq2SeqConfig extends TranslationConfig {
   /** Model width D (default 512, the paper's base model). */
@@ -97,6 +98,7 @@ export class TransformerSeq2Seq extends Module {
   readonly config: Required<TransformerSeq2SeqConfig>;
 
   constructor(config: TransformerSeq2SeqConfig, options: { generator?: Generator } = {}) {
+    options = checkOptions('TransformerSeq2Seq', options, { generator: 1 });
     super();
     const rng = options.generator ?? defaultGenerator;
     checkTranslationConfig('TransformerSeq2Seq', config);
@@ -232,6 +234,7 @@ export class TransformerSeq2Seq extends Module {
 
   /** Greedy (beamSize 1, default) or beam search, in eval mode; the best token ids per sentence, without BOS/EOS. */
   async translate(src: Tensor, srcLengths: readonly number[], options: TranslateOptions): Promise<number[][]> {
+    options = checkOptions('TransformerSeq2Seq.translate', options, { beamSize: 1, maxLength: 1, maxLengthRatio: 1, maxLengthOffset: 1, lengthPenalty: 1 });
     return (await translateWith(this, src, srcLengths, options)).map((h) => h.tokens);
   }
 }

@@ -8,6 +8,7 @@
 import { ArgumentError } from '../../tensor/errors.js';
 import { Generator } from '../../tensor/random.js';
 import { type TaskOptions, type TaskSplits, drawSplits, pick } from './splits.js';
+import { checkOptions } from '../../tensor/options.js';
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -67,6 +68,7 @@ export function isoDate(x: { y: number; m: number; d: number }): string {
 }
 
 export function datesTask(opts: DatesOptions = {}): TaskSplits {
+  opts = checkOptions('datesTask', opts, { minYear: 1, maxYear: 1, seed: 1, train: 1, valid: 1, test: 1 });
   const { minYear = 1950, maxYear = 2049, seed = 0 } = opts;
   if (!(Number.isInteger(minYear) && Number.isInteger(maxYear) && minYear >= 1000 && maxYear >= minYear && maxYear <= 9999)) {
     throw new ArgumentError(`dates: need 1000 <= minYear <= maxYear <= 9999, got ${minYear}..${maxYear}`);

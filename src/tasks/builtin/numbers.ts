@@ -8,6 +8,7 @@
  */
 import { ArgumentError } from '../../tensor/errors.js';
 import { type TaskOptions, type TaskSplits, drawSplits } from './splits.js';
+import { checkOptions } from '../../tensor/options.js';
 
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve',
   'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
@@ -65,6 +66,7 @@ export function withCommas(digits: string): string {
 }
 
 export function numbersTask(opts: NumbersOptions = {}): TaskSplits {
+  opts = checkOptions('numbersTask', opts, { minDigits: 1, maxDigits: 1, commas: 1, seed: 1, train: 1, valid: 1, test: 1 });
   const { minDigits = 1, maxDigits = 12, seed = 0, commas = false } = opts;
   if (!(Number.isInteger(minDigits) && Number.isInteger(maxDigits) && minDigits >= 1 && maxDigits >= minDigits && maxDigits <= MAX_NUMBER_DIGITS)) {
     throw new ArgumentError(`numbers: need 1 <= minDigits <= maxDigits <= ${MAX_NUMBER_DIGITS}, got ${minDigits}..${maxDigits}`);

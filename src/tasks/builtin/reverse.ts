@@ -1,6 +1,7 @@
 /** `reverse`: a sequence of letters, reversed ("c a t" -> "t a c"). The smoke test of every model. */
 import { ArgumentError } from '../../tensor/errors.js';
 import { type TaskOptions, type TaskSplits, drawSplits } from './splits.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export interface ReverseOptions extends TaskOptions {
   minLength?: number;
@@ -10,6 +11,7 @@ export interface ReverseOptions extends TaskOptions {
 }
 
 export function reverseTask(opts: ReverseOptions = {}): TaskSplits {
+  opts = checkOptions('reverseTask', opts, { minLength: 1, maxLength: 1, symbols: 1, seed: 1, train: 1, valid: 1, test: 1 });
   const { minLength = 1, maxLength = 12, symbols = 10, seed = 0 } = opts;
   if (!(minLength >= 1 && maxLength >= minLength && symbols >= 2 && symbols <= 26)) {
     throw new ArgumentError(`reverse: need 1 <= minLength <= maxLength and 2 <= symbols <= 26, got ${minLength}..${maxLength}, ${symbols}`);

@@ -13,6 +13,7 @@
  * works). Python's fast tokenizers count code points instead: the two differ only after astral characters.
  */
 import { isChineseChar, isControl, isNonspacingMark, isPunctuation, isSplitSpace, isWhitespace } from './unicode.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export interface BasicTokenizerOptions {
   /** Lowercase every word not in neverSplit. Default true (uncased models). */
@@ -127,6 +128,7 @@ export class BasicTokenizer {
   readonly doSplitOnPunc: boolean;
 
   constructor(options: BasicTokenizerOptions = {}) {
+    options = checkOptions('BasicTokenizer', options, { doLowerCase: 1, neverSplit: 1, tokenizeChineseChars: 1, stripAccents: 1, doSplitOnPunc: 1 });
     this.doLowerCase = options.doLowerCase ?? true;
     this.neverSplit = new Set(options.neverSplit ?? []);
     this.tokenizeChineseChars = options.tokenizeChineseChars ?? true;

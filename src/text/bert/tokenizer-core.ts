@@ -19,6 +19,7 @@ import { HfTokenizersEngine } from './engine.js';
 import { BertTokenizerError } from './errors.js';
 import { buildTokenizerJson, optionalBoolean, parseJsonObject, parseTokenizerJson, parseVocabTxt, tokenContent } from './files.js';
 import { WordpieceTokenizer } from './wordpiece.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export interface BertTokenizerOptions {
   /** Default true (uncased checkpoints). */
@@ -135,6 +136,7 @@ export class BertTokenizerCore {
   private readonly noSplit: string[];
 
   constructor(vocab: readonly string[], options: BertTokenizerOptions = {}) {
+    options = checkOptions(new.target.name, options, { doLowerCase: 1, doBasicTokenize: 1, preTokenizer: 1, neverSplit: 1, tokenizeChineseChars: 1, stripAccents: 1, unkToken: 1, sepToken: 1, padToken: 1, clsToken: 1, maskToken: 1, additionalSpecialTokens: 1, modelMaxLength: 1, maxInputCharsPerWord: 1, continuingSubwordPrefix: 1, cleanUpTokenizationSpaces: 1, tokenizerJson: 1, tokenizerConfig: 1 });
     if (vocab.length === 0) throw new BertTokenizerError('BertTokenizer: empty vocabulary');
     this.vocab = [...vocab];
     // HF's load_vocab: a token listed twice maps to its last line.
@@ -173,7 +175,8 @@ export class BertTokenizerCore {
    * vocab.txt, with tokenizer_config.json and special_tokens_map.json when present (config keys win over
    * defaults, the special-tokens map over the config). `source` (the folder) names the files in errors.
    */
-  static fromFiles<T extends BertTokenizerCore>(this: new (vocab: readonly string[], options?: BertTokenizerOptions) => T, files: BertTokenizerFiles, { engine = 'auto', source = '' }: FromFilesOptions = {}): T {
+  static fromFiles<T extends BertTokenizerCore>(this: new (vocab: readonly string[], options?: BertTokenizerOptions) => T, files: BertTokenizerFiles, fromFilesOptions: FromFilesOptions = {}): T {
+    const { engine = 'auto', source = '' } = checkOptions(`${this.name}.fromFiles`, fromFilesOptions, { source: 1, engine: 1 });
     const path = (name: string): string => (source ? `${source.replace(/\/+$/, '')}/${name}` : name);
     const vocabFile = path('vocab.txt');
     const jsonFile = path('tokenizer.json');
@@ -288,6 +291,7 @@ export class BertTokenizerCore {
 
   /** Encodes a text or a pair. `encode(text, options)` is accepted too. */
   encode(text: string, textPair?: string | null | EncodeOptions, options: EncodeOptions = {}): BertEncoding {
+    options = checkOptions(`${this.constructor.name}.encode`, options, { addSpecialTokens: 1, maxLength: 1, truncation: 1, padding: 1, padToMultipleOf: 1, stride: 1, returnOverflowingTokens: 1, returnOffsetsMapping: 1, returnSpecialTokensMask: 1 });
     if (typeof textPair === 'object' && textPair !== null) return this.encode(text, null, textPair);
     const enc = this.encodeUnpadded(text, textPair ?? null, options);
     padBatch([enc], options, this.specialIds(), this.modelMaxLength);
@@ -296,6 +300,7 @@ export class BertTokenizerCore {
 
   /** Encodes a batch; padding 'longest' pads to the longest encoding in the batch (overflowing windows included). */
   encodeBatch(texts: readonly string[], pairs?: readonly string[] | null, options: EncodeOptions = {}): BertEncoding[] {
+    options = checkOptions(`${this.constructor.name}.encodeBatch`, options, { addSpecialTokens: 1, maxLength: 1, truncation: 1, padding: 1, padToMultipleOf: 1, stride: 1, returnOverflowingTokens: 1, returnOffsetsMapping: 1, returnSpecialTokensMask: 1 });
     if (pairs && pairs.length !== texts.length) throw new BertTokenizerError(`encodeBatch: ${texts.length} texts but ${pairs.length} pairs`);
     const encs = texts.map((t, i) => this.encodeUnpadded(t, pairs ? pairs[i]! : null, options));
     padBatch(encs, options, this.specialIds(), this.modelMaxLength);
@@ -303,7 +308,8 @@ export class BertTokenizerCore {
   }
 
   /** HF's slow decode: join with spaces, glue "##" pieces, trim, then optional clean-up of spaces before punctuation. */
-  decode(ids: readonly number[], { skipSpecialTokens = false, cleanUpTokenizationSpaces = this.cleanUpTokenizationSpaces }: DecodeOptions = {}): string {
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    const { skipSpecialTokens = false, cleanUpTokenizationSpaces = this.cleanUpTokenizationSpaces } = checkOptions(`${this.constructor.name}.decode`, options, { skipSpecialTokens: 1, cleanUpTokenizationSpaces: 1 });
     const prefix = this.wordpieceTokenizer.continuingSubwordPrefix;
     let text = this.convertIdsToTokens(ids, skipSpecialTokens).join(' ').split(` ${prefix}`).join('').trim();
     if (cleanUpTokenizationSpaces) {

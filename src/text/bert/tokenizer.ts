@@ -15,6 +15,7 @@ export {
   BERT_TOKENIZER_FILES, BertTokenizerCore, withSpecialAddedTokens,
   type BertTokenizerFiles, type BertTokenizerOptions, type DecodeOptions, type FromFilesOptions, type FromPretrainedOptions,
 } from './tokenizer-core.js';
+import { checkOptions } from '../../tensor/options.js';
 
 /** vocab.txt of a folder (see parseVocabTxt for HF's quirks). */
 export function readVocabTxt(file: string): string[] {
@@ -44,6 +45,7 @@ export class BertTokenizer extends BertTokenizerCore {
    */
   /** A tokenizer folder, or a Hub id already in Hugging Face's cache (`await downloadModel(id)` or a model's fromPretrained puts it there). */
   static fromPretrained(dirOrId: string, options: FromPretrainedOptions = {}): BertTokenizer {
+    options = checkOptions('BertTokenizer.fromPretrained', options, { engine: 1 });
     const dir = localModelFolder(dirOrId);
     return BertTokenizer.fromFiles(readBertTokenizerFiles(dir), { ...options, source: dir });
   }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/safetensors.js';
 import { BasicTokenizer } from './basic.js';
 import { BertTokenizerError } from './errors.js';
+import { checkOptions } from '../../tensor/options.js';
 
 export interface WordPieceTrainerOptions {
   /** Target size including special tokens. Default 30000. The alphabet is always kept, even if larger. */
@@ -82,6 +83,7 @@ class PairHeap {
 
 /** Trains a WordPiece vocabulary from lines of text; returns the tokens in id order (and writes vocab.txt if outputDir is set). */
 export function trainWordPiece(corpusLines: Iterable<string>, options: WordPieceTrainerOptions = {}): string[] {
+  options = checkOptions('trainWordPiece', options, { vocabSize: 1, minFrequency: 1, specialTokens: 1, lowercase: 1, stripAccents: 1, tokenizeChineseChars: 1, limitAlphabet: 1, continuingSubwordPrefix: 1, outputDir: 1 });
   const vocabSize = options.vocabSize ?? 30000;
   const minFrequency = options.minFrequency ?? 2;
   const specials = [...(options.specialTokens ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'])];
