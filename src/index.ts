@@ -85,7 +85,7 @@ export {
   type Batch, type BatchOptions, type DataPosition, type LengthFilter, type TokenizedExample,
 } from './data/index.js';
 export {
-  builtinTask, datesTask, numbersTask, reverseTask, numberToWords, isoDate, BUILTIN_TASKS,
+  builtinTask, datesTask, numbersTask, numbersZhTask, reverseTask, numberToWords, numberToChinese, isoDate, BUILTIN_TASKS,
   type BuiltinTaskName, type TaskExample, type TaskSplits, type TaskSizes, type TaskOptions, type DatesOptions, type NumbersOptions, type ReverseOptions,
 } from './tasks/builtin/index.js';
 export {

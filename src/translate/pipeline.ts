@@ -42,7 +42,7 @@ export type ModelSize = 'tiny' | 'small' | 'base';
 export const CONFIG_FILE = 'zhuyi-translate.json';
 
 export interface TranslateDataOptions {
-  /** A built-in task (dates, numbers, reverse) ... */
+  /** A built-in task (dates, numbers, numbers-zh, reverse) ... */
   task?: string;
   /** Options of the built-in task (sizes, lengths, seed). */
   taskOptions?: Record<string, number | boolean>;
