@@ -80,7 +80,8 @@ export {
   type CharTokenizerOptions, type WordTokenizerOptions, type BpeOptions, type BpeTrainerOptions, type HfTokenizerJson, type TokenizerLoader, type TokenizerFileTexts, type NormalizeOptions,
 } from './text/index.js';
 export {
-  readParallelTsv, readParallelFiles, DataFormatError, BucketBatcher, filterByLength, DEFAULT_BUCKETS,
+  readParallelTsv, readParallelFiles, DataFormatError, BucketBatcher, filterByLength, DEFAULT_BUCKETS, readCmnEng, splitCmnEng, cmnEngPath,
+  type CmnEngPair, type CmnEngSplits,
   type ParallelPair, type ParallelCorpus, type ReadOptions, type TsvOptions, type BadLineReason,
   type Batch, type BatchOptions, type DataPosition, type LengthFilter, type TokenizedExample,
 } from './data/index.js';
