@@ -70,7 +70,7 @@ export function registerTranslate(program: Command): void {
 
   addTrainingFlags(
     tr.command('train')
-      .description('train a translation model on a built-in task or parallel files')
+      .description('train a translation model on a built-in task, a named corpus (--data cmn-eng) or parallel files')
       .addOption(new Option('--model <kind>', 'the ladder rung').choices([...MODEL_KINDS]).makeOptionMandatory())
       .option('--task <name>', 'built-in task: dates, numbers, numbers-zh, reverse')
       .option('--train <file>', 'training pairs: a TSV file, or "src-file,tgt-file" (gzip accepted)')
@@ -80,7 +80,7 @@ export function registerTranslate(program: Command): void {
       .option('--data-dir <dir>', 'folder holding the shared data (default $ZHUYI_DATA, else ../shared/data)')
       .option('--source-column <n>', 'TSV column of the source (0-based)', '0')
       .option('--target-column <n>', 'TSV column of the target (0-based)', '1')
-      .addOption(new Option('--tokenizer <kind>', 'tokenizer of both sides (default: the task\'s, else word; whitespace for pre-tokenized text)').choices(['char', 'word', 'whitespace', 'bpe']))
+      .addOption(new Option('--tokenizer <kind>', 'tokenizer of both sides (default: the task\'s; cmn-eng: Chinese char, English word; else word; whitespace for pre-tokenized text)').choices(['char', 'word', 'whitespace', 'bpe']))
       .option('--lowercase', 'lowercase text before tokenizing')
       .option('--min-freq <n>', 'words seen fewer times become <unk>', '1')
       .addOption(new Option('--size <preset>', 'model size preset').choices(['tiny', 'small', 'base']).default('small'))
