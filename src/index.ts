@@ -81,12 +81,13 @@ export {
   type CharTokenizerOptions, type WordTokenizerOptions, type BpeOptions, type BpeTrainerOptions, type HfTokenizerJson, type TokenizerLoader, type TokenizerFileTexts, type NormalizeOptions,
 } from './text/index.js';
 export {
-  readParallelTsv, readParallelFiles, DataFormatError, BucketBatcher, filterByLength, DEFAULT_BUCKETS,
+  readParallelTsv, readParallelFiles, DataFormatError, BucketBatcher, filterByLength, DEFAULT_BUCKETS, readCmnEng, splitCmnEng, cmnEngPath,
+  type CmnEngPair, type CmnEngSplits,
   type ParallelPair, type ParallelCorpus, type ReadOptions, type TsvOptions, type BadLineReason,
   type Batch, type BatchOptions, type DataPosition, type LengthFilter, type TokenizedExample,
 } from './data/index.js';
 export {
-  builtinTask, datesTask, numbersTask, reverseTask, numberToWords, isoDate, BUILTIN_TASKS,
+  builtinTask, datesTask, numbersTask, numbersZhTask, reverseTask, numberToWords, numberToChinese, isoDate, BUILTIN_TASKS,
   type BuiltinTaskName, type TaskExample, type TaskSplits, type TaskSizes, type TaskOptions, type DatesOptions, type NumbersOptions, type ReverseOptions,
 } from './tasks/builtin/index.js';
 export {

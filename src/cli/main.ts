@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { getBackend, listOps, setBackend } from '../index.js';
 import { runSpirals } from '../demo/spirals.js';
-import { DEMO, runLadder, summaryTable } from '../demo/ladder.js';
+import { DEMO, DEMO_ZH, runLadder, summaryTable } from '../demo/ladder.js';
 import { join } from 'node:path';
 import { registerTranslate } from './translate.js';
 import { registerBert } from './bert.js';
@@ -33,11 +33,11 @@ program
 program
   .command('demo')
   .description('the built-in demo: trains Seq2Seq, attention and a Transformer on a generated task and writes an HTML report (no download)')
-  .argument('[name]', 'ladder (default) or spirals (a 2-second MLP smoke test)', 'ladder')
-  .option('--out <dir>', 'where the models and report.html go', 'zhuyi-demo')
+  .argument('[name]', 'ladder (default), zh (the ladder on numbers written in Chinese, labels in Chinese) or spirals (a 2-second MLP smoke test)', 'ladder')
+  .option('--out <dir>', 'where the models and report.html go (default zhuyi-demo, zhuyi-demo-zh for zh)')
   .option('--epochs <n>', 'epochs per model')
   .option('--seed <n>', 'random seed', '0')
-  .action(async (name: string, opts: { out: string; epochs?: string; seed: string }) => {
+  .action(async (name: string, opts: { out?: string; epochs?: string; seed: string }) => {
     console.log(`zhuyi ${pkg.version} demo — backend: ${getBackend()}`);
     const t0 = performance.now();
     if (name === 'spirals') {
@@ -46,15 +46,23 @@ program
       console.log(`accuracy ${(100 * r.accuracy).toFixed(1)}% after ${r.steps} steps (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       return;
     }
-    if (name !== 'ladder') throw new Error(`demo: unknown demo '${name}' (ladder or spirals)`);
-    console.log('The tutorial\'s ladder on the built-in numbers task (12,345 -> twelve thousand three hundred forty five):');
-    console.log('a plain RNN Seq2Seq, an RNN with attention and a Transformer, with the same data and optimizer (the Seq2Seq gets more epochs).');
+    if (name !== 'ladder' && name !== 'zh') throw new Error(`demo: unknown demo '${name}' (ladder, zh or spirals)`);
+    const zh = name === 'zh';
+    const out = opts.out ?? (zh ? 'zhuyi-demo-zh' : 'zhuyi-demo');
+    if (zh) {
+      console.log('教學的階梯，用內建的中文數字任務（12,345 -> 一萬二千三百四十五，萬/億 四位一組）：');
+      console.log('純 RNN Seq2Seq、加上注意力機制的 RNN、Transformer，資料與最佳化器相同（Seq2Seq 多訓練幾輪）。');
+    } else {
+      console.log('The tutorial\'s ladder on the built-in numbers task (12,345 -> twelve thousand three hundred forty five):');
+      console.log('a plain RNN Seq2Seq, an RNN with attention and a Transformer, with the same data and optimizer (the Seq2Seq gets more epochs).');
+    }
     const results = await runLadder({
-      outDir: opts.out, ...DEMO, ...(opts.epochs ? { epochs: Number(opts.epochs), perModel: {} } : {}), seed: Number(opts.seed),
+      outDir: out, ...(zh ? DEMO_ZH : DEMO), ...(opts.epochs ? { epochs: Number(opts.epochs), perModel: {} } : {}), seed: Number(opts.seed),
       log: (s) => console.log(s),
     });
-    console.log(`\n${summaryTable(results)}`);
-    console.log(`\nreport: ${join(opts.out, 'report.html')}  (${((performance.now() - t0) / 60000).toFixed(1)} min)`);
+    console.log(`\n${summaryTable(results, zh ? 'zh' : 'en')}`);
+    const minutes = ((performance.now() - t0) / 60000).toFixed(1);
+    console.log(zh ? `\n報告：${join(out, 'report.html')}（${minutes} 分鐘）` : `\nreport: ${join(out, 'report.html')}  (${minutes} min)`);
   });
 
 program

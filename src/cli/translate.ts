@@ -1,9 +1,12 @@
 /** `zhuyi translate train | run | eval`: the translation ladder from the command line. */
 import { createInterface } from 'node:readline';
-import { type Command, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Argument, type Command, Option } from 'commander';
+import { cmnEngPath, readCmnEng } from '../data/cmn-eng.js';
 import {
-  MODEL_KINDS, evaluate, loadTranslator, readCorpus, savedTestSplit, trainTranslator,
-  type ModelKind, type ModelSize, type Split, type TokenizerKind,
+  CORPORA, MODEL_KINDS, evaluate, loadTranslator, readCorpus, savedTestSplit, trainTranslator,
+  type CorpusName, type ModelKind, type ModelSize, type Split, type TokenizerKind,
 } from '../translate/pipeline.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { setBackend } from '../tensor/realize.js';
@@ -81,14 +84,17 @@ export function registerTranslate(program: Command): void {
 
   addTrainingFlags(
     tr.command('train')
-      .description('train a translation model on a built-in task or parallel files')
+      .description('train a translation model on a built-in task, a named corpus (--data cmn-eng) or parallel files')
       .addOption(new Option('--model <kind>', 'the ladder rung').choices([...MODEL_KINDS]).makeOptionMandatory())
-      .option('--task <name>', 'built-in task: dates, numbers, reverse')
+      .option('--task <name>', 'built-in task: dates, numbers, numbers-zh, reverse')
       .option('--train <file>', 'training pairs: a TSV file, or "src-file,tgt-file" (gzip accepted)')
       .option('--valid <file>', 'validation pairs, same form')
+      .addOption(new Option('--data <corpus>', 'a named corpus read from the data folder, split train/valid/test (cmn-eng: Tatoeba English-Chinese)').choices([...CORPORA]))
+      .addOption(new Option('--direction <dir>', '--data cmn-eng: zh-en (Chinese characters -> English words) or en-zh').choices(['zh-en', 'en-zh']).default('zh-en'))
+      .option('--data-dir <dir>', 'folder holding the shared data (default $ZHUYI_DATA, else ../shared/data)')
       .option('--source-column <n>', 'TSV column of the source (0-based)', '0')
       .option('--target-column <n>', 'TSV column of the target (0-based)', '1')
-      .addOption(new Option('--tokenizer <kind>', 'tokenizer of both sides (default: the task\'s, else word; whitespace for pre-tokenized text)').choices(['char', 'word', 'whitespace', 'bpe']))
+      .addOption(new Option('--tokenizer <kind>', 'tokenizer of both sides (default: the task\'s; cmn-eng: Chinese char, English word; else word; whitespace for pre-tokenized text)').choices(['char', 'word', 'whitespace', 'bpe']))
       .option('--lowercase', 'lowercase text before tokenizing')
       .option('--min-freq <n>', 'words seen fewer times become <unk>', '1')
       .addOption(new Option('--size <preset>', 'model size preset').choices(['tiny', 'small', 'base']).default('small'))
@@ -96,8 +102,8 @@ export function registerTranslate(program: Command): void {
       .option('--label-smoothing <x>', 'label smoothing', '0.1')
       .option('--max-len <n>', 'drop training pairs longer than this many tokens', '100')
       .option('--task-size <n>', 'training examples of a built-in task')
-      .option('--max-digits <n>', 'numbers task: longest number')
-      .option('--commas', 'numbers task: sources with thousands separators (12,345)')
+      .option('--max-digits <n>', 'numbers tasks: longest number')
+      .option('--commas', 'numbers tasks: sources with thousands separators (12,345)')
       .option('--valid-size <n>', 'validation examples of a built-in task')
       .option('--valid-decode <n>', 'validation sentences decoded for BLEU each epoch (0: none, the best checkpoint is then the lowest validation loss)', '500')
       .requiredOption('--out <dir>', 'model folder (checkpoints, tokenizers, log.jsonl)'),
@@ -111,6 +117,7 @@ export function registerTranslate(program: Command): void {
     const { summary, translator, test } = await trainTranslator({
       ...(trainingOptions(o) as object),
       model: o.model as ModelKind, task: o.task as string | undefined, train: o.train as string | undefined, valid: o.valid as string | undefined,
+      ...(o.data ? { corpus: o.data as CorpusName, direction: o.direction as 'zh-en' | 'en-zh', ...(o.dataDir ? { dataDir: o.dataDir as string } : {}) } : {}),
       sourceColumn: Number(o.sourceColumn), targetColumn: Number(o.targetColumn),
       ...(o.tokenizer ? { sourceTokenizer: o.tokenizer as TokenizerKind, targetTokenizer: o.tokenizer as TokenizerKind } : {}),
       lowercase: Boolean(o.lowercase), minFrequency: Number(o.minFreq), size: o.size as ModelSize,
@@ -131,6 +138,21 @@ export function registerTranslate(program: Command): void {
       printReport(rep);
     }
   });
+
+  tr.command('prepare')
+    .description('write a named corpus\'s train/valid/test split as TSV files (en \\t zh), and print its counts')
+    .addArgument(new Argument('<corpus>', 'the corpus').choices([...CORPORA]))
+    .requiredOption('--out <dir>', 'folder for train.tsv, valid.tsv, test.tsv')
+    .option('--data-dir <dir>', 'folder holding the shared data (default $ZHUYI_DATA, else ../shared/data)')
+    .action((_corpus: string, o: { out: string; dataDir?: string }) => {
+      const s = readCmnEng(cmnEngPath(o.dataDir));
+      mkdirSync(o.out, { recursive: true });
+      for (const name of ['train', 'valid', 'test'] as const) {
+        writeFileSync(join(o.out, `${name}.tsv`), s[name].map((p) => `${p.en}\t${p.zh}\n`).join(''));
+      }
+      console.log(`cmn-eng: ${s.lines} lines, ${s.duplicates} duplicate pairs removed (${s.exactDuplicates} byte-exact), ${s.groups} linked groups`);
+      console.log(`train ${s.train.length}, valid ${s.valid.length}, test ${s.test.length} -> ${join(o.out, '{train,valid,test}.tsv')}`);
+    });
 
   tr.command('run')
     .description('translate TEXT (or stdin, one sentence per line) with a trained model folder')

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BucketBatcher, type Batch, type TokenizedExample } from '../data/batching.js';
 import { readParallelFiles, readParallelTsv, type ParallelPair } from '../data/read.js';
+import { cmnEngPath, readCmnEng, type CmnEngPair } from '../data/cmn-eng.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { corpusBleu } from '../metrics/bleu.js';
 import { corpusChrf } from '../metrics/chrf.js';
@@ -40,10 +41,12 @@ export const MODEL_KINDS = ['seq2seq', 'attention', 'transformer'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 export type TokenizerKind = 'char' | 'word' | 'whitespace' | 'bpe';
 export type ModelSize = 'tiny' | 'small' | 'base';
+export const CORPORA = ['cmn-eng'] as const;
+export type CorpusName = (typeof CORPORA)[number];
 export const CONFIG_FILE = 'zhuyi-translate.json';
 
 export interface TranslateDataOptions {
-  /** A built-in task (dates, numbers, reverse) ... */
+  /** A built-in task (dates, numbers, numbers-zh, reverse) ... */
   task?: string;
   /** Options of the built-in task (sizes, lengths, seed). */
   taskOptions?: Record<string, number | boolean>;
@@ -52,6 +55,12 @@ export interface TranslateDataOptions {
   valid?: string;
   sourceColumn?: number;
   targetColumn?: number;
+  /** ... or a named corpus read at run time from the data folder: `cmn-eng` (Tatoeba English-Chinese, split by src/data/cmn-eng.ts's rule). */
+  corpus?: CorpusName;
+  /** Direction of a named corpus (default zh-en). */
+  direction?: 'zh-en' | 'en-zh';
+  /** The data folder of a named corpus (default $ZHUYI_DATA, else ../shared/data). */
+  dataDir?: string;
   /** Tokenizer of each side (default: the task's, else word). */
   sourceTokenizer?: TokenizerKind;
   targetTokenizer?: TokenizerKind;
@@ -133,7 +142,35 @@ export function readCorpus(spec: string, o: TranslateDataOptions): ParallelPair[
   throw new ArgumentError(`corpus '${spec}': give one TSV file or two files separated by a comma (src,tgt)`);
 }
 
-export function loadSplits(o: TranslateDataOptions): { train: Split; valid: Split; test?: Split; sourceKind: TokenizerKind; targetKind: TokenizerKind } {
+/**
+ * cmn-eng in one direction. Chinese is tokenized by characters: it has no spaces to split on, its
+ * training side has about 3,500 distinct characters (a vocabulary as small as a word-level English
+ * one), and at 20k pairs BPE would merge few pairs worth having. English keeps the word tokenizer.
+ * The graded length is the source's characters (Chinese) or words (English).
+ */
+function loadCmnEng(o: TranslateDataOptions): { train: Split; valid: Split; test: Split; sourceKind: TokenizerKind; targetKind: TokenizerKind; note: string } {
+  const direction = o.direction ?? 'zh-en';
+  if (direction !== 'zh-en' && direction !== 'en-zh') throw new ArgumentError(`cmn-eng: direction must be zh-en or en-zh, got '${String(direction)}'`);
+  const s = readCmnEng(cmnEngPath(o.dataDir));
+  const zhSource = direction === 'zh-en';
+  const split = (pairs: readonly CmnEngPair[]): Split => ({
+    pairs: pairs.map((p) => zhSource
+      ? { source: p.zh, target: p.en, length: Array.from(p.zh.replace(/\s+/gu, '')).length }
+      : { source: p.en, target: p.zh, length: p.en.split(/\s+/u).length }),
+  });
+  return {
+    train: split(s.train), valid: split(s.valid), test: split(s.test),
+    sourceKind: o.sourceTokenizer ?? (zhSource ? 'char' : 'word'), targetKind: o.targetTokenizer ?? (zhSource ? 'word' : 'char'),
+    note: `cmn-eng ${direction}: ${s.lines} lines, ${s.duplicates} duplicate pairs removed (${s.exactDuplicates} byte-exact), ${s.groups} linked groups -> train ${s.train.length}, valid ${s.valid.length}, test ${s.test.length}`,
+  };
+}
+
+export function loadSplits(o: TranslateDataOptions): { train: Split; valid: Split; test?: Split; sourceKind: TokenizerKind; targetKind: TokenizerKind; note?: string } {
+  if (o.corpus !== undefined) {
+    if (o.task || o.train || o.valid) throw new ArgumentError('translate: give one of --data, --task, or --train/--valid');
+    if (o.corpus === 'cmn-eng') return loadCmnEng(o);
+    throw new ArgumentError(`translate: unknown corpus '${String(o.corpus)}' (expected one of ${CORPORA.join(', ')})`);
+  }
   if (o.task) {
     const t = builtinTask(o.task, o.taskOptions ?? {});
     return {
@@ -141,7 +178,7 @@ export function loadSplits(o: TranslateDataOptions): { train: Split; valid: Spli
       sourceKind: o.sourceTokenizer ?? t.sourceTokenizer, targetKind: o.targetTokenizer ?? t.targetTokenizer,
     };
   }
-  if (!o.train || !o.valid) throw new ArgumentError('translate: give --task NAME, or --train and --valid files');
+  if (!o.train || !o.valid) throw new ArgumentError('translate: give --task NAME, --data cmn-eng, or --train and --valid files');
   const split = (spec: string): Split => ({ pairs: readCorpus(spec, o).map((p) => ({ source: p.source, target: p.target, length: p.source.split(/\s+/u).length })) });
   return { train: split(o.train), valid: split(o.valid), sourceKind: o.sourceTokenizer ?? 'word', targetKind: o.targetTokenizer ?? 'word' };
 }
@@ -189,6 +226,15 @@ export function teacherForcing(batch: Batch, bos: number): { src: Tensor; srcLen
 export class Translator {
   constructor(readonly kind: ModelKind, readonly model: TranslationModel<unknown>, readonly source: Tokenizer, readonly target: Tokenizer) {}
 
+  /**
+   * A reference as this translator's output can spell it. A word-level target decodes with one space
+   * between tokens ("Let ' s go ."), so its references go through the same split; without it no
+   * hypothesis could match a reference's "Let's". Other targets (characters, BPE) are left as they are.
+   */
+  referenceText(text: string): string {
+    return this.target.kind === 'word' ? this.target.tokenize(text).join(' ') : text;
+  }
+
   /** Translates sentences in batches (greedy, or beam search with beamSize > 1). */
   async translate(sentences: readonly string[], o: { beamSize?: number; batchSize?: number; maxLength?: number; lengthPenalty?: number } = {}): Promise<string[]> {
     const bs = o.batchSize ?? 64;
@@ -221,11 +267,14 @@ export interface EvalReport {
   count: number;
 }
 
-/** BLEU (sacreBLEU 13a, or zh for Chinese targets), chrF, exact match and exact match by length. */
+/**
+ * BLEU (sacreBLEU 13a, or zh for Chinese targets), chrF, exact match and exact match by length.
+ * References of a word-level target are compared as that tokenizer splits them (see referenceText).
+ */
 export async function evaluate(t: Translator, split: Split, o: { beamSize?: number; lengthPenalty?: number; limit?: number; bleuTokenize?: '13a' | 'zh' | 'none' } = {}): Promise<EvalReport> {
   const pairs = o.limit ? split.pairs.slice(0, o.limit) : split.pairs;
   const hyps = await t.translate(pairs.map((p) => p.source), { beamSize: o.beamSize ?? 1, ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }) });
-  const refs = pairs.map((p) => p.target);
+  const refs = pairs.map((p) => t.referenceText(p.target));
   const tokenize = o.bleuTokenize ?? (refs.some((r) => /[\u4e00-\u9fff]/u.test(r)) ? 'zh' : '13a');
   const bleu = corpusBleu(hyps, [refs], { tokenize });
   return {
@@ -252,10 +301,12 @@ async function trainTranslatorLocked(o: TranslateTrainOptions): Promise<{ summar
   }
   const data: TranslateDataOptions = saved?.data ?? {
     task: o.task, taskOptions: o.taskOptions, train: o.train, valid: o.valid, sourceColumn: o.sourceColumn, targetColumn: o.targetColumn,
+    corpus: o.corpus, direction: o.direction, dataDir: o.dataDir,
     sourceTokenizer: o.sourceTokenizer, targetTokenizer: o.targetTokenizer, lowercase: o.lowercase, minFrequency: o.minFrequency,
     bpeVocabSize: o.bpeVocabSize, maxTokens: o.maxTokens,
   };
   const splits = loadSplits(data);
+  if (splits.note) log(splits.note);
   let source: Tokenizer;
   let target: Tokenizer;
   if (saved) {
@@ -345,8 +396,8 @@ export async function loadTranslator(dir: string, which: 'best' | 'last' = 'best
   return new Translator(saved.kind, model, loadTokenizer(join(dir, 'source')), loadTokenizer(join(dir, 'target')));
 }
 
-/** The test split of a folder's built-in task (same task options, so the same held-out set). */
+/** The test split of a folder's built-in task or named corpus (same options, so the same held-out set). */
 export function savedTestSplit(dir: string): Split | undefined {
   const saved = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as SavedConfig;
-  return saved.data.task ? loadSplits(saved.data).test : undefined;
+  return saved.data.task || saved.data.corpus ? loadSplits(saved.data).test : undefined;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import '../../src/index.js';
-import { runLadder, summaryTable } from '../../src/demo/ladder.js';
+import { DEMO_ZH, runLadder, summaryTable } from '../../src/demo/ladder.js';
 import { heatmap, lineChart } from '../../src/viz/svg.js';
 
 test('runLadder: three models, per-length table, report.html with charts and attention heatmaps', async () => {
@@ -27,6 +27,35 @@ test('runLadder: three models, per-length table, report.html with charts and att
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts, no network');
     const table = summaryTable(results);
     assert.equal(table.split('\n').length, 4);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('runLadder in Chinese (zhuyi demo zh): numbers-zh, report and table labelled in Traditional Chinese, Chinese heatmap rows', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zhuyi-ladder-zh-'));
+  try {
+    const results = await runLadder({
+      ...DEMO_ZH, outDir: dir, taskOptions: { train: 300, valid: 20, test: 40, minDigits: 2, maxDigits: 5, commas: true },
+      size: 'tiny', epochs: 1, perModel: {}, batchTokens: 256, validDecode: 5,
+    });
+    assert.deepEqual(results.map((r) => r.kind), ['seq2seq', 'attention', 'transformer']);
+    assert.deepEqual(results[0]!.report.byLength.map((x) => x.length), [2, 3, 4, 5], 'graded by number of digits');
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    assert.match(html, /<html lang="zh-Hant">/);
+    assert.match(html, /<table><tr><th>模型<\/th><th>完全正確<\/th>.*RNN Seq2Seq \(GRU，無注意力\).*RNN \+ 注意力 \(Bahdanau\).*Transformer.*<\/table>/s);
+    assert.match(html, /瓶頸（bottleneck）/);
+    assert.match(html, /依輸入長度的完全正確率/);
+    assert.equal((html.match(/<svg /g) ?? []).length, 2 + 4, 'two charts and four heatmaps');
+    assert.match(html, /<code>numbers-zh<\/code>/);
+    const table = summaryTable(results, 'zh').split('\n');
+    assert.equal(table.length, 4);
+    assert.match(table[0]!, /^模型 +正確率 +BLEU {2} {3}2 {3}3 {3}4 {3}5 {3}（依輸入位數的完全正確 %）$/);
+    // Labels are padded by display width (a CJK character takes two columns), so the numbers line up.
+    const col = (line: string): number => line.indexOf('%');
+    const width = (s: string): number => [...s].reduce((w, ch) => w + (/[\u3000-\u9fff\uff00-\uff60]/u.test(ch) ? 2 : 1), 0);
+    const ends = table.slice(1).map((l) => width(l.slice(0, col(l))));
+    assert.equal(new Set(ends).size, 1, `exact-match columns end together: ${ends}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,16 +2,18 @@
 import { ArgumentError } from '../../tensor/errors.js';
 import { type DatesOptions, datesTask } from './dates.js';
 import { type NumbersOptions, numbersTask } from './numbers.js';
+import { numbersZhTask } from './numbers-zh.js';
 import { type ReverseOptions, reverseTask } from './reverse.js';
 import type { TaskSplits } from './splits.js';
 import { checkOptions } from '../../tensor/options.js';
 
 export { datesTask, isoDate, DATE_FORMATS, type DatesOptions } from './dates.js';
 export { numbersTask, numberToWords, withCommas, MAX_NUMBER_DIGITS, type NumbersOptions } from './numbers.js';
+export { numbersZhTask, numberToChinese, MAX_CHINESE_NUMBER_DIGITS } from './numbers-zh.js';
 export { reverseTask, type ReverseOptions } from './reverse.js';
 export { type TaskExample, type TaskSplits, type TaskSizes, type TaskOptions } from './splits.js';
 
-export const BUILTIN_TASKS = ['dates', 'numbers', 'reverse'] as const;
+export const BUILTIN_TASKS = ['dates', 'numbers', 'numbers-zh', 'reverse'] as const;
 export type BuiltinTaskName = (typeof BUILTIN_TASKS)[number];
 
 export function builtinTask(name: string, options: DatesOptions & NumbersOptions & ReverseOptions = {}): TaskSplits {
@@ -19,6 +21,7 @@ export function builtinTask(name: string, options: DatesOptions & NumbersOptions
   switch (name) {
     case 'dates': return datesTask(options);
     case 'numbers': return numbersTask(options);
+    case 'numbers-zh': return numbersZhTask(options);
     case 'reverse': return reverseTask(options);
     default: throw new ArgumentError(`unknown built-in task '${name}' (expected one of ${BUILTIN_TASKS.join(', ')})`);
   }

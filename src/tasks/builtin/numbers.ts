@@ -67,22 +67,31 @@ export function withCommas(digits: string): string {
 
 export function numbersTask(opts: NumbersOptions = {}): TaskSplits {
   opts = checkOptions('numbersTask', opts, { minDigits: 1, maxDigits: 1, commas: 1, seed: 1, train: 1, valid: 1, test: 1 });
-  const { minDigits = 1, maxDigits = 12, seed = 0, commas = false } = opts;
-  if (!(Number.isInteger(minDigits) && Number.isInteger(maxDigits) && minDigits >= 1 && maxDigits >= minDigits && maxDigits <= MAX_NUMBER_DIGITS)) {
-    throw new ArgumentError(`numbers: need 1 <= minDigits <= maxDigits <= ${MAX_NUMBER_DIGITS}, got ${minDigits}..${maxDigits}`);
+  const { minDigits = 1, maxDigits = 12, commas = false } = opts;
+  return {
+    name: 'numbers', description: `digits (${minDigits}-${maxDigits}${commas ? ', with thousands separators' : ''}) -> English words`,
+    ...numberSplits('numbers', opts, MAX_NUMBER_DIGITS, numberToWords),
+    sourceTokenizer: 'char', targetTokenizer: 'word',
+  };
+}
+
+/**
+ * The splits of a numbers task whose targets `write` produces (English words, Chinese characters):
+ * lengths uniform in minDigits..maxDigits, keyed by the digits, at most 10% of a length held out.
+ */
+export function numberSplits(task: string, opts: NumbersOptions, maxAllowed: number, write: (digits: string) => string): Pick<TaskSplits, 'train' | 'valid' | 'test'> {
+  const { minDigits = 1, maxDigits = Math.min(12, maxAllowed), seed = 0, commas = false } = opts;
+  if (!(Number.isInteger(minDigits) && Number.isInteger(maxDigits) && minDigits >= 1 && maxDigits >= minDigits && maxDigits <= maxAllowed)) {
+    throw new ArgumentError(`${task}: need 1 <= minDigits <= maxDigits <= ${maxAllowed}, got ${minDigits}..${maxDigits}`);
   }
   const sizes = { train: opts.train ?? 50000, valid: opts.valid ?? 1000, test: opts.test ?? 2000 };
-  const splits = drawSplits('numbers', sizes, seed, (g) => {
+  return drawSplits(task, sizes, seed, (g) => {
     const len = g.randint(minDigits, maxDigits + 1);
     // No leading zero (except the number 0 itself); digits drawn one at a time, so any length works.
     let digits = len === 1 ? String(g.randint(0, 10)) : String(g.randint(1, 10));
     while (digits.length < len) digits += String(g.randint(0, 10));
-    return { key: digits, example: { source: commas ? withCommas(digits) : digits, target: numberToWords(digits), length: len } };
+    return { key: digits, example: { source: commas ? withCommas(digits) : digits, target: write(digits), length: len } };
     // At most 10% of each length's numbers are held out; training draws lengths uniformly, so the
     // few 1- and 2-digit numbers repeat rather than vanish from the data.
   }, (len) => Math.floor(0.1 * (len === 1 ? 10 : 9 * 10 ** (len - 1))), true);
-  return {
-    name: 'numbers', description: `digits (${minDigits}-${maxDigits}${commas ? ', with thousands separators' : ''}) -> English words`, ...splits,
-    sourceTokenizer: 'char', targetTokenizer: 'word',
-  };
 }
