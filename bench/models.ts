@@ -10,12 +10,17 @@ import { buildModel, modelPreset } from '../src/translate/pipeline.js';
 /** `translate train --model transformer --size base` on a Multi30k-sized batch. */
 export const TRANSLATION_STEP = { B: 64, S: 24, T: 24, srcVocab: 8000, tgtVocab: 6000 };
 
-/** One training step: forward, label-smoothed cross-entropy, backward, AdamW (one ort call). */
-export async function translationStep(): Promise<() => Promise<void>> {
+export interface TranslationShape { B: number; S: number; T: number; srcVocab: number; tgtVocab: number }
+
+/**
+ * One training step of a `translate train --size base` model on a fixed (B, S, T) batch: forward,
+ * label-smoothed cross-entropy, backward, optional gradient clipping and AdamW, in one ort call.
+ */
+export async function translationStep(kind: 'attention' | 'transformer' = 'transformer', shape: TranslationShape = TRANSLATION_STEP, clip = false): Promise<() => Promise<void>> {
   z.setBackend('ort');
-  const { B, S, T, srcVocab, tgtVocab } = TRANSLATION_STEP;
+  const { B, S, T, srcVocab, tgtVocab } = shape;
   z.manualSeed(0);
-  const model = buildModel('transformer', { ...modelPreset('transformer', 'base'), srcVocabSize: srcVocab, tgtVocabSize: tgtVocab, padId: 0, bosId: 2, eosId: 3 });
+  const model = buildModel(kind, { ...modelPreset(kind, 'base'), srcVocabSize: srcVocab, tgtVocabSize: tgtVocab, padId: 0, bosId: 2, eosId: 3 });
   const params = model.parameters();
   const optimizer = new AdamW(params, { lr: 1e-3, betas: [0.9, 0.98], weightDecay: 0.01 });
   const g = new z.Generator(1);
@@ -28,7 +33,7 @@ export async function translationStep(): Promise<() => Promise<void>> {
     const logits = model.forward(src, lengths, tgtIn);
     const loss = z.crossEntropy(logits.reshape(-1, tgtVocab), tgtOut.reshape(-1), { ignoreIndex: 0, labelSmoothing: 0.1 });
     loss.backward();
-    await optimizer.step(loss);
+    await (clip ? optimizer.step(loss, z.clipGradNorm(params, 1)) : optimizer.step(loss));
     await loss.item();
   };
 }
