@@ -6,7 +6,7 @@ import { getOp } from '../../ops/registry.js';
 import type { OnnxAttr, OnnxBuilder } from '../../ops/registry.js';
 import { onnxDTypeCode } from '../../ops/elementwise.js';
 import type { DType } from '../../tensor/dtype.js';
-import { ZhuyiError } from '../../tensor/errors.js';
+import { ZhuyiError, fmtShape } from '../../tensor/errors.js';
 import type { Graph } from '../../tensor/realize.js';
 import { type AttrValue, type NodeSpec, type TensorSpec, type ValueInfoSpec, encodeModel } from './proto.js';
 
@@ -28,8 +28,6 @@ interface SizeTerm { readonly symbols: readonly SizeSymbol[]; readonly constant:
 
 /** Slice ends at or past a dimension's end: "to the end" whatever the size (ONNX clamps). */
 const TO_THE_END = 2 ** 53 - 1;
-
-const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
 /** The size a term stands for in this graph. */
 function termValue(t: SizeTerm): number {
@@ -75,6 +73,12 @@ class Builder implements OnnxBuilder {
   /** The symbol a size equals, if any (sizes 0 and 1 never are: they broadcast). */
   symbolOf(n: number): SizeSymbol | undefined {
     return n > 1 ? this.symbols.find((s) => s.value === n) : undefined;
+  }
+
+  /** A size as the symbol it equals, else a constant. */
+  exactTerm(n: number): SizeTerm {
+    const s = this.symbolOf(n);
+    return s ? { symbols: [s], constant: 1 } : { symbols: [], constant: n };
   }
 
   /** A size as symbols times a constant: one symbol, or a product of two different ones (B*T after a reshape), else a constant. */
@@ -131,7 +135,7 @@ class Builder implements OnnxBuilder {
   sizes(values: readonly number[]): string {
     const out = this.current.out;
     const labelled = out.length === values.length && out.every((t, k) => termValue(t) === values[k]);
-    return this.list(labelled ? out : values.map((n) => this.symbolOf(n) ? { symbols: [this.symbolOf(n)!], constant: 1 } : { symbols: [], constant: n }));
+    return this.list(labelled ? out : values.map((n) => this.exactTerm(n)));
   }
 
   /**
@@ -163,7 +167,7 @@ class Builder implements OnnxBuilder {
       while (pin !== pout) {
         if (pin < pout && i2 < from.length) pin *= termValue(from[i2++]!);
         else if (j2 < to.length) pout *= to[j2++]!;
-        else throw new ZhuyiError(`reshape: cannot map ${fmt(from.map(termValue))} onto ${fmt(to)}`);
+        else throw new ZhuyiError(`reshape: cannot map ${fmtShape(from.map(termValue))} onto ${fmtShape(to)}`);
       }
       const run = from.slice(i, i2);
       const symbols = run.flatMap((t) => t.symbols);
@@ -271,10 +275,7 @@ function findSymbols(graph: Graph, inputNames: Map<number, string>): SizeSymbol[
  */
 function labelGraph(graph: Graph, b: Builder): SizeTerm[][] {
   const labels: SizeTerm[][] = [];
-  const exact = (n: number): SizeTerm => {
-    const s = b.symbolOf(n);
-    return s ? { symbols: [s], constant: 1 } : { symbols: [], constant: n };
-  };
+  const exact = (n: number): SizeTerm => b.exactTerm(n);
   // The first symbolic labelling of each whole shape: a gradient's full/expand to [B*T] takes the
   // labels of the [B*T] value it stands beside, which no input of its own can tell.
   const byShape = new Map<string, SizeTerm[]>();
@@ -283,10 +284,11 @@ function labelGraph(graph: Graph, b: Builder): SizeTerm[][] {
     // A parameter's sizes are the model's own (a feed-forward width of 64 is not 64 rows).
     if (v.kind === 'input') { labels[i] = v.parameter ? out.map((n) => ({ symbols: [], constant: n })) : out.map(exact); remember(out, labels[i]!); return; }
     const ins = v.inputs.map((j) => labels[j]!);
-    let l: SizeTerm[] | null = null;
-    if (v.op === 'full' || v.op === 'expand') l = byShape.get(out.join(',')) ?? null;
-    if (l && v.op === 'expand') l = l.map((t, k) => aligned(out[k]!, k, ins, out.length).symbols.length ? aligned(out[k]!, k, ins, out.length) : t);
-    if (l) { /* labelled by shape */ } else if (v.op === 'reshape') l = b.reshapeTerms(ins[0]!, out);
+    let l: SizeTerm[] | null = v.op === 'full' || v.op === 'expand' ? byShape.get(out.join(',')) ?? null : null;
+    if (l) {
+      // An expand keeps what its own input tells, and takes the rest from the shape's labels.
+      if (v.op === 'expand') l = l.map((t, k) => { const own = aligned(out[k]!, k, ins, out.length); return own.symbols.length ? own : t; });
+    } else if (v.op === 'reshape') l = b.reshapeTerms(ins[0]!, out);
     else if (v.op === 'permute') l = (v.attrs.perm as number[]).map((p) => ins[0]![p]!);
     else if (v.op === 'gather') l = [...ins[1]!]; // the index's shape
     else if (v.op === 'indexSelect') l = ins[0]!.map((t, k) => (k === v.attrs.axis ? ins[1]![0]! : t));
@@ -321,18 +323,22 @@ function labelGraph(graph: Graph, b: Builder): SizeTerm[][] {
   }
 }
 
+/** The model's name of each graph input, by value index: in0, in1, ... in order. */
+function graphInputNames(graph: Graph): Map<number, string> {
+  const names = new Map<number, string>();
+  graph.values.forEach((v, i) => { if (v.kind === 'input') names.set(i, `in${names.size}`); });
+  return names;
+}
+
 /** Each value's dimensions as the lowering sees them: 's0*s1', '4', ... (for tests and diagnostics). */
 export function sizeLabels(graph: Graph): string[][] {
-  const inputNames = new Map<number, string>();
-  graph.values.forEach((v, i) => { if (v.kind === 'input') inputNames.set(i, `in${inputNames.size}`); });
-  const b = new Builder(findSymbols(graph, inputNames));
+  const b = new Builder(findSymbols(graph, graphInputNames(graph)));
   return labelGraph(graph, b).map((dims) => dims.map((t) => [...t.symbols.map((s) => s.name), ...(t.constant !== 1 || t.symbols.length === 0 ? [String(t.constant)] : [])].join('*')));
 }
 
 /** Lowers a graph: inputs become graph inputs in order, every op its lowering, outputs graph outputs. */
 export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredModel {
-  const inputNames = new Map<number, string>();
-  graph.values.forEach((v, i) => { if (v.kind === 'input') inputNames.set(i, `in${inputNames.size}`); });
+  const inputNames = graphInputNames(graph);
   const symbols = options.symbolic ? findSymbols(graph, inputNames) : [];
   const b = new Builder(symbols);
   const names: string[] = new Array(graph.values.length);
