@@ -61,15 +61,17 @@ export {
   BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
   BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
   fillMask, classify, tokenClassify, answer, embed, defaultClassificationFunction, PipelineError,
-  readPretrainingCorpus, createNspInstances, MlmMasker, PretrainingDataset, readClassificationFile, pretrainBert, finetuneBert, bertPreset, BertTaskError,
-  type PretrainOptions, type FinetuneOptions, type BertRunResult, type BertSize,
-  readConllFile, seqevalScores, getEntities, readSquadFile, squadScores, normalizeAnswer, finetuneNer, finetuneQa,
-  readMultipleChoiceFile, finetuneMultipleChoice,
-  type NerFinetuneOptions, type QaFinetuneOptions, type MultipleChoiceFinetuneOptions, type MultipleChoiceExample, type SeqevalScores, type SquadExample,
+  readPretrainingCorpus, createNspInstances, MlmMasker, PretrainingDataset, readClassificationFile,
+  readConllFile, seqevalScores, getEntities, readSquadFile, squadScores, normalizeAnswer,
+  readMultipleChoiceFile, type MultipleChoiceExample, type SeqevalScores, type SquadExample,
   type FillMaskOptions, type FillMaskPrediction, type ClassifyOptions, type ClassificationFunction, type LabelScore,
   type AggregationStrategy, type TokenClassifyOptions, type TokenEntity, type EntityGroup, type AnswerOptions, type QaAnswer,
   type EmbedOptions, type EmbedPooling,
 } from './models/bert/index.js';
+export {
+  pretrainBert, finetuneBert, bertPreset, BertTaskError, type PretrainOptions, type FinetuneOptions, type BertRunResult, type BertSize,
+  finetuneNer, finetuneQa, finetuneMultipleChoice, type NerFinetuneOptions, type QaFinetuneOptions, type MultipleChoiceFinetuneOptions,
+} from './bert/index.js';
 export { CheckpointError, UnsafePickleError } from './io/checkpoint-error.js';
 export { loadTorchBin, readTorchBin, parseTorchBin, type TorchBinFile, type TorchBinFormat } from './io/torch-bin.js';
 export { readHfCheckpointFolder, type HfCheckpoint, type HfWeightsFormat } from './io/hf.js';

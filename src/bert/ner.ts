@@ -170,7 +170,7 @@ async function finetuneNerLocked(o: NerFinetuneOptions): Promise<BertRunResult> 
     },
     validate: async () => {
       const r = await evaluateNer(model, validBatches, validEx, labelSet.labels);
-      const types = Object.keys(r).filter((k) => k.startsWith('f1_')).map((k) => `${k.slice(3)} ${(100 * r[k as `f1_${string}`]).toFixed(1)}`).join(', ');
+      const types = Object.keys(r).filter((k) => k.startsWith('f1_')).map((k) => `${k.slice(3)} ${(100 * r[k as `f1_${string}`]!).toFixed(1)}`).join(', ');
       log(`validation: loss ${r.valid_loss.toFixed(4)}, entity F1 ${(100 * r.f1).toFixed(2)}% (precision ${(100 * r.precision).toFixed(2)}%, recall ${(100 * r.recall).toFixed(2)}%; ${types}), token accuracy ${(100 * r.accuracy).toFixed(2)}%`);
       return r;
     },

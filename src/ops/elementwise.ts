@@ -8,7 +8,7 @@ import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/s
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from './functional.js';
 import { INV_SQRT_2PI, SQRT1_2, SQRT_2_OVER_PI, erf, geluExact, geluTanh } from './math.js';
-import { type Attrs, type Meta, type OnnxBuilder, type OnnxLowering, type VjpContext, defineOp } from './registry.js';
+import { type Attrs, type Meta, type OnnxBuilder, type OnnxLowering, type VjpContext, defineOp, onnxDTypeCode } from './registry.js';
 import { stridedOffsets } from './strided.js';
 
 // ---- constants and casts ----------------------------------------------------------------------
@@ -38,17 +38,6 @@ defineOp<CastAttrs>({
   vjp: ({ inputs: [x] }, g) => [isFloat(x!.dtype) ? F.cast(g, x!.dtype) : null],
   onnx: (b, n) => b.node('Cast', n.inputs, { to: onnxDTypeCode(n.attrs.dtype) })[0]!,
 });
-
-/** ONNX TensorProto.DataType codes. */
-export function onnxDTypeCode(dtype: DType | 'int64'): number {
-  switch (dtype) {
-    case 'float32': return 1;
-    case 'bool': return 9;
-    case 'int32': return 6;
-    case 'int64': return 7;
-    case 'float64': return 11;
-  }
-}
 
 // ---- unary ------------------------------------------------------------------------------------
 

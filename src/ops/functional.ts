@@ -2,7 +2,6 @@
  * The front end of every op: validates arguments, resolves negative dims and PyTorch's argument
  * forms, promotes dtypes, and builds graph nodes through `apply`. Tensor methods call these.
  */
-import { backward as autogradBackward } from '../autograd/grad.js';
 import { type DType, isFloat, promote, promoteScalar } from '../tensor/dtype.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
@@ -448,8 +447,4 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator: Generato
   if (x.dtype !== 'float64') return mul(x, Tensor.fromBuffer(generator.dropoutMask(numel(x.shape), p, scale), x.shape));
   // float64 keeps the exact scale, which a Float32Array mask would round.
   return mul(x, mul(cast(Tensor.fromBuffer(generator.dropoutMask(numel(x.shape), p), x.shape), 'float64'), scale));
-}
-
-export function backward(output: Tensor, gradient?: Tensor): void {
-  autogradBackward(output, gradient);
 }

@@ -2,9 +2,8 @@
 import { arrayFor, isFloat } from '../tensor/dtype.js';
 import { ArgumentError, DTypeError, ShapeError, ZhuyiError, fmtShape } from '../tensor/errors.js';
 import { numel, stridesOf } from '../tensor/shape.js';
-import { onnxDTypeCode } from './elementwise.js';
 import * as F from './functional.js';
-import { type Attrs, type Meta, defineOp } from './registry.js';
+import { type Attrs, type Meta, defineOp, onnxDTypeCode } from './registry.js';
 import { aroundAxis, stridedOffsets } from './strided.js';
 
 export interface AxisAttrs extends Attrs { axis: number }
@@ -95,7 +94,7 @@ defineOp<AxisAttrs>({
     const off = stridedOffsets(im!.shape, ss.map((s, i) => (i === a.axis ? 0 : s)));
     const size = sm!.shape[a.axis]!;
     const step = ss[a.axis]!;
-    for (let i = 0; i < off.length; i++) res[off[i]! + checkIndex('scatterAdd', idx![i]!, size, a.axis) * step] += src![i]!;
+    for (let i = 0; i < off.length; i++) res[off[i]! + checkIndex('scatterAdd', idx![i]!, size, a.axis) * step]! += src![i]!;
     return res;
   },
   vjp: ({ inputs: [, idx], attrs }, g) => [g, null, F.gather(g, attrs.axis, idx!)],

@@ -1,10 +1,9 @@
 /** Composite ops with their own vjp and a fused ONNX lowering: softmax, logSoftmax, layerNorm; and trilu. */
 import { type DType, arrayFor, isFloat } from '../tensor/dtype.js';
-import { onnxDTypeCode } from './elementwise.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { numel } from '../tensor/shape.js';
 import * as F from './functional.js';
-import { type Attrs, type Meta, type OnnxBuilder, defineOp } from './registry.js';
+import { type Attrs, type Meta, type OnnxBuilder, defineOp, onnxDTypeCode } from './registry.js';
 import { aroundAxis } from './strided.js';
 
 export interface SoftmaxAttrs extends Attrs { axis: number }

@@ -2,9 +2,8 @@
 import { type DType, arrayFor, isFloat } from '../tensor/dtype.js';
 import { ArgumentError, DTypeError, fmtShape } from '../tensor/errors.js';
 import { numel, stridesOf } from '../tensor/shape.js';
-import { onnxDTypeCode } from './elementwise.js';
 import * as F from './functional.js';
-import { type Attrs, type Meta, type OnnxBuilder, type OnnxNodeInfo, defineOp } from './registry.js';
+import { type Attrs, type Meta, type OnnxBuilder, type OnnxNodeInfo, defineOp, onnxDTypeCode } from './registry.js';
 import { aroundAxis, stridedOffsets } from './strided.js';
 
 export interface ReduceAttrs extends Attrs { axes: number[]; keepdim: boolean }
@@ -68,7 +67,7 @@ defineOp<ReduceAttrs>({
     // Accumulate in float64 for float32 inputs (PyTorch accumulates pairwise; this keeps the reference tighter than both).
     const acc = isFloat(out.dtype) ? new Float64Array(res.length) : res;
     const off = outputOffsets(m!.shape, a.axes);
-    for (let i = 0; i < x!.length; i++) acc[off[i]!] += x![i]!;
+    for (let i = 0; i < x!.length; i++) acc[off[i]!]! += x![i]!;
     if (acc !== res) res.set(acc);
     return res;
   },

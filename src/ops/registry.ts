@@ -42,6 +42,14 @@ export interface OnnxBuilder {
   sliceBounds(starts: readonly number[], ends: readonly number[], dims: readonly number[]): [string, string];
 }
 
+/** ONNX TensorProto.DataType codes: the one table of them (lowerings, the ort backend and export use it). */
+export const ONNX_DTYPE = { float32: 1, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 } as const;
+
+/** The ONNX TensorProto.DataType code of a zhuyi dtype (or int64, which ONNX wants for shapes and indices). */
+export function onnxDTypeCode(dtype: DType | 'int64' | 'int8'): number {
+  return ONNX_DTYPE[dtype];
+}
+
 export type OnnxAttr = number | string | readonly number[] | readonly string[] | { float: number } | { floats: readonly number[] };
 
 export interface OnnxNodeInfo<A extends Attrs> {
@@ -66,8 +74,8 @@ export interface OpDef<A extends Attrs = Attrs> {
   readonly kernel: (inputs: readonly TypedArray[], inMetas: readonly Meta[], attrs: A, out: Meta) => TypedArray;
   /** Gradient, or 'nondiff' for ops whose output carries no gradient (comparisons, argmax, casts to int). */
   readonly vjp: ((ctx: VjpContext<A>, grad: Tensor) => readonly (Tensor | null)[]) | 'nondiff';
-  /** ONNX lowering; null until the ort backend provides one (the registry test lists the gaps). */
-  onnx: OnnxLowering<A> | null;
+  /** ONNX lowering: the nodes the ort backend and `zhuyi export` emit for this op. */
+  onnx: OnnxLowering<A>;
 }
 
 const REGISTRY = new Map<string, OpDef<Attrs>>();
@@ -78,6 +86,7 @@ export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
   if (typeof def.infer !== 'function' || typeof def.kernel !== 'function') {
     throw new ZhuyiError(`defineOp: op '${def.name}' lacks a shape rule or a kernel`);
   }
+  if (typeof def.onnx !== 'function') throw new ZhuyiError(`defineOp: op '${def.name}' lacks an ONNX lowering`);
   if (def.vjp !== 'nondiff' && typeof def.vjp !== 'function') {
     throw new ZhuyiError(`defineOp: op '${def.name}' lacks a vjp (give one or mark it 'nondiff')`);
   }
@@ -89,11 +98,6 @@ export function getOp(name: string): OpDef<Attrs> {
   const def = REGISTRY.get(name);
   if (!def) throw new ZhuyiError(`unknown op '${name}'`);
   return def;
-}
-
-/** Attaches an ONNX lowering to a registered op (the ort backend does this for every op). */
-export function setOnnxLowering<A extends Attrs>(name: string, lowering: OnnxLowering<A>): void {
-  getOp(name).onnx = lowering as unknown as OnnxLowering<Attrs>;
 }
 
 export function listOps(): OpDef<Attrs>[] {

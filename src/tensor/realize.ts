@@ -46,7 +46,9 @@ export function getBackend(): string {
 async function activeBackend(): Promise<Backend> {
   if (active) return active;
   const entry = backends.get(activeName);
-  if (!entry) throw new ZhuyiError(`realize: backend '${activeName}' is not registered`);
+  if (!entry) {
+    throw new ZhuyiError(`realize: backend '${activeName}' is not registered; import the package root ('zhuyi'), which registers 'js' and 'ort', or call registerBackend('${activeName}', ...) first`);
+  }
   active = typeof entry === 'function' ? await entry() : entry;
   backends.set(activeName, active);
   return active;

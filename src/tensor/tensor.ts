@@ -1,6 +1,9 @@
 import type { Attrs, Meta } from '../ops/registry.js';
 import { getOp } from '../ops/registry.js';
 import * as F from '../ops/functional.js';
+import { backward } from '../autograd/grad.js';
+// Every op registers itself when its module loads; importing them here makes any deep import work.
+import '../ops/index.js';
 import { type DType, type TypedArray, arrayFor, assertDType, castArray, dtypeOfArray } from './dtype.js';
 import { ArgumentError, ShapeError, ZhuyiError, fmtShape } from './errors.js';
 import { isGradEnabled } from './grad-mode.js';
@@ -137,7 +140,7 @@ export class Tensor {
 
   /** Accumulates d(this)/d(leaf) into `leaf.grad` for every leaf with `requiresGrad` (lazily). */
   backward(gradient?: Tensor): void {
-    F.backward(this, gradient);
+    backward(this, gradient);
   }
 
   /** A tensor with the same values and no autograd history. */
@@ -310,6 +313,4 @@ function inferNested(x: NestedArray, depth: number, shape: number[], out: (numbe
   }
 }
 
-export function emptyBuffer(meta: Meta): TypedArray {
-  return arrayFor(meta.dtype, numel(meta.shape));
-}
+

@@ -202,6 +202,4 @@ export function wordPieces(text: string, specials: readonly string[], opts: Word
   return out;
 }
 
-export function assertKind(kind: unknown, expected: string, file: string): void {
-  if (kind !== expected) throw new TokenizerError(`${file}: expected a '${expected}' tokenizer, found '${String(kind)}'`);
-}
+

@@ -135,7 +135,7 @@ function mutateSafetensors(base: Uint8Array, r: () => number): { bytes: Uint8Arr
     case 'flip': case 'flip-data': {
       const out = base.slice();
       const from = kind === 'flip-data' ? 8 + headerLen : 0;
-      for (let k = 1 + int(r, 4); k > 0; k--) out[from + int(r, out.length - from)] ^= 1 << int(r, 8);
+      for (let k = 1 + int(r, 4); k > 0; k--) out[from + int(r, out.length - from)]! ^= 1 << int(r, 8);
       return { bytes: out, kind };
     }
     case 'truncate': return { bytes: base.slice(0, int(r, base.length)), kind };

@@ -115,7 +115,7 @@ test('a corrupted zip directory or storage is detected', () => {
   const pos = Buffer.from(reader).indexOf('basic_zip/data/0');
   const local = Buffer.from(reader).lastIndexOf('PK\x03\x04', pos);
   const dataAt = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
-  reader[dataAt] ^= 0xff;
+  reader[dataAt]! ^= 0xff;
   assert.throws(() => parseTorchBin(reader, 'crc.bin'), /crc\.bin: zip: entry 'basic_zip\/data\/0' fails its CRC-32 check/);
 });
 

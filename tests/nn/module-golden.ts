@@ -150,9 +150,11 @@ export function describeModuleGoldens(label: string, cases: Map<string, ModuleCa
         });
       }
     }
-    test('worst error against the tolerance', () => {
+    test('worst error is within the tolerance', () => {
       const w = worstRelativeError();
       console.log(`${label}: worst error ${(100 * w.value).toFixed(1)}% of the tolerance (atol ${TOL.atol} + rtol ${TOL.rtol}) at ${w.where}`);
+      assert.ok(w.where !== '', `${label}: no golden element was compared`);
+      assert.ok(w.value <= 1, `${label}: worst error is ${w.value.toFixed(2)}x the tolerance at ${w.where}`);
     });
   });
 }

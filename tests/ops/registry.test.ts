@@ -108,13 +108,16 @@ test('every registered op is covered by a golden case; every differentiable op b
   assert.deepEqual(noGradcheck, [], `differentiable ops no finite-difference gradcheck covers: ${noGradcheck.join(', ')}`);
 });
 
-test('defining an op without a kernel or a vjp (or a nondiff mark) is refused', () => {
+test('defining an op without a kernel, an ONNX lowering or a vjp (or a nondiff mark) is refused', () => {
   const infer = (): z.Meta => ({ shape: [], dtype: 'float32' });
   const kernel = (): Float32Array => new Float32Array(1);
-  const noVjp = { name: 'test_noVjp', infer, kernel, onnx: null } as unknown as Parameters<typeof defineOp>[0];
+  const onnx = (): string => 'y';
+  const noVjp = { name: 'test_noVjp', infer, kernel, onnx } as unknown as Parameters<typeof defineOp>[0];
   assert.throws(() => defineOp(noVjp), /lacks a vjp/);
-  const noKernel = { name: 'test_noKernel', infer, vjp: 'nondiff', onnx: null } as unknown as Parameters<typeof defineOp>[0];
+  const noKernel = { name: 'test_noKernel', infer, vjp: 'nondiff', onnx } as unknown as Parameters<typeof defineOp>[0];
   assert.throws(() => defineOp(noKernel), /lacks a shape rule or a kernel/);
+  const noOnnx = { name: 'test_noOnnx', infer, kernel, vjp: 'nondiff', onnx: null } as unknown as Parameters<typeof defineOp>[0];
+  assert.throws(() => defineOp(noOnnx), /lacks an ONNX lowering/);
   assert.ok(!z.listOps().some((o) => o.name.startsWith('test_')));
 });
 

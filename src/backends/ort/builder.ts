@@ -4,7 +4,7 @@
  */
 import { getOp } from '../../ops/registry.js';
 import type { OnnxAttr, OnnxBuilder } from '../../ops/registry.js';
-import { onnxDTypeCode } from '../../ops/elementwise.js';
+import { onnxDTypeCode } from '../../ops/registry.js';
 import type { DType } from '../../tensor/dtype.js';
 import { ZhuyiError, fmtShape } from '../../tensor/errors.js';
 import type { Graph } from '../../tensor/realize.js';

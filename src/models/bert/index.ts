@@ -29,10 +29,6 @@ export {
   type TableFormat, type ClassificationReadOptions, type ClassificationExample, type ClassificationData, type LabelSet,
 } from './finetune-data.js';
 export {
-  pretrainBert, finetuneBert, bertPreset, pretrainingBatch, pretrainingLoss, BertTaskError, BERT_SIZES, TASK_FILE as BERT_TASK_FILE,
-  type BertSize, type BertCommonOptions, type PretrainOptions, type FinetuneOptions, type BertRunResult, type PretrainingBatchTensors,
-} from '../../bert/tasks.js';
-export {
   readConllFile, toBio, entityType, nerLabelSet, nerLabelIds, alignNerWords, getEntities, seqevalScores, NER_IGNORE_INDEX,
   type ConllReadOptions, type NerSentence, type NerData, type NerFeature, type Entity, type PrfScore, type SeqevalScores,
 } from './ner-data.js';
@@ -41,11 +37,7 @@ export {
   type SquadAnswer, type SquadExample, type SquadData, type SquadReadOptions, type QaFeatureOptions, type QaFeature, type QaFeatureSet,
   type BestAnswerOptions, type SpanAnswer,
 } from './qa-data.js';
-export { finetuneNer, type NerFinetuneOptions, type NerEvaluation } from '../../bert/ner.js';
-export type { HeadFinetuneOptions } from '../../bert/head-run.js';
-export { finetuneQa, evaluateQa, type QaFinetuneOptions, type QaEvaluation } from '../../bert/qa.js';
 export {
   readMultipleChoiceFile, multipleChoiceFeatures,
   type MultipleChoiceReadOptions, type MultipleChoiceExample, type MultipleChoiceData, type MultipleChoiceFeature,
 } from './multiple-choice-data.js';
-export { finetuneMultipleChoice, type MultipleChoiceFinetuneOptions } from '../../bert/multiple-choice.js';
