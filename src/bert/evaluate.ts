@@ -21,7 +21,8 @@ import { BertFolderError, findBertFolder, loadBertModel, loadBertTokenizer, type
 import { evaluateMultipleChoice, multipleChoiceEvalBatches } from './multiple-choice.js';
 import { evaluateNer, nerExamples } from './ner.js';
 import { evaluateQa } from './qa.js';
-import { checkSeqLength, encodeClassification, evalBatches, evaluateClassifier } from './tasks.js';
+import { checkSeqLength, evalBatches } from './tasks.js';
+import { encodeClassification, evaluateClassifier } from './classify.js';
 
 export type BertEvalTask = 'classify' | 'ner' | 'qa' | 'multiple-choice';
 export const BERT_EVAL_TASKS: readonly BertEvalTask[] = ['classify', 'ner', 'qa', 'multiple-choice'];

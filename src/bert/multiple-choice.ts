@@ -10,27 +10,18 @@
  * so a batch holds about batchTokens / (N x padded length) examples.
  */
 import type { Batch } from '../data/batching.js';
-import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { BertForMultipleChoice } from '../models/bert/heads.js';
 import type { TableFormat } from '../models/bert/finetune-data.js';
-import { multipleChoiceFeatures, readMultipleChoiceFile, type MultipleChoiceFeature } from '../models/bert/multiple-choice-data.js';
+import { multipleChoiceFeatures, readMultipleChoiceFile, type MultipleChoiceData, type MultipleChoiceFeature } from '../models/bert/multiple-choice-data.js';
 import * as F from '../ops/functional.js';
-import { ArgumentError } from '../tensor/errors.js';
-import { noGrad } from '../tensor/grad-mode.js';
-import { manualSeed } from '../tensor/random.js';
-import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
-import { batcherTask } from '../train/batcher-task.js';
-import { train } from '../train/trainer.js';
-import { finetuneTrainOptions } from './recipe.js';
-import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } from './head-run.js';
+import { FINETUNE_SOURCE_KEYS, finetune, lossAndAccuracy, type FinetuneTask, type RunData, type TaskFiles } from './finetune.js';
 import {
-  BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, evalBatches, exportBest, sequenceBatches, type BertRunResult,
+  BertTaskError, attentionMask, checkSeqLength, evalBatches, sequenceBatches, type BertRunResult, type FinetuneSourceOptions,
 } from './tasks.js';
-import { withRunLock } from '../train/lock.js';
 import { checkOptions } from '../tensor/options.js';
 
-export interface MultipleChoiceFinetuneOptions extends HeadFinetuneOptions {
+export interface MultipleChoiceFinetuneOptions extends FinetuneSourceOptions {
   task?: 'multiple-choice';
   /** File format of --train and --valid (default: from the file names). */
   format?: TableFormat;
@@ -87,79 +78,63 @@ export function multipleChoiceEvalBatches(features: readonly MultipleChoiceFeatu
 
 /** @internal Loss and accuracy of a multiple-choice model over batches of features: the validation metrics, and `bert eval`'s. */
 export async function evaluateMultipleChoice(model: BertForMultipleChoice, batches: readonly Batch[], features: readonly MultipleChoiceFeature[], padId: number): Promise<{ valid_loss: number; accuracy: number }> {
-  let lossSum = 0;
-  let right = 0;
-  let n = 0;
-  for (const b of batches) {
-    const t = multipleChoiceBatch(b, features, padId);
-    const r = noGrad(() => model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, labels: t.labels }));
-    const pred = F.argmax(r.logits, -1); // (B, N) -> (B)
-    await realize(r.loss!, pred);
-    const p = await pred.data();
-    const labels = t.labels.buffer as Int32Array;
-    for (let k = 0; k < labels.length; k++) if (p[k] === labels[k]) right++;
-    lossSum += (await r.loss!.item()) * labels.length;
-    n += labels.length;
-  }
-  return { valid_loss: lossSum / Math.max(1, n), accuracy: right / Math.max(1, n) };
+  return lossAndAccuracy(model, batches, (b) => multipleChoiceBatch(b, features, padId));
 }
+
+type McData = RunData & { format?: TableFormat };
+type McFiles = TaskFiles & { trainData: MultipleChoiceData; validData: MultipleChoiceData };
+
+/** Multiple choice on the fine-tuning skeleton (finetune.ts). */
+const MULTIPLE_CHOICE_TASK: FinetuneTask<MultipleChoiceFinetuneOptions, BertForMultipleChoice, McData, McFiles> = {
+  task: 'multiple-choice',
+  fn: 'finetuneMultipleChoice',
+  headPrefix: 'classifier.',
+  data: (o, init) => ({
+    train: o.train, valid: o.valid, format: o.format, maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), seed: o.seed ?? 0,
+    batchTokens: o.batchTokens ?? 4096, batchSize: o.batchSize, init, model: o.model,
+  }),
+  read: (data) => {
+    const readOpts = data.format ? { format: data.format } : {};
+    const trainData = readMultipleChoiceFile(data.train!, readOpts);
+    const validData = readMultipleChoiceFile(data.valid!, readOpts);
+    return {
+      trainData, validData,
+      // HF's defaults: a multiple-choice head has one output whatever num_labels says.
+      labelKeys: { num_labels: 2, id2label: { 0: 'LABEL_0', 1: 'LABEL_1' }, label2id: { LABEL_0: 0, LABEL_1: 1 } },
+      vocabTexts: () => trainData.examples.flatMap((e) => [e.context, ...e.choices]),
+    };
+  },
+  build: (c, initialize) => new BertForMultipleChoice(c, { initialize }),
+  prepare: ({ data, files: { trainData, validData }, tokenizer, model, log }) => {
+    const maxSeqLength = data.maxSeqLength;
+    const trainF = multipleChoiceFeatures(trainData.examples, tokenizer, maxSeqLength);
+    const validF = multipleChoiceFeatures(validData.examples, tokenizer, maxSeqLength);
+    const fields = `${trainData.fields.context}${trainData.fields.header ? ` + ${trainData.fields.header}` : ''}, ${trainData.fields.choices}`;
+    const chance = (d: typeof trainData): string => `${(100 / d.numChoices).toFixed(1)}%`;
+    log(`data: ${trainF.length} training examples (${trainData.numChoices} choices; fields ${fields}), ${validF.length} validation examples (${validData.numChoices} choices, chance ${chance(validData)}); max ${maxSeqLength} tokens; vocab ${tokenizer.vocabSize}`);
+
+    const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
+    const { batcher } = sequenceBatches(trainF.map(longestChoice), [], { batchTokens: perChoiceBudget(data.batchTokens, trainData.numChoices, maxSeqLength), batchSize: data.batchSize, seed: data.seed, padId, maxSeqLength });
+    const validBatches = multipleChoiceEvalBatches(validF, { batchTokens: data.batchTokens, padId, maxSeqLength });
+    return {
+      batcher,
+      loss: (b) => {
+        const t = multipleChoiceBatch(b, trainF, padId);
+        const r = model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, labels: t.labels });
+        return { loss: r.loss!, tokens: t.tokens };
+      },
+      validate: async () => {
+        const r = await evaluateMultipleChoice(model, validBatches, validF, padId);
+        log(`validation: loss ${r.valid_loss.toFixed(4)}, accuracy ${(100 * r.accuracy).toFixed(2)}%`);
+        return r;
+      },
+      bestMetric: { name: 'accuracy', higherIsBetter: true },
+    };
+  },
+};
 
 /** Fine-tunes BERT for multiple choice (from a pretrained HF folder or from scratch) into `outDir`. */
 export async function finetuneMultipleChoice(o: MultipleChoiceFinetuneOptions): Promise<BertRunResult> {
-  o = checkOptions('finetuneMultipleChoice', o, { task: 1, format: 1, train: 1, valid: 1, model: 1, init: 1, vocab: 1, vocabSize: 1, size: 1, modelOptions: 1, maxSeqLength: 1, batchTokens: 1, seed: 1, lowercase: 1, log: 1, outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, batchSize: 1, eps: 1, warmupRatio: 1, noDecay: 1, gradAccum: 1, resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, stopAfterSteps: 1 });
-  return withRunLock(o.outDir, 'finetuneMultipleChoice', () => finetuneMultipleChoiceLocked(o), o.log);
-}
-
-async function finetuneMultipleChoiceLocked(o: MultipleChoiceFinetuneOptions): Promise<BertRunResult> {
-  const log = o.log ?? (() => {});
-  const out = o.outDir;
-  if ((o.task ?? 'multiple-choice') !== 'multiple-choice') throw new ArgumentError(`finetuneMultipleChoice: task must be 'multiple-choice', got '${String(o.task)}'`);
-  const { saved, init } = beginHeadRun(o, 'multiple-choice', 'finetuneMultipleChoice');
-  const data = (saved?.data ?? {
-    train: o.train, valid: o.valid, format: o.format, maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), seed: o.seed ?? 0,
-    batchTokens: o.batchTokens ?? 4096, batchSize: o.batchSize, init, model: o.model,
-  }) as { train?: string; valid?: string; format?: TableFormat; maxSeqLength: number; seed: number; batchTokens: number; batchSize?: number; init: 'pretrained' | 'random'; model?: string };
-  if (!data.train || !data.valid) throw new ArgumentError('finetuneMultipleChoice: give training and validation files (--train, --valid)');
-  const seed = data.seed;
-  manualSeed(seed);
-  const readOpts = data.format ? { format: data.format } : {};
-  const trainData = readMultipleChoiceFile(data.train, readOpts);
-  const validData = readMultipleChoiceFile(data.valid, readOpts);
-  // HF's defaults: a multiple-choice head has one output whatever num_labels says.
-  const labelKeys: BertConfigJSON = { num_labels: 2, id2label: { 0: 'LABEL_0', 1: 'LABEL_1' }, label2id: { LABEL_0: 0, LABEL_1: 1 } };
-
-  const { tokenizer, config, model } = await buildHeadModel({
-    out, o, saved, data, labelKeys, headPrefix: 'classifier.', log,
-    vocabTexts: () => trainData.examples.flatMap((e) => [e.context, ...e.choices]),
-    build: (c, initialize) => new BertForMultipleChoice(c, { initialize }),
-  });
-  if (!saved) saveHeadTask(out, { task: 'multiple-choice', config, data }, tokenizer);
-
-  const maxSeqLength = data.maxSeqLength;
-  const trainF = multipleChoiceFeatures(trainData.examples, tokenizer, maxSeqLength);
-  const validF = multipleChoiceFeatures(validData.examples, tokenizer, maxSeqLength);
-  const fields = `${trainData.fields.context}${trainData.fields.header ? ` + ${trainData.fields.header}` : ''}, ${trainData.fields.choices}`;
-  const chance = (d: typeof trainData): string => `${(100 / d.numChoices).toFixed(1)}%`;
-  log(`data: ${trainF.length} training examples (${trainData.numChoices} choices; fields ${fields}), ${validF.length} validation examples (${validData.numChoices} choices, chance ${chance(validData)}); max ${maxSeqLength} tokens; vocab ${tokenizer.vocabSize}`);
-
-  const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const { batcher } = sequenceBatches(trainF.map(longestChoice), [], { batchTokens: perChoiceBudget(data.batchTokens, trainData.numChoices, maxSeqLength), batchSize: data.batchSize, seed, padId, maxSeqLength });
-  const validBatches = multipleChoiceEvalBatches(validF, { batchTokens: data.batchTokens, padId, maxSeqLength });
-  const task = batcherTask(batcher, {
-    model,
-    loss: (b) => {
-      const t = multipleChoiceBatch(b, trainF, padId);
-      const r = model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, labels: t.labels });
-      return { loss: r.loss!, tokens: t.tokens };
-    },
-    validate: async () => {
-      const r = await evaluateMultipleChoice(model, validBatches, validF, padId);
-      log(`validation: loss ${r.valid_loss.toFixed(4)}, accuracy ${(100 * r.accuracy).toFixed(2)}%`);
-      return r;
-    },
-    bestMetric: { name: 'accuracy', higherIsBetter: true },
-  });
-  const summary = await train(task, { ...finetuneTrainOptions(o, data.init), outDir: out, meta: { task: 'multiple-choice' } });
-  const hfDir = await exportBest(out, () => new BertForMultipleChoice(new BertConfig(config), { initialize: false }), tokenizer);
-  return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
+  o = checkOptions('finetuneMultipleChoice', o, { task: 1, format: 1, ...FINETUNE_SOURCE_KEYS });
+  return finetune(o, MULTIPLE_CHOICE_TASK);
 }

@@ -8,24 +8,18 @@
  * that `BertForQuestionAnswering.fromPretrained` and the answer pipeline read. The run folder is laid
  * out as tasks.ts describes; `resume` continues it exactly.
  */
-import { batcherTask } from '../train/batcher-task.js';
 import type { Batch } from '../data/batching.js';
-import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { BertForQuestionAnswering } from '../models/bert/heads.js';
-import { bestAnswer, qaFeatures, readSquadFile, squadScores, type QaFeature, type SquadExample } from '../models/bert/qa-data.js';
+import { bestAnswer, qaFeatures, readSquadFile, squadScores, type QaFeature, type SquadData, type SquadExample } from '../models/bert/qa-data.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { noGrad } from '../tensor/grad-mode.js';
-import { manualSeed } from '../tensor/random.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
-import { train } from '../train/trainer.js';
-import { finetuneTrainOptions } from './recipe.js';
-import { beginHeadRun, buildHeadModel, saveHeadTask, type HeadFinetuneOptions } from './head-run.js';
-import { BertTaskError, attentionMask, bestMetricsOf, checkSeqLength, exportBest, sequenceBatches, type BertRunResult } from './tasks.js';
-import { withRunLock } from '../train/lock.js';
+import { FINETUNE_SOURCE_KEYS, finetune, type FinetuneTask, type RunData, type TaskFiles } from './finetune.js';
+import { BertTaskError, attentionMask, checkSeqLength, sequenceBatches, type BertRunResult, type FinetuneSourceOptions } from './tasks.js';
 import { checkOptions } from '../tensor/options.js';
 
-export interface QaFinetuneOptions extends HeadFinetuneOptions {
+export interface QaFinetuneOptions extends FinetuneSourceOptions {
   task?: 'qa';
   /** Tokens shared by consecutive windows of a long context (default 128). maxSeqLength defaults to 384 here. */
   docStride?: number;
@@ -88,71 +82,68 @@ export async function evaluateQa(
   return { valid_loss: lossSum / Math.max(1, features.length), exact_match: scores.exactMatch, f1: scores.f1, predictions };
 }
 
-/** Fine-tunes BERT for extractive question answering (from a pretrained HF folder or from scratch) into `outDir`. */
-export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
-  o = checkOptions('finetuneQa', o, { task: 1, docStride: 1, maxAnswerLength: 1, nBestSize: 1, train: 1, valid: 1, model: 1, init: 1, vocab: 1, vocabSize: 1, size: 1, modelOptions: 1, maxSeqLength: 1, batchTokens: 1, seed: 1, lowercase: 1, log: 1, outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, batchSize: 1, eps: 1, warmupRatio: 1, noDecay: 1, gradAccum: 1, resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, stopAfterSteps: 1 });
-  return withRunLock(o.outDir, 'finetuneQa', () => finetuneQaLocked(o), o.log);
-}
+type QaData = RunData & { docStride: number; maxAnswerLength: number; nBestSize: number };
+type QaFiles = TaskFiles & { trainData: SquadData; validData: SquadData };
 
-async function finetuneQaLocked(o: QaFinetuneOptions): Promise<BertRunResult> {
-  const log = o.log ?? (() => {});
-  const out = o.outDir;
-  if ((o.task ?? 'qa') !== 'qa') throw new ArgumentError(`finetuneQa: task must be 'qa', got '${String(o.task)}'`);
-  const { saved, init } = beginHeadRun(o, 'qa', 'finetuneQa');
-  const data = (saved?.data ?? {
+/** Extractive question answering on the fine-tuning skeleton (finetune.ts). */
+const QA_TASK: FinetuneTask<QaFinetuneOptions, BertForQuestionAnswering, QaData, QaFiles> = {
+  task: 'qa',
+  fn: 'finetuneQa',
+  headPrefix: 'qa_outputs.',
+  data: (o, init) => ({
     train: o.train, valid: o.valid, maxSeqLength: checkSeqLength(o.maxSeqLength ?? 384), docStride: o.docStride ?? 128,
     maxAnswerLength: o.maxAnswerLength ?? 30, nBestSize: o.nBestSize ?? 20, seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096, batchSize: o.batchSize, init, model: o.model,
-  }) as {
-    train?: string; valid?: string; maxSeqLength: number; docStride: number; maxAnswerLength: number; nBestSize: number; seed: number; batchTokens: number; batchSize?: number;
-    init: 'pretrained' | 'random'; model?: string;
-  };
-  if (!data.train || !data.valid) throw new ArgumentError('finetuneQa: give training and validation files (--train, --valid)');
-  if (!Number.isInteger(data.docStride) || data.docStride < 0 || data.docStride >= data.maxSeqLength) throw new ArgumentError(`docStride must be an integer in [0, maxSeqLength), got ${data.docStride}`);
-  for (const k of ['maxAnswerLength', 'nBestSize'] as const) if (!Number.isInteger(data[k]) || data[k] < 1) throw new ArgumentError(`${k} must be a positive integer, got ${data[k]}`);
-  const seed = data.seed;
-  manualSeed(seed);
-  const trainData = readSquadFile(data.train);
-  const validData = readSquadFile(data.valid);
-  const labelKeys: BertConfigJSON = { num_labels: 2, id2label: { 0: 'LABEL_0', 1: 'LABEL_1' }, label2id: { LABEL_0: 0, LABEL_1: 1 } };
+  }),
+  check: (data) => {
+    if (!Number.isInteger(data.docStride) || data.docStride < 0 || data.docStride >= data.maxSeqLength) throw new ArgumentError(`docStride must be an integer in [0, maxSeqLength), got ${data.docStride}`);
+    for (const k of ['maxAnswerLength', 'nBestSize'] as const) if (!Number.isInteger(data[k]) || data[k] < 1) throw new ArgumentError(`${k} must be a positive integer, got ${data[k]}`);
+  },
+  read: (data) => {
+    const trainData = readSquadFile(data.train!);
+    const validData = readSquadFile(data.valid!);
+    return {
+      trainData, validData,
+      labelKeys: { num_labels: 2, id2label: { 0: 'LABEL_0', 1: 'LABEL_1' }, label2id: { LABEL_0: 0, LABEL_1: 1 } },
+      vocabTexts: () => [...new Set(trainData.examples.map((e) => e.context))].concat(trainData.examples.map((e) => e.question)),
+    };
+  },
+  build: (c, initialize) => new BertForQuestionAnswering(c, { initialize }),
+  prepare: ({ data, files: { trainData, validData }, tokenizer, model, log }) => {
+    const opts = { maxSeqLength: data.maxSeqLength, docStride: data.docStride };
+    const trainSet = qaFeatures(trainData.examples, tokenizer, opts);
+    const validSet = qaFeatures(validData.examples, tokenizer, opts);
+    const trainF = trainSet.features;
+    const validF = validSet.features;
+    const without = trainF.filter((f) => f.startPosition === 0).length;
+    log(`data: ${trainData.examples.length} training questions on ${trainData.contexts} contexts -> ${trainF.length} windows (${without} without the answer, labelled [CLS]); ${validData.examples.length} validation questions on ${validData.contexts} contexts -> ${validF.length} windows; max ${data.maxSeqLength} tokens, doc stride ${data.docStride}; vocab ${tokenizer.vocabSize}`);
+    if (trainSet.skipped.length + validSet.skipped.length) {
+      log(`note: ${trainSet.skipped.length} training and ${validSet.skipped.length} validation questions fill maxSeqLength alone and are left out (validation scores them as unanswered)`);
+    }
+    if (trainSet.strideLowered + validSet.strideLowered) log(`note: doc stride lowered for ${trainSet.strideLowered + validSet.strideLowered} long questions (room for fewer context tokens)`);
+    if (trainF.length === 0) throw new BertTaskError(`${data.train}: no question fits maxSeqLength ${data.maxSeqLength}`);
 
-  const { tokenizer, config, model } = await buildHeadModel({
-    out, o, saved, data, labelKeys, headPrefix: 'qa_outputs.', log,
-    vocabTexts: () => [...new Set(trainData.examples.map((e) => e.context))].concat(trainData.examples.map((e) => e.question)),
-    build: (c, initialize) => new BertForQuestionAnswering(c, { initialize }),
-  });
-  if (!saved) saveHeadTask(out, { task: 'qa', config, data }, tokenizer);
+    const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
+    const { batcher, validBatches } = sequenceBatches(trainF.map((f) => f.ids), validF.map((f) => f.ids), { batchTokens: data.batchTokens, batchSize: data.batchSize, seed: data.seed, padId, maxSeqLength: data.maxSeqLength });
+    return {
+      batcher,
+      loss: (b) => {
+        const t = qaBatch(b, trainF);
+        const r = model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, startPositions: t.startPositions, endPositions: t.endPositions });
+        return { loss: r.loss!, tokens: b.tokens };
+      },
+      validate: async () => {
+        const { predictions: _p, ...r } = await evaluateQa(model, validBatches, validF, validData.examples, data);
+        void _p;
+        log(`validation: loss ${r.valid_loss.toFixed(4)}, exact match ${r.exact_match.toFixed(2)}, F1 ${r.f1.toFixed(2)}`);
+        return r;
+      },
+      bestMetric: { name: 'f1', higherIsBetter: true },
+    };
+  },
+};
 
-  const opts = { maxSeqLength: data.maxSeqLength, docStride: data.docStride };
-  const trainSet = qaFeatures(trainData.examples, tokenizer, opts);
-  const validSet = qaFeatures(validData.examples, tokenizer, opts);
-  const trainF = trainSet.features;
-  const validF = validSet.features;
-  const without = trainF.filter((f) => f.startPosition === 0).length;
-  log(`data: ${trainData.examples.length} training questions on ${trainData.contexts} contexts -> ${trainF.length} windows (${without} without the answer, labelled [CLS]); ${validData.examples.length} validation questions on ${validData.contexts} contexts -> ${validF.length} windows; max ${data.maxSeqLength} tokens, doc stride ${data.docStride}; vocab ${tokenizer.vocabSize}`);
-  if (trainSet.skipped.length + validSet.skipped.length) {
-    log(`note: ${trainSet.skipped.length} training and ${validSet.skipped.length} validation questions fill maxSeqLength alone and are left out (validation scores them as unanswered)`);
-  }
-  if (trainSet.strideLowered + validSet.strideLowered) log(`note: doc stride lowered for ${trainSet.strideLowered + validSet.strideLowered} long questions (room for fewer context tokens)`);
-  if (trainF.length === 0) throw new BertTaskError(`${data.train}: no question fits maxSeqLength ${data.maxSeqLength}`);
-
-  const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const { batcher, validBatches } = sequenceBatches(trainF.map((f) => f.ids), validF.map((f) => f.ids), { batchTokens: data.batchTokens, batchSize: data.batchSize, seed, padId, maxSeqLength: data.maxSeqLength });
-  const task = batcherTask(batcher, {
-    model,
-    loss: (b) => {
-      const t = qaBatch(b, trainF);
-      const r = model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, startPositions: t.startPositions, endPositions: t.endPositions });
-      return { loss: r.loss!, tokens: b.tokens };
-    },
-    validate: async () => {
-      const { predictions: _p, ...r } = await evaluateQa(model, validBatches, validF, validData.examples, data);
-      void _p;
-      log(`validation: loss ${r.valid_loss.toFixed(4)}, exact match ${r.exact_match.toFixed(2)}, F1 ${r.f1.toFixed(2)}`);
-      return r;
-    },
-    bestMetric: { name: 'f1', higherIsBetter: true },
-  });
-  const summary = await train(task, { ...finetuneTrainOptions(o, data.init), outDir: out, meta: { task: 'qa' } });
-  const hfDir = await exportBest(out, () => new BertForQuestionAnswering(new BertConfig(config), { initialize: false }), tokenizer);
-  return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
+/** Fine-tunes BERT for extractive question answering (from a pretrained HF folder or from scratch) into `outDir`. */
+export async function finetuneQa(o: QaFinetuneOptions): Promise<BertRunResult> {
+  o = checkOptions('finetuneQa', o, { task: 1, docStride: 1, maxAnswerLength: 1, nBestSize: 1, ...FINETUNE_SOURCE_KEYS });
+  return finetune(o, QA_TASK);
 }

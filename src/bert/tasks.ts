@@ -1,5 +1,7 @@
 /**
- * BERT pretraining (MLM + NSP) and fine-tuning (sequence classification) on the shared trainer.
+ * BERT pretraining (MLM + NSP) on the shared trainer, and what every BERT run shares: the run folder,
+ * size presets, batching, the export of the best checkpoint. Fine-tuning runs on finetune.ts's
+ * skeleton (classify.ts, ner.ts, qa.ts, multiple-choice.ts).
  *
  * A run folder (`outDir`) holds:
  *   zhuyi-bert.json      the task, the model config (HF keys) and the data settings (what --resume reads)
@@ -23,10 +25,7 @@ import { join } from 'node:path';
 import { BucketBatcher, DEFAULT_BUCKETS, type Batch } from '../data/batching.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
-import {
-  buildLabelSet, labelIds, labelSetOf, readClassificationFile, type ClassificationData, type ClassificationReadOptions, type LabelSet, type TableFormat,
-} from '../models/bert/finetune-data.js';
-import { BertForPreTraining, BertForSequenceClassification } from '../models/bert/heads.js';
+import { BertForPreTraining } from '../models/bert/heads.js';
 import { crossEntropy } from '../models/bert/losses.js';
 import { readBertFolder } from '../models/bert/pretrained.js';
 import {
@@ -41,7 +40,6 @@ import { Tensor } from '../tensor/tensor.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { trainWordPiece } from '../text/bert/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { finetuneTrainOptions } from './recipe.js';
 import { BEST, LAST, LOG, pickTrainOptions, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
 import { withRunLock } from '../train/lock.js';
 import { checkOptions } from '../tensor/options.js';
@@ -128,11 +126,6 @@ export interface FinetuneSourceOptions extends BertCommonOptions {
   vocabSize?: number;
 }
 
-/** Classification fine-tuning: the run's source plus how to read its CSV, TSV or JSONL files. */
-export interface FinetuneOptions extends FinetuneSourceOptions, Omit<ClassificationReadOptions, 'requireLabel'> {
-  task?: 'classify';
-}
-
 /** What a task run returns. */
 export interface BertRunResult {
   summary: TrainSummary;
@@ -145,7 +138,8 @@ export interface BertRunResult {
 }
 
 interface SavedTask {
-  task: 'pretrain' | 'classify';
+  /** 'pretrain' here; the fine-tuning runs write theirs through finetune.ts. */
+  task: string;
   config: BertConfigJSON;
   /** Every data setting the run needs again on --resume. */
   data: Record<string, unknown>;
@@ -475,155 +469,4 @@ export async function exportBest(out: string, build: () => BertPreTrainedModel, 
   await model.savePretrained(dir);
   tokenizer.savePretrained(dir);
   return dir;
-}
-
-// ---- fine-tuning: sequence classification ----------------------------------------------------------------
-
-/** @internal A classification example as token ids, segment ids and a label id. */
-export interface EncodedExample { ids: Int32Array; types: Int32Array; label: number }
-
-/** @internal Encodes a file's examples (pairs included) with truncation to maxSeqLength. */
-export function encodeClassification(data: ClassificationData, labels: number[], tokenizer: BertTokenizer, maxSeqLength: number): EncodedExample[] {
-  return data.examples.map((e, k) => {
-    const enc = tokenizer.encode(e.text, e.textPair ?? null, { maxLength: maxSeqLength, truncation: true });
-    return { ids: Int32Array.from(enc.inputIds), types: Int32Array.from(enc.tokenTypeIds), label: labels[k]! };
-  });
-}
-
-/** The tensors of a classification batch (the batcher already padded the ids). */
-function classificationBatch(batch: Batch, examples: readonly EncodedExample[]): { inputIds: Tensor; attentionMask: Tensor; tokenTypeIds: Tensor; labels: Tensor } {
-  const { rows: B, sourceLength: S } = batch;
-  const types = new Int32Array(B * S);
-  const labels = new Int32Array(B);
-  batch.indices.forEach((i, b) => {
-    types.set(examples[i]!.types, b * S);
-    labels[b] = examples[i]!.label;
-  });
-  return { inputIds: Tensor.fromBuffer(batch.source, [B, S]), attentionMask: attentionMask(batch.sourceLengths, S), tokenTypeIds: Tensor.fromBuffer(types, [B, S]), labels: Tensor.fromBuffer(labels, [B]) };
-}
-
-/** Fine-tunes BERT for sequence classification (from a pretrained HF folder or from scratch) into `outDir`. */
-export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
-  o = checkOptions('finetuneBert', o, { task: 1, train: 1, valid: 1, model: 1, init: 1, vocab: 1, vocabSize: 1, size: 1, modelOptions: 1, maxSeqLength: 1, batchTokens: 1, seed: 1, lowercase: 1, log: 1, outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, batchSize: 1, eps: 1, warmupRatio: 1, noDecay: 1, gradAccum: 1, resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, stopAfterSteps: 1, format: 1, textColumn: 1, textPairColumn: 1, labelColumn: 1, header: 1 });
-  return withRunLock(o.outDir, 'finetuneBert', () => finetuneBertLocked(o), o.log);
-}
-
-async function finetuneBertLocked(o: FinetuneOptions): Promise<BertRunResult> {
-  const log = o.log ?? (() => {});
-  const out = o.outDir;
-  if ((o.task ?? 'classify') !== 'classify') throw new ArgumentError(`finetuneBert: task must be 'classify', got '${String(o.task)}'`);
-  startFolder(out, o.resume);
-  const saved = o.resume ? readSaved(out) : null;
-  if (saved && saved.task !== 'classify') throw new BertTaskError(`${join(out, TASK_FILE)}: this folder holds a '${saved.task}' run, not classification`);
-  const init = o.init ?? (o.model ? 'pretrained' : 'random');
-  if (!saved && init === 'pretrained' && !o.model) throw new ArgumentError('finetuneBert: init pretrained needs a model folder (--model DIR), or use init random with a size preset');
-  if (!saved && init === 'random' && o.model) throw new ArgumentError('finetuneBert: give either a model folder (pretrained init) or init random, not both');
-  const data = (saved?.data ?? {
-    train: o.train, valid: o.valid, format: o.format, textColumn: o.textColumn, textPairColumn: o.textPairColumn, labelColumn: o.labelColumn,
-    header: o.header, maxSeqLength: checkSeqLength(o.maxSeqLength ?? 128), seed: o.seed ?? 0, batchTokens: o.batchTokens ?? 4096, batchSize: o.batchSize,
-    init, model: o.model,
-  }) as {
-    train?: string; valid?: string; format?: TableFormat; textColumn?: string; textPairColumn?: string; labelColumn?: string; header?: boolean;
-    maxSeqLength: number; seed: number; batchTokens: number; batchSize?: number; init: 'pretrained' | 'random'; model?: string;
-  };
-  if (!data.train || !data.valid) throw new ArgumentError('finetuneBert: give training and validation files (--train, --valid)');
-  const seed = data.seed;
-  manualSeed(seed);
-  const readOpts: ClassificationReadOptions = {};
-  for (const k of ['format', 'textColumn', 'textPairColumn', 'labelColumn', 'header'] as const) if (data[k] !== undefined) (readOpts as Record<string, unknown>)[k] = data[k];
-  const trainData = readClassificationFile(data.train, readOpts);
-  // The validation file uses the columns the training file resolved to.
-  const validData = readClassificationFile(data.valid, {
-    ...readOpts, textColumn: trainData.columns.text, labelColumn: trainData.columns.label,
-    ...(trainData.columns.textPair !== undefined ? { textPairColumn: trainData.columns.textPair } : {}),
-  });
-  const labelSet: LabelSet = saved?.labels ? labelSetOf(saved.labels) : buildLabelSet(trainData.examples);
-  if (labelSet.labels.length < 2) throw new BertTaskError(`${data.train}: one label only (${JSON.stringify(labelSet.labels[0])}); classification needs at least two`);
-  const trainLabels = labelIds(trainData, labelSet);
-  const validLabels = labelIds(validData, labelSet);
-  const labelKeys = { num_labels: labelSet.labels.length, id2label: labelSet.id2label, label2id: labelSet.label2id, problem_type: 'single_label_classification' as const };
-
-  const lowercase = o.lowercase ?? true;
-  let tokenizer: BertTokenizer;
-  let config: BertConfigJSON;
-  let pretrained: Map<string, Tensor> | null = null;
-  if (saved) {
-    tokenizer = BertTokenizer.fromPretrained(join(out, TOKENIZER_DIR));
-    config = saved.config;
-  } else if (init === 'pretrained') {
-    const folder = readBertFolder(data.model!);
-    tokenizer = BertTokenizer.fromPretrained(data.model!);
-    const { architectures: _a, _num_labels: _n, ...rest } = folder.config;
-    void _a; void _n;
-    config = { ...rest, ...(o.modelOptions ?? {}), ...labelKeys };
-    pretrained = folder.stateDict;
-  } else {
-    tokenizer = o.vocab
-      ? tokenizerFromVocab(o.vocab, lowercase, data.maxSeqLength)
-      : trainTokenizer(trainData.examples.flatMap((e) => (e.textPair === undefined ? [e.text] : [e.text, e.textPair])), o.vocabSize ?? 8000, lowercase, data.maxSeqLength);
-    const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-    config = {
-      ...bertPreset(o.size ?? 'tiny'), ...(o.modelOptions ?? {}), vocab_size: tokenizer.vocabSize, pad_token_id: padId,
-      max_position_embeddings: Math.max(512, data.maxSeqLength), ...labelKeys,
-    };
-  }
-  const bertConfig = new BertConfig(config);
-  checkModelFits(bertConfig, tokenizer, data.maxSeqLength);
-  const model = new BertForSequenceClassification(bertConfig);
-  if (pretrained) {
-    // A classifier of another label count (a folder that was itself fine-tuned) is not reused.
-    const own = model.stateDict();
-    const weights = new Map([...pretrained].filter(([k, v]) => !k.startsWith('classifier.') || (own[k] && own[k]!.shape.join() === v.shape.join())));
-    await loadForTraining(model, weights, data.model!, log);
-  } else if (!saved) {
-    log(`init: random, ${o.size ?? 'tiny'} preset (${bertConfig.numHiddenLayers} layers, hidden ${bertConfig.hiddenSize}), no pretraining`);
-  }
-  if (!saved) {
-    tokenizer.savePretrained(join(out, TOKENIZER_DIR));
-    writeFileAtomic(join(out, TASK_FILE), `${JSON.stringify({ task: 'classify', config, data, labels: labelSet.labels } satisfies SavedTask, null, 2)}\n`);
-  }
-  const maxSeqLength = data.maxSeqLength;
-  const trainEx = encodeClassification(trainData, trainLabels, tokenizer, maxSeqLength);
-  const validEx = encodeClassification(validData, validLabels, tokenizer, maxSeqLength);
-  const counts = labelSet.labels.map((_, c) => trainLabels.filter((l) => l === c).length);
-  log(`data: ${trainEx.length} training, ${validEx.length} validation examples; labels ${labelSet.labels.map((l, c) => `${l} (${counts[c]})`).join(', ')}; vocab ${tokenizer.vocabSize}`);
-  const padId = tokenizer.convertTokensToIds(tokenizer.padToken);
-  const { batcher, validBatches } = sequenceBatches(trainEx.map((e) => e.ids), validEx.map((e) => e.ids), { batchTokens: data.batchTokens, batchSize: data.batchSize, seed, padId, maxSeqLength });
-
-  const task = batcherTask(batcher, {
-    model,
-    loss: (b) => {
-      const t = classificationBatch(b, trainEx);
-      const r = model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, labels: t.labels });
-      return { loss: r.loss!, tokens: b.tokens };
-    },
-    validate: async () => {
-      const r = await evaluateClassifier(model, validBatches, validEx);
-      log(`validation: loss ${r.valid_loss.toFixed(4)}, accuracy ${(100 * r.accuracy).toFixed(2)}%`);
-      return r;
-    },
-    bestMetric: { name: 'accuracy', higherIsBetter: true },
-  });
-  const summary = await train(task, { ...finetuneTrainOptions(o, data.init), outDir: out, meta: { task: 'classify' } });
-  const hfDir = await exportBest(out, () => new BertForSequenceClassification(new BertConfig(config), { initialize: false }), tokenizer);
-  return { summary, hfDir, bestMetrics: bestMetricsOf(out, summary.best), tokenizer, config };
-}
-
-/** @internal Loss and accuracy of a classifier over batches of encoded examples: the validation metrics, and `bert eval`'s. */
-export async function evaluateClassifier(model: BertForSequenceClassification, batches: readonly Batch[], examples: readonly EncodedExample[]): Promise<{ valid_loss: number; accuracy: number }> {
-  let lossSum = 0;
-  let right = 0;
-  let n = 0;
-  for (const b of batches) {
-    const t = classificationBatch(b, examples);
-    const r = noGrad(() => model.forward(t.inputIds, { attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds, labels: t.labels }));
-    const pred = F.argmax(r.logits, -1);
-    await realize(r.loss!, pred);
-    const p = await pred.data();
-    const labels = t.labels.buffer as Int32Array;
-    for (let k = 0; k < labels.length; k++) if (p[k] === labels[k]) right++;
-    lossSum += (await r.loss!.item()) * labels.length;
-    n += labels.length;
-  }
-  return { valid_loss: lossSum / n, accuracy: right / n };
 }

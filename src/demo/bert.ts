@@ -24,7 +24,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { finetuneBert, pretrainBert, type BertRunResult } from '../bert/tasks.js';
+import { pretrainBert, type BertRunResult } from '../bert/tasks.js';
+import { finetuneBert } from '../bert/classify.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import type { BertConfigJSON } from '../models/bert/config.js';
 import { BertForSequenceClassification } from '../models/bert/heads.js';
