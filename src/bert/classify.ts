@@ -109,6 +109,6 @@ export async function finetuneBert(o: FinetuneOptions): Promise<BertRunResult> {
 }
 
 /** @internal Loss and accuracy of a classifier over batches of encoded examples: the validation metrics, and `bert eval`'s. */
-export async function evaluateClassifier(model: BertForSequenceClassification, batches: readonly Batch[], examples: readonly EncodedExample[]): Promise<{ valid_loss: number; accuracy: number }> {
+export async function evaluateClassifier(model: BertForSequenceClassification, batches: Iterable<Batch>, examples: readonly EncodedExample[]): Promise<{ valid_loss: number; accuracy: number }> {
   return lossAndAccuracy(model, batches, (b) => classificationBatch(b, examples));
 }

@@ -208,7 +208,7 @@ export interface LabelledBatch { inputIds: Tensor; attentionMask: Tensor; tokenT
 /** @internal Mean loss and accuracy of a one-label-per-row head over batches: validation's metrics, and `bert eval`'s. */
 export async function lossAndAccuracy(
   model: { forward(ids: Tensor, o: { attentionMask: Tensor; tokenTypeIds: Tensor; labels: Tensor }): { logits: Tensor; loss?: Tensor } },
-  batches: readonly Batch[], tensors: (b: Batch) => LabelledBatch,
+  batches: Iterable<Batch>, tensors: (b: Batch) => LabelledBatch,
 ): Promise<{ valid_loss: number; accuracy: number }> {
   let lossSum = 0;
   let right = 0;

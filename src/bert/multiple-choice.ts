@@ -77,7 +77,7 @@ export function multipleChoiceEvalBatches(features: readonly MultipleChoiceFeatu
 }
 
 /** @internal Loss and accuracy of a multiple-choice model over batches of features: the validation metrics, and `bert eval`'s. */
-export async function evaluateMultipleChoice(model: BertForMultipleChoice, batches: readonly Batch[], features: readonly MultipleChoiceFeature[], padId: number): Promise<{ valid_loss: number; accuracy: number }> {
+export async function evaluateMultipleChoice(model: BertForMultipleChoice, batches: Iterable<Batch>, features: readonly MultipleChoiceFeature[], padId: number): Promise<{ valid_loss: number; accuracy: number }> {
   return lossAndAccuracy(model, batches, (b) => multipleChoiceBatch(b, features, padId));
 }
 
