@@ -1,7 +1,7 @@
 /** `zhuyi export DIR --onnx OUT`: a trained model folder -> ONNX graphs with dynamic axes and a manifest. */
 import type { Command } from 'commander';
 import { exportOnnx } from '../export/export.js';
-import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../export/onnx-builder.js';
+import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../export/trace.js';
 import { ArgumentError } from '../tensor/errors.js';
 
 export function registerExport(program: Command): void {

@@ -100,7 +100,7 @@ describe('BERT export runs in onnxruntime-node', () => {
     assert.equal(manifest.kind, 'bert');
     assert.equal(manifest.architecture, 'BertForSequenceClassification');
     assert.deepEqual(manifest.graphs.model.inputs.map((i: { name: string; axes: string[] }) => [i.name, i.axes]), [
-      ['input_ids', ['batch', 'sequence']], ['attention_mask', ['batch', 'sequence']], ['token_type_ids', ['batch', 'sequence']],
+      ['input_ids', ['batch_size', 'sequence_length']], ['attention_mask', ['batch_size', 'sequence_length']], ['token_type_ids', ['batch_size', 'sequence_length']],
     ]);
     assert.deepEqual(manifest.graphs.model.outputs.map((o: { name: string }) => o.name), ['logits', 'attention_0', 'attention_1']);
     assert.deepEqual(manifest.config.id2label, { 0: 'neg', 1: 'mid', 2: 'pos' });
@@ -123,6 +123,25 @@ describe('BERT export runs in onnxruntime-node', () => {
     await compare(await saved('base', base), base, (o) => ({ last_hidden_state: o.lastHiddenState!, pooler_output: o.poolerOutput! }));
     const qa = new BertForQuestionAnswering(config(), { generator: new Generator(5) }).eval();
     await compare(await saved('qa', qa), qa, (o) => ({ start_logits: o.startLogits!, end_logits: o.endLogits! }));
+  });
+
+  test('BertForMultipleChoice: (batch_size, num_choices, sequence_length) inputs, logits at two shapes from one file', async () => {
+    const model = new BertForMultipleChoice(config(), { generator: new Generator(10) }).eval();
+    const out = await saved('mc', model);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.graphs.model.inputs[0].axes, ['batch_size', 'num_choices', 'sequence_length']);
+    assert.deepEqual(manifest.graphs.model.outputs[0], { name: 'logits', dtype: 'float32', axes: ['batch_size', 'num_choices'], doc: 'a score per choice' });
+    const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
+    for (const [B, N, T] of [[2, 3, 7], [1, 4, 12]] as const) {
+      const { ids, mask, types } = batch(B * N, T, 20 + B);
+      const i64of = (rows: number[][]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(rows.flat(), (x) => BigInt(x)), [B, N, T]);
+      const got = await session.run({ input_ids: i64of(ids), attention_mask: i64of(mask), token_type_ids: i64of(types) });
+      const i32of = (rows: number[][]): Tensor => z.tensor(rows.flat(), { dtype: 'int32' }).reshape([B, N, T]);
+      const want = model.forward(i32of(ids), { attentionMask: i32of(mask), tokenTypeIds: i32of(types), outputAttentions: true });
+      assert.deepEqual(got.logits!.dims, [B, N]);
+      assertClose(got.logits!.data as Float32Array, await want.logits.data(), { atol: 1e-4, rtol: 1e-4, what: `multiple-choice logits B=${B} N=${N} T=${T}` });
+      assertClose(got.attention_1!.data as Float32Array, await want.attentions![1]!.data(), { atol: 1e-4, rtol: 1e-4, what: `multiple-choice attention_1 B=${B} N=${N} T=${T}` });
+    }
   });
 
   test('the real tiny checkpoints in ../shared/data', async (t) => {
@@ -226,9 +245,11 @@ describe('export errors', () => {
     await assert.rejects(exportOnnx(folder, out), /err-out exists and is not empty \(pass --force to write into it\)/);
     const m = await exportOnnx(folder, out, { force: true, log: () => {} });
     assert.ok(m.files.includes('model.onnx') && m.files.includes('keep.txt'));
-    await assert.rejects(exportOnnx(folder, join(dir, 'o2'), { opset: 12 }), /opset must be an integer from 17 to 21, got 12/);
-    const mc = join(dir, 'err-mc');
-    await new BertForMultipleChoice(config(), { generator: new Generator(10) }).savePretrained(mc);
-    await assert.rejects(exportOnnx(mc, join(dir, 'o3')), /architecture 'BertForMultipleChoice' cannot be exported \(supported: BertModel, /);
+    await assert.rejects(exportOnnx(folder, join(dir, 'o2'), { opset: 12 }), /opset must be an integer from 18 to 21, got 12/);
+    const odd = join(dir, 'err-odd');
+    await model.savePretrained(odd);
+    const cfg = JSON.parse(readFileSync(join(odd, 'config.json'), 'utf8'));
+    writeFileSync(join(odd, 'config.json'), JSON.stringify({ ...cfg, architectures: ['BertLMHeadModel'] }));
+    await assert.rejects(exportOnnx(odd, join(dir, 'o3')), /architecture 'BertLMHeadModel' cannot be exported \(supported: BertModel, /);
   });
 });
