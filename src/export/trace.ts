@@ -36,9 +36,10 @@ export function checkOpset(opset: number): void {
 /**
  * `count` distinct example sizes (primes from 3 up) that are none of the model's own sizes: no
  * dimension of a weight or buffer and no number of its config, so a size of the trace equal to one
- * of them is a batch or sequence size and nothing else. `limit` caps them (max positions).
+ * of them is a batch or sequence size and nothing else. `limit` caps them (max positions); `free`
+ * may refuse more (a size whose successor is a model size).
  */
-export function exampleSizes(model: Module, count: number, limit = Infinity, config: object = {}): number[] {
+export function exampleSizes(model: Module, count: number, limit = Infinity, config: object = {}, free: (n: number, taken: ReadonlySet<number>) => boolean = () => true): number[] {
   const taken = new Set<number>();
   for (const [, t] of [...Object.entries(model.stateDict()), ...model.namedBuffers()]) for (const n of t.shape) taken.add(n);
   for (const v of Object.values(config)) if (typeof v === 'number') taken.add(v);
@@ -47,7 +48,7 @@ export function exampleSizes(model: Module, count: number, limit = Infinity, con
     if (n > limit) throw new ExportError(`export: no ${count} example sizes up to ${limit} differ from the model's own sizes`);
     let prime = true;
     for (let d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
-    if (prime && !taken.has(n) && !sizes.some((s) => taken.has(s * n))) sizes.push(n);
+    if (prime && !taken.has(n) && !sizes.some((s) => taken.has(s * n)) && free(n, taken)) sizes.push(n);
   }
   return sizes;
 }
@@ -66,6 +67,8 @@ export interface TraceOutput {
   /** The traced (lazy) result. */
   tensor: Tensor;
   doc: string;
+  /** Its axes as declared, where the lowering's own labels fall short (a size one more than a symbol). */
+  axes?: (string | number)[];
 }
 
 /** A traced, lowered graph: encode it (at any supported opset), drop outputs, quantize its weights. */
@@ -142,11 +145,12 @@ export function trace(name: string, model: Module, inputs: readonly TraceInput[]
     return { name: x.name, index: index < 0 ? undefined : index, dtype: x.tensor.dtype, shape: x.tensor.shape, axes: x.axes };
   });
   const lowered = lowerForExport(graph, exportInputs, outputs.map((o) => o.name), weightNames);
+  outputs.forEach((o, k) => { if (o.axes) lowered.outputs[k]!.dims = o.axes; });
   const info = (n: string, t: Tensor, doc: string, axes: readonly (string | number)[]): TensorInfo => ({ name: n, dtype: t.dtype === 'int32' ? 'int64' : t.dtype === 'bool' ? 'bool' : 'float32', axes: [...axes], doc });
   return new TracedGraph(
     lowered,
     inputs.map((x) => info(x.name, x.tensor, x.doc, x.tensor.shape.map((n, k) => x.axes[k] ?? n))),
-    outputs.map((o, k) => info(o.name, o.tensor, o.doc, lowered.outputs[k]!.dims)),
+    outputs.map((o, k) => info(o.name, o.tensor, o.doc, o.axes ?? lowered.outputs[k]!.dims)),
     name,
   );
 }

@@ -391,13 +391,13 @@ function opsetsOf(b: Builder, version: number): { domain: string; version: numbe
 }
 
 /** Lowers every op of the graph in order; `names` holds the inputs' ONNX names and receives the ops'. */
-function lowerOps(graph: Graph, b: Builder, names: string[], labels: readonly SizeTerm[][]): void {
+function lowerOps(graph: Graph, b: Builder, names: string[], labels: readonly SizeTerm[][], parameterSizes = true): void {
   graph.values.forEach((v, i) => {
     if (v.kind === 'input') return;
     const def = getOp(v.op);
     if (!def.onnx) throw new ZhuyiError(`ort backend: op '${v.op}' has no ONNX lowering`);
     if (labels.length) {
-      const parameters = v.inputs.map((j) => { const x = graph.values[j]!; return x.kind === 'input' && x.parameter === true; });
+      const parameters = v.inputs.map((j) => { const x = graph.values[j]!; return parameterSizes && x.kind === 'input' && x.parameter === true; });
       b.current = { inputs: v.inputs.map((j) => labels[j]!), out: labels[i]!, parameters };
     }
     names[i] = def.onnx(b, { inputs: v.inputs.map((j) => names[j]!), inMetas: v.inputs.map((j) => graph.values[j]!.meta), out: v.meta, attrs: v.attrs });
@@ -478,7 +478,8 @@ export function lowerForExport(
     b.initializers.push({ name, dims: [...v.meta.shape], dataType: onnxDTypeCode(v.meta.dtype), raw: new Uint8Array(v.buffer.buffer, v.buffer.byteOffset, v.buffer.byteLength) });
     names[i] = name;
   });
-  lowerOps(graph, b, names, labels);
+  // Example sizes differ from every model size, so a parameter cut at one (a learned position table's first T rows) is cut at run time.
+  lowerOps(graph, b, names, labels, false);
   // Every output through an Identity of its own name (two outputs may be one value); its axes are
   // its labels: a symbol's name, a product's ('batch_size*num_choices'), else the fixed size.
   const graphOutputs = graph.outputs.map((o, k) => {
