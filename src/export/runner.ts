@@ -19,6 +19,7 @@
  *     await model.classify('a fine film', { topK: null });  // BertForSequenceClassification: every {label, score}, best first
  *     await model.tokenClassify('Ada lives in Paris', { aggregation: 'simple' }); // BertForTokenClassification: entities with character offsets
  *     await model.attentions('the cat sat');                // any BERT: { tokens, attention: (layers, heads, seq, seq) }
+ *     await model.answer('who?', 'Ada lives in Paris');     // BertForQuestionAnswering: { answer, score, start, end } (topK: a list)
  *   }
  *
  * Also: ExportedBert.architecture / config (HF config.json) / labels / numLayers / numHeads /
@@ -33,7 +34,7 @@
 import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
-  classificationFunction, labelOf, labelScores, maskPredictions, windowEntities,
+  type QaAnswer, bestAnswers, classificationFunction, labelOf, labelScores, maskPredictions, windowAnswers, windowEntities,
 } from '../models/bert/pipeline-scores.js';
 import type { BertEncoding } from '../text/bert/encoding.js';
 import { BertTokenizerCore, type BertTokenizerFiles } from '../text/bert/tokenizer-core.js';
@@ -43,7 +44,7 @@ import { ZhuyiError } from '../tensor/errors.js';
 import { type BertManifest, MANIFEST_FILE, type Manifest, type TokenizerInfo, type TranslationManifest, checkManifest, parseManifest } from './manifest.js';
 import { checkOptions } from '../tensor/options.js';
 
-export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction } from '../models/bert/pipeline-scores.js';
+export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction, QaAnswer } from '../models/bert/pipeline-scores.js';
 export type { Manifest, BertManifest, TranslationManifest } from './manifest.js';
 
 export class RunnerError extends ZhuyiError {}
@@ -228,6 +229,35 @@ export class ExportedBert {
     const { encoding, outputs } = await this.run(text);
     const logits = outputs.logits!;
     return windowEntities(tok, text, encoding, logits.data, 0, logits.dims[2]!, o.aggregation ?? 'none', new Set(o.ignoreLabels ?? ['O']), labelOf(this.manifest.config.id2label as Record<string, string>));
+  }
+
+  /**
+   * HF's question answering (extractive), as zhuyi's `answer` pipeline: the context in windows of
+   * maxSeqLength tokens (default 384, capped by maxLength) overlapping by docStride, the best span
+   * by p(start) * p(end). Returns the best answer, or the topK best when topK is given.
+   */
+  async answer(question: string, context: string, o: { topK?: number; maxAnswerLength?: number; maxSeqLength?: number; docStride?: number; handleImpossibleAnswer?: boolean; alignToWords?: boolean } = {}): Promise<QaAnswer | QaAnswer[]> {
+    o = checkOptions('ExportedBert.answer', o, { topK: 1, maxAnswerLength: 1, maxSeqLength: 1, docStride: 1, handleImpossibleAnswer: 1, alignToWords: 1 });
+    this.needArchitecture('answer', ['BertForQuestionAnswering']);
+    const tok = this.needTokenizer('answer');
+    if (question.trim() === '' || tok.tokenize(context).length === 0) throw new RunnerError('answer: the question or the context is empty');
+    const seqLen = Math.min(o.maxSeqLength ?? 384, this.maxLength);
+    const room = seqLen - tok.tokenize(question).length - 3;
+    if (room < 1) throw new RunnerError(`answer: the question leaves no room for the context in ${seqLen}-token windows (maxSeqLength)`);
+    const enc = tok.encode(question, context, {
+      truncation: 'only_second', maxLength: seqLen, stride: o.docStride ?? Math.min(128, Math.floor(seqLen / 2), room - 1), returnOverflowingTokens: true,
+      returnOffsetsMapping: true, returnSpecialTokensMask: true, padding: true,
+    });
+    const topK = o.topK ?? 1;
+    const found = new Map<string, QaAnswer>();
+    let nullScore = Infinity;
+    for (const w of [enc, ...(enc.overflowing ?? [])]) {
+      const out = await this.forward(w);
+      const span = { maxAnswerLength: o.maxAnswerLength ?? 15, alignToWords: o.alignToWords ?? true, topK };
+      nullScore = Math.min(nullScore, windowAnswers(tok, context, w, out.start_logits!.data, out.end_logits!.data, 0, tok.convertTokensToIds(tok.clsToken), span, found));
+    }
+    const best = bestAnswers(found, o.handleImpossibleAnswer ? nullScore : null, topK);
+    return o.topK === undefined ? best[0]! : best;
   }
 }
 

@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import * as z from '../../src/index.js';
 import {
   BertConfig, BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel,
-  type BertPreTrainedModel, BertTokenizer, Generator, type Tensor, classify, fillMask, tokenClassify,
+  type BertPreTrainedModel, BertTokenizer, Generator, type Tensor, answer, classify, fillMask, tokenClassify,
 } from '../../src/index.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { ExportedBert, loadExport } from '../../src/export/runner.js';
@@ -227,6 +227,28 @@ describe('the runner on onnxruntime-node gives zhuyi\'s pipeline results', () =>
       assert.deepEqual(strip(got), strip(want), aggregation);
       assertClose(got.map((e) => e.score), want.map((e) => e.score), { atol: 1e-5, what: `tokenClassify ${aggregation} scores` });
     }
+  });
+});
+
+describe('the runner answers questions as zhuyi\'s answer pipeline', () => {
+  test('answer: best span and topK over overlapping windows', async () => {
+    const qa = new BertForQuestionAnswering(config(), { generator: new Generator(11) }).eval();
+    const out = await saved('run-qa', qa);
+    const exported = await loadExport({
+      Tensor: ort.Tensor, createSession: (bytes: Uint8Array) => ort.InferenceSession.create(bytes),
+      loadFile: async (name: string) => new Uint8Array(readFileSync(join(out, name))),
+    }) as ExportedBert;
+    const tok = new BertTokenizer(VOCAB);
+    const question = 'who lives in paris ?';
+    const context = 'john smith lives in paris , the cat sat on the mat . hello world ! a dog runs on the mat , the dogs sat .';
+    for (const options of [{}, { topK: 3 }, { topK: 2, maxSeqLength: 16, docStride: 3 }, { handleImpossibleAnswer: true, topK: 2 }]) {
+      const want = [await answer(qa, tok, question, context, options as { topK: number })].flat();
+      const got = [await exported.answer(question, context, options)].flat();
+      assert.deepEqual(got.map((a) => [a.answer, a.start, a.end]), want.map((a) => [a.answer, a.start, a.end]), JSON.stringify(options));
+      assertClose(got.map((a) => a.score), want.map((a) => a.score), { atol: 1e-5, rtol: 1e-4, what: `answer scores ${JSON.stringify(options)}` });
+    }
+    assert.ok(!Array.isArray(await exported.answer(question, context)));
+    await assert.rejects(exported.classify('a'), /classify: needs a BertForSequenceClassification export, this one is BertForQuestionAnswering/);
   });
 });
 
