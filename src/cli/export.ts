@@ -38,6 +38,9 @@ Example:
       const what = manifest.kind === 'bert' ? manifest.architecture : `${manifest.config.modelKind} translation model`;
       console.log(`exported ${what} to ${opts.onnx} (opset ${opset}, ${((performance.now() - t0) / 1000).toFixed(1)} s):`);
       for (const f of [...manifest.files, 'manifest.json']) console.log(`  ${f}`);
-      if (manifest.kind === 'bert' && manifest.transformersJs) console.log(`transformers.js: pipeline('${manifest.transformersJs.task}', '${opts.onnx}', { local_files_only: true })`);
+      if (manifest.kind === 'bert' && manifest.transformersJs) {
+        const task = manifest.transformersJs.task;
+        console.log(`transformers.js: ${task === 'multiple-choice' ? 'AutoModel.from_pretrained' : `pipeline('${task}', `}('${opts.onnx}', { local_files_only: true })`);
+      }
     });
 }
