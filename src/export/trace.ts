@@ -8,6 +8,7 @@
  * them: batch_size, sequence_length, ...). The lowering recognises a symbolic size by its example
  * value, so `exampleSizes` picks values that no weight, buffer or config number of the model has.
  */
+import '../ops/index.js'; // every op registered: a trace runs model code outside the package root
 import { type ExportInput, type ExportedGraph, lowerForExport } from '../backends/ort/builder.js';
 import { type NodeSpec, encodeModel } from '../backends/ort/proto.js';
 import type { Module } from '../nn/module.js';
