@@ -1,7 +1,7 @@
 /** `zhuyi export DIR --onnx OUT`: a trained model folder -> ONNX graphs with dynamic axes and a manifest. */
 import type { Command } from 'commander';
 import { exportOnnx } from '../export/export.js';
-import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../export/onnx-builder.js';
+import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../export/trace.js';
 import { ArgumentError } from '../tensor/errors.js';
 
 export function registerExport(program: Command): void {
@@ -38,6 +38,9 @@ Example:
       const what = manifest.kind === 'bert' ? manifest.architecture : `${manifest.config.modelKind} translation model`;
       console.log(`exported ${what} to ${opts.onnx} (opset ${opset}, ${((performance.now() - t0) / 1000).toFixed(1)} s):`);
       for (const f of [...manifest.files, 'manifest.json']) console.log(`  ${f}`);
-      if (manifest.kind === 'bert' && manifest.transformersJs) console.log(`transformers.js: pipeline('${manifest.transformersJs.task}', '${opts.onnx}', { local_files_only: true })`);
+      if (manifest.kind === 'bert' && manifest.transformersJs) {
+        const task = manifest.transformersJs.task;
+        console.log(`transformers.js: ${task === 'multiple-choice' ? 'AutoModel.from_pretrained' : `pipeline('${task}', `}('${opts.onnx}', { local_files_only: true })`);
+      }
     });
 }

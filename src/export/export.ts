@@ -9,8 +9,9 @@
  *   translation folder (zhuyi-translate.json)   -> encoder.onnx, decoder.onnx (one decoder step),
  *                                                   tokenizer/source/, tokenizer/target/
  *
- * The graphs are written by hand from each model's module tree (bert.ts, translation.ts), not traced,
- * so batch and sequence sizes stay symbolic. src/export/runner.ts runs an export in Node or a browser.
+ * The graphs are traced from each model's own forward / decoder step (trace.ts, bert.ts,
+ * translation.ts) with symbolic batch and sequence axes. src/export/runner.ts runs an export in Node
+ * or a browser.
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,19 +21,19 @@ import { BERT_CLASSES } from '../bert/folder.js';
 import { type BertModelClass, BertPreTrainedModel, readBertFolder } from '../models/bert/pretrained.js';
 import { CONFIG_FILE as TRANSLATE_CONFIG_FILE } from '../translate/pipeline.js';
 import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
-import { BERT_ARCHITECTURES, type BertArchitecture, emitBert } from './bert.js';
+import { BERT_ARCHITECTURES, type BertArchitecture, traceBert } from './bert.js';
 import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo, manifestJson } from './manifest.js';
-import { DEFAULT_OPSET, GraphBuilder } from './onnx-builder.js';
+import { DEFAULT_OPSET, checkOpset } from './trace.js';
 import { TRANSFORMERS_JS_MODEL, TRANSFORMERS_JS_QUANTIZED, TRANSFORMERS_JS_TASKS, copyFiles, listFiles, writeHubLayout } from './folder.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { exportTranslation } from './translation.js';
-import { ExportError, Weights } from './weights.js';
+import { ExportError } from './weights.js';
 import { checkOptions } from '../tensor/options.js';
 
 export { ExportError } from './weights.js';
 
 export interface ExportOptions {
-  /** ONNX opset of the graphs (17 to 21; default 17). */
+  /** ONNX opset of the graphs (18 to 21; default 18). */
   opset?: number;
   /** Write into `out` even when it holds files (files of the same names are replaced). */
   force?: boolean;
@@ -76,24 +77,22 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
   }
   const cls = BERT_CLASSES[architecture] as BertModelClass<BertPreTrainedModel>;
   const model = await BertPreTrainedModel.fromPretrained.call(cls, dir, { warn: log });
-  const weights = await Weights.of(model, dir);
-  const b = new GraphBuilder(architecture);
-  const { outputs, attentions } = emitBert(b, weights, config, architecture);
-  writeFileAtomic(join(out, 'model.onnx'), b.encode(opset, PRODUCER));
+  const { graph, attentions } = traceBert(model, config, architecture);
+  writeFileAtomic(join(out, 'model.onnx'), graph.encode(opset, PRODUCER));
   const tokenizerFiles = copyFiles(dir, out, 'tokenizer', BERT_TOKENIZER_FILES);
   if (tokenizerFiles.length === 0) log(`export: ${dir} has no tokenizer files (vocab.txt or tokenizer.json); the export has no tokenizer`);
   const hfConfig = config.toJSON([architecture]) as Record<string, unknown>;
   const task = TRANSFORMERS_JS_TASKS[architecture];
   let transformersJs: BertManifest['transformersJs'];
   if (options.transformersJs !== false && task) {
-    if (!options.transformersJsAttentions) b.dropOutputs(new Set(attentions));
+    const hubGraph = options.transformersJsAttentions ? graph : graph.without(new Set(attentions));
     // Without a tokenizer there is nothing to build tokenizer.json from: transformers.js then needs one added.
     const hubTokenizer = (): Record<string, string> => (tokenizerFiles.length > 0 ? BertTokenizer.fromPretrained(dir).toFiles() : {});
-    writeHubLayout(out, { from: dir, config: hfConfig, model: b.encode(opset, PRODUCER), tokenizerFiles: hubTokenizer });
+    writeHubLayout(out, { from: dir, config: hfConfig, model: hubGraph.encode(opset, PRODUCER), tokenizerFiles: hubTokenizer });
     transformersJs = { task, model: TRANSFORMERS_JS_MODEL, attentions: Boolean(options.transformersJsAttentions) };
     if (options.quantize) {
-      const n = b.quantizeWeights();
-      writeFileAtomic(join(out, TRANSFORMERS_JS_QUANTIZED), b.encode(opset, PRODUCER));
+      const { graph: quantized, count: n } = hubGraph.quantized();
+      writeFileAtomic(join(out, TRANSFORMERS_JS_QUANTIZED), quantized.encode(opset, PRODUCER));
       transformersJs.quantized = TRANSFORMERS_JS_QUANTIZED;
       log(`export: ${TRANSFORMERS_JS_QUANTIZED}: ${n} weight matrices as int8 (one scale per row)`);
     }
@@ -104,20 +103,9 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
     kind: 'bert', dir: 'tokenizer', files: tokenizerFiles,
     rebuild: 'BertTokenizerCore.fromFiles({name: text}) (zhuyi), or transformers.BertTokenizerFast.from_pretrained(dir)',
   };
-  const ids = (name: string, doc: string) => ({ name, dtype: 'int64' as const, axes: ['batch', 'sequence'], doc });
   return {
     format: MANIFEST_FORMAT, version: MANIFEST_VERSION, kind: 'bert', opset, producer: PRODUCER, architecture,
-    graphs: {
-      model: {
-        file: 'model.onnx',
-        inputs: [
-          ids('input_ids', 'token ids: [CLS] A [SEP] (B [SEP]), padded'),
-          ids('attention_mask', '1 for tokens, 0 for padding'),
-          ids('token_type_ids', '0 for segment A, 1 for B'),
-        ],
-        outputs,
-      },
-    },
+    graphs: { model: { file: 'model.onnx', inputs: graph.inputs, outputs: graph.outputs } },
     attentions,
     config: hfConfig,
     tokenizer,
@@ -134,7 +122,7 @@ export async function exportOnnx(dir: string, out: string, options: ExportOption
   const opset = options.opset ?? DEFAULT_OPSET;
   const log = options.log ?? (() => {});
   const kind = modelFolderKind(dir);
-  new GraphBuilder('check').encode(opset, PRODUCER); // validates the opset before any work
+  checkOpset(opset); // before any work
   prepareOut(out, options.force ?? false);
   const partial = kind === 'bert' ? await exportBert(dir, out, opset, log, options) : await exportTranslation(dir, out, opset);
   const manifest = { ...partial, files: listFiles(out) } as Manifest;

@@ -28,8 +28,8 @@ export function listFiles(out: string): string[] {
 
 /**
  * The pipeline task of each BERT architecture in @huggingface/transformers (transformers.js): the
- * exports whose folder `pipeline(task, folder)` loads as it is. Architectures without a pipeline
- * (BertForPreTraining, BertForNextSentencePrediction) get zhuyi's layout only.
+ * exports whose folder `pipeline(task, folder)` loads as it is (multiple choice: AutoModel). Other
+ * architectures (BertForPreTraining, BertForNextSentencePrediction) get zhuyi's layout only.
  */
 export const TRANSFORMERS_JS_TASKS: Readonly<Record<string, string>> = {
   BertModel: 'feature-extraction',
@@ -37,6 +37,8 @@ export const TRANSFORMERS_JS_TASKS: Readonly<Record<string, string>> = {
   BertForSequenceClassification: 'text-classification',
   BertForTokenClassification: 'token-classification',
   BertForQuestionAnswering: 'question-answering',
+  // No pipeline in transformers.js: AutoModel.from_pretrained(folder) loads it and returns the logits.
+  BertForMultipleChoice: 'multiple-choice',
 };
 
 /** Where transformers.js (and Optimum) look for the graph: onnx/model.onnx (dtype fp32), onnx/model_quantized.onnx (q8). */

@@ -9,4 +9,4 @@ export {
   type Manifest, type BertManifest, type TranslationManifest, type TranslationDecoding, type TranslationModelKind,
   type GraphInfo, type TensorInfo, type TokenizerInfo,
 } from './manifest.js';
-export { DEFAULT_OPSET, MIN_OPSET, MAX_OPSET } from './onnx-builder.js';
+export { DEFAULT_OPSET, MIN_OPSET, MAX_OPSET } from './trace.js';

@@ -3,8 +3,9 @@
  * and returns, the model config, and the tokenizer files copied beside it. Plain JSON, readable by
  * any runtime; src/export/runner.ts is zhuyi's reader. No file system here (browsers import it).
  *
- * Axes are names for dynamic sizes ('batch', 'sequence', 'src_len', 'tgt_len') or numbers for
- * fixed ones. Integer inputs are int64 (ONNX's index type); values are float32.
+ * Axes are names for dynamic sizes (Optimum's and transformers.js's: 'batch_size',
+ * 'sequence_length', 'num_choices', 'past_sequence_length', 'total_sequence_length'; 'src_len') or
+ * numbers for fixed ones. Integer inputs are int64 (ONNX's index type); values are float32.
  */
 import { ZhuyiError } from '../tensor/errors.js';
 
@@ -72,11 +73,19 @@ export type TranslationModelKind = 'seq2seq' | 'attention' | 'transformer';
 
 export interface TranslationDecoding {
   /**
-   * The decoder's `tokens` input: 'last' = the previous token of every row (batch), BOS at the first
-   * step; 'prefix' = every token so far (batch, tgt_len), BOS first.
+   * The decoder's token input: 'last' = input_ids (batch_size, 1), the newest token of every row
+   * (BOS at the first step); the decoder carries the rest in its state. ('prefix', every token so
+   * far, is what exports before the traced decoders fed.) A Transformer decoder also takes
+   * attention_mask (batch_size, total_sequence_length): 1 for each token so far, 0 for padding.
    */
   tokens: 'last' | 'prefix';
-  /** Decoder state: fed from the encoder output `input` at the first step, then from the decoder output `output`. */
+  /**
+   * Decoder state: fed from the encoder output `input` at the first step (or, when the encoder has
+   * none, an empty tensor: a key/value cache of past_sequence_length 0), then from the decoder
+   * output `output`. The Transformer's are Optimum's names: past_key_values.{i}.decoder.key/value
+   * in, present.{i}.decoder.key/value out; its past_key_values.{i}.encoder.key/value (the memory's
+   * cross-attention keys and values) are encoder outputs fed unchanged every step.
+   */
   state: { input: string; output: string }[];
   /**
    * Other decoder inputs are fed, by name, from the encoder's outputs or inputs (memory, src_lengths).
@@ -92,10 +101,11 @@ export interface TranslationDecoding {
 }
 
 /** TranslationDecoding.recipe: how to decode greedily with the two graphs. */
-export const DECODING_RECIPE = 'Run encoder.onnx once on src and src_lengths. Start with tokens = [bosId]. Each step, run decoder.onnx: '
-  + "'tokens' is the previous token (decoding.tokens 'last') or the whole prefix (prefix), each decoding.state input its latest value "
-  + '(the encoder output of that name at the first step, then the decoder output decoding.state[].output), every other input the encoder '
-  + "output or input of the same name. Append argmax(log_probs); stop at eosId or after ceil(ratio * srcLength + offset) tokens.";
+export const DECODING_RECIPE = 'Run encoder.onnx once on src and src_lengths. Each step, run decoder.onnx: input_ids (batch, 1) is the '
+  + 'previous token (bosId at the first step), attention_mask (if an input) 1 for every token so far that is not padId, each decoding.state '
+  + 'input its latest value (the encoder output of that name at the first step, or an empty tensor with 0 past positions; then the '
+  + 'decoder output decoding.state[].output), every other input the encoder output or input of the same name. Append argmax(log_probs) '
+  + '(or keep the beamSize best rows, reordering the state rows); stop at eosId or after ceil(ratio * srcLength + offset) tokens.';
 
 /** JSON with arrays of numbers and strings on one line (axes, file lists), the rest indented. */
 export function manifestJson(m: Manifest): string {

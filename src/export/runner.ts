@@ -19,6 +19,7 @@
  *     await model.classify('a fine film', { topK: null });  // BertForSequenceClassification: every {label, score}, best first
  *     await model.tokenClassify('Ada lives in Paris', { aggregation: 'simple' }); // BertForTokenClassification: entities with character offsets
  *     await model.attentions('the cat sat');                // any BERT: { tokens, attention: (layers, heads, seq, seq) }
+ *     await model.answer('who?', 'Ada lives in Paris');     // BertForQuestionAnswering: { answer, score, start, end } (topK: a list)
  *   }
  *
  * Also: ExportedBert.architecture / config (HF config.json) / labels / numLayers / numHeads /
@@ -33,7 +34,7 @@
 import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
-  classificationFunction, labelOf, labelScores, maskPredictions, windowEntities,
+  type QaAnswer, bestAnswers, classificationFunction, labelOf, labelScores, maskPredictions, windowAnswers, windowEntities,
 } from '../models/bert/pipeline-scores.js';
 import type { BertEncoding } from '../text/bert/encoding.js';
 import { BertTokenizerCore, type BertTokenizerFiles } from '../text/bert/tokenizer-core.js';
@@ -43,7 +44,7 @@ import { ZhuyiError } from '../tensor/errors.js';
 import { type BertManifest, MANIFEST_FILE, type Manifest, type TokenizerInfo, type TranslationManifest, checkManifest, parseManifest } from './manifest.js';
 import { checkOptions } from '../tensor/options.js';
 
-export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction } from '../models/bert/pipeline-scores.js';
+export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction, QaAnswer } from '../models/bert/pipeline-scores.js';
 export type { Manifest, BertManifest, TranslationManifest } from './manifest.js';
 
 export class RunnerError extends ZhuyiError {}
@@ -229,6 +230,35 @@ export class ExportedBert {
     const logits = outputs.logits!;
     return windowEntities(tok, text, encoding, logits.data, 0, logits.dims[2]!, o.aggregation ?? 'none', new Set(o.ignoreLabels ?? ['O']), labelOf(this.manifest.config.id2label as Record<string, string>));
   }
+
+  /**
+   * HF's question answering (extractive), as zhuyi's `answer` pipeline: the context in windows of
+   * maxSeqLength tokens (default 384, capped by maxLength) overlapping by docStride, the best span
+   * by p(start) * p(end). Returns the best answer, or the topK best when topK is given.
+   */
+  async answer(question: string, context: string, o: { topK?: number; maxAnswerLength?: number; maxSeqLength?: number; docStride?: number; handleImpossibleAnswer?: boolean; alignToWords?: boolean } = {}): Promise<QaAnswer | QaAnswer[]> {
+    o = checkOptions('ExportedBert.answer', o, { topK: 1, maxAnswerLength: 1, maxSeqLength: 1, docStride: 1, handleImpossibleAnswer: 1, alignToWords: 1 });
+    this.needArchitecture('answer', ['BertForQuestionAnswering']);
+    const tok = this.needTokenizer('answer');
+    if (question.trim() === '' || tok.tokenize(context).length === 0) throw new RunnerError('answer: the question or the context is empty');
+    const seqLen = Math.min(o.maxSeqLength ?? 384, this.maxLength);
+    const room = seqLen - tok.tokenize(question).length - 3;
+    if (room < 1) throw new RunnerError(`answer: the question leaves no room for the context in ${seqLen}-token windows (maxSeqLength)`);
+    const enc = tok.encode(question, context, {
+      truncation: 'only_second', maxLength: seqLen, stride: o.docStride ?? Math.min(128, Math.floor(seqLen / 2), room - 1), returnOverflowingTokens: true,
+      returnOffsetsMapping: true, returnSpecialTokensMask: true, padding: true,
+    });
+    const topK = o.topK ?? 1;
+    const found = new Map<string, QaAnswer>();
+    let nullScore = Infinity;
+    for (const w of [enc, ...(enc.overflowing ?? [])]) {
+      const out = await this.forward(w);
+      const span = { maxAnswerLength: o.maxAnswerLength ?? 15, alignToWords: o.alignToWords ?? true, topK };
+      nullScore = Math.min(nullScore, windowAnswers(tok, context, w, out.start_logits!.data, out.end_logits!.data, 0, tok.convertTokensToIds(tok.clsToken), span, found));
+    }
+    const best = bestAnswers(found, o.handleImpossibleAnswer ? nullScore : null, topK);
+    return o.topK === undefined ? best[0]! : best;
+  }
 }
 
 // ---- translation ------------------------------------------------------------------------------------
@@ -252,6 +282,24 @@ export interface TranslationResult {
   logProb: number;
   /** log p of the token chosen at each step, EOS included when reached. */
   stepLogProbs: number[];
+}
+
+/** One hypothesis of the runner's search: tokens, per-step log p, and per step the attention block (layers * heads * S values). */
+interface RunnerBeam { ids: number[]; stepLogProbs: number[]; logProb: number; attention: Float32Array[] }
+
+/** The rows `rows` of a tensor along `axis` (beam search reorders the state this way). */
+function pickRows(Tensor: TensorConstructor, t: OrtTensor, axis: number, rows: readonly number[]): OrtTensor {
+  const dims = [...t.dims];
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const n = dims[axis]!;
+  const src = t.data as Float32Array | BigInt64Array;
+  const out = new (src.constructor as { new (n: number): Float32Array | BigInt64Array })(outer * rows.length * inner);
+  for (let o = 0; o < outer; o++) {
+    rows.forEach((r, j) => out.set(src.subarray((o * n + r) * inner, (o * n + r + 1) * inner) as never, (o * rows.length + j) * inner));
+  }
+  dims[axis] = rows.length;
+  return new Tensor(t.type as 'float32', out as Float32Array, dims);
 }
 
 export class ExportedTranslator {
@@ -278,9 +326,22 @@ export class ExportedTranslator {
 
   get modelKind(): string { return this.manifest.config.modelKind; }
 
-  /** Greedy translation of one sentence; `maxLength` caps the output tokens (default ceil(2 * source tokens + 10)). */
-  async translate(text: string, o: { maxLength?: number } = {}): Promise<TranslationResult> {
-    o = checkOptions('ExportedTranslator.translate', o, { maxLength: 1 });
+  /** The batch axis of a graph value by its manifest axes ('batch_size'), or -1. */
+  private batchAxis(name: string): number {
+    const { encoder, decoder } = this.manifest.graphs;
+    const info = [...decoder.inputs, ...decoder.outputs, ...encoder.outputs, ...encoder.inputs].find((x) => x.name === name);
+    return info ? info.axes.findIndex((a) => a === 'batch_size' || a === 'batch') : -1;
+  }
+
+  /**
+   * Translates one sentence: greedy (beamSize 1, default) or beam search with the GNMT length
+   * penalty `lengthPenalty` (default 0), as zhuyi's greedySearch / beamSearch; `maxLength` caps the
+   * output tokens (default ceil(2 * source tokens + 10)).
+   */
+  async translate(text: string, o: { maxLength?: number; beamSize?: number; lengthPenalty?: number } = {}): Promise<TranslationResult> {
+    o = checkOptions('ExportedTranslator.translate', o, { maxLength: 1, beamSize: 1, lengthPenalty: 1 });
+    const K = o.beamSize ?? 1;
+    if (!Number.isInteger(K) || K < 1) throw new RunnerError(`translate: beamSize must be a positive integer, got ${K}`);
     const { config, decoding } = this.manifest;
     let sourceIds = this.source.encode(text);
     let sourceTokens = this.source.tokenize(text);
@@ -291,63 +352,116 @@ export class ExportedTranslator {
     const S = sourceIds.length;
     const cap = Math.max(1, Math.min(o.maxLength ?? Infinity, Math.ceil(S * decoding.maxLength.ratio + decoding.maxLength.offset)));
     const encoderFeeds: Record<string, OrtTensor> = { src: int64(this.Tensor, sourceIds, [1, S]), src_lengths: int64(this.Tensor, [S], [1]) };
+    // Per row: every decoder input but the token (state, encoder outputs, src_lengths); one row to start.
     const encoded = await this.encoder.run(encoderFeeds);
-    const state: Record<string, OrtTensor> = {};
-    for (const s of decoding.state) state[s.input] = encoded[s.input]!;
-    const ids: number[] = [];
-    const stepLogProbs: number[] = [];
-    const rows: Float32Array[] = []; // 'last': the step's attention (1, S); 'prefix': the last step's (1, L, H, t, S)
-    let attentionDims: number[] = [];
-    let last = config.bosId;
-    for (let step = 0; step < cap; step++) {
-      const prefix = [config.bosId, ...ids];
-      const feeds: Record<string, OrtTensor> = {};
-      for (const input of this.manifest.graphs.decoder.inputs) {
-        const name = input.name;
-        if (name === 'tokens') feeds.tokens = decoding.tokens === 'last' ? int64(this.Tensor, [last], [1]) : int64(this.Tensor, prefix, [1, prefix.length]);
-        else if (state[name]) feeds[name] = state[name];
-        else if (encoded[name]) feeds[name] = encoded[name];
-        else if (encoderFeeds[name]) feeds[name] = encoderFeeds[name];
-        else throw new RunnerError(`translate: nothing feeds the decoder input '${name}'`);
-      }
-      const out = await this.decoder.run(feeds);
-      const lp = out[decoding.logProbs]!.data as Float32Array;
-      let best = 0;
-      for (let v = 1; v < lp.length; v++) if (lp[v]! > lp[best]!) best = v;
-      stepLogProbs.push(lp[best]!);
-      if (decoding.attention) {
-        const a = out[decoding.attention.output]!;
-        if (decoding.tokens === 'last') rows.push((a.data as Float32Array).slice());
-        else { rows[0] = a.data as Float32Array; attentionDims = [...a.dims]; }
-      }
-      for (const s of decoding.state) state[s.input] = out[s.output]!;
-      if (best === config.eosId) break;
-      ids.push(best);
-      last = best;
+    const rowsOf: Record<string, OrtTensor> = {};
+    for (const input of this.manifest.graphs.decoder.inputs) {
+      const name = input.name;
+      if (name === 'input_ids' || name === 'tokens' || name === 'attention_mask') continue;
+      const t = encoded[name] ?? encoderFeeds[name];
+      if (t) rowsOf[name] = t;
+      else if (decoding.state.some((s) => s.input === name)) { // an empty cache: past_sequence_length 0
+        const dims = input.axes.map((a) => (a === 'batch_size' ? 1 : typeof a === 'number' ? a : 0));
+        rowsOf[name] = new this.Tensor('float32', new Float32Array(0), dims);
+      } else throw new RunnerError(`translate: nothing feeds the decoder input '${name}'`);
     }
-    const n = ids.length;
+    const tokenInput = this.manifest.graphs.decoder.inputs.some((i) => i.name === 'input_ids') ? 'input_ids' : 'tokens';
+    const masked = this.manifest.graphs.decoder.inputs.some((i) => i.name === 'attention_mask');
+    // One decoder run: each row's tokens so far (BOS first); only the newest is fed, with the padding mask of all.
+    const step = async (prefixes: readonly number[][]): Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }> => {
+      const last = prefixes.map((p) => p[p.length - 1]!);
+      const feeds: Record<string, OrtTensor> = { ...rowsOf, [tokenInput]: int64(this.Tensor, last, tokenInput === 'input_ids' ? [last.length, 1] : [last.length]) };
+      if (masked) feeds.attention_mask = int64(this.Tensor, prefixes.flatMap((p) => p.map((id) => (id === config.padId ? 0 : 1))), [prefixes.length, prefixes[0]!.length]);
+      const out = await this.decoder.run(feeds);
+      const lp = out[decoding.logProbs]!;
+      for (const s of decoding.state) rowsOf[s.input] = out[s.output]!;
+      return { logProbs: lp.data as Float32Array, V: lp.dims[1]!, attention: decoding.attention ? out[decoding.attention.output]!.data as Float32Array : null };
+    };
+    const select = (rows: readonly number[]): void => {
+      for (const [name, t] of Object.entries(rowsOf)) rowsOf[name] = pickRows(this.Tensor, t, this.batchAxis(name), rows);
+    };
+    const best = K === 1 ? await this.greedy(step, cap) : await this.beam(step, select, cap, K, o.lengthPenalty ?? 0);
+    const n = best.ids.length;
     let attention: number[][][][] | null = null;
     if (decoding.attention) {
-      if (decoding.tokens === 'last') attention = [[rows.slice(0, n).map((r) => Array.from(r))]];
-      else if (rows[0]) {
-        // (1, L, H, t, S): row q of the last step is the attention while choosing token q (causal).
-        const [, L, H, t] = attentionDims as [number, number, number, number, number];
-        const data = rows[0];
-        attention = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => Array.from({ length: n }, (_, q) => {
-          const at = ((l * H + h) * t + q) * S;
-          return Array.from(data.subarray(at, at + S));
-        })));
-      }
+      // Per step (layers, heads, S) or (S): attention[layer][head][token][source].
+      const axes = decoding.attention.axes;
+      const [L, H] = axes.length === 4 ? [axes[1] as number, axes[2] as number] : [1, 1];
+      attention = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => best.attention.slice(0, n).map((a) => Array.from(a.subarray((l * H + h) * S, (l * H + h + 1) * S)))));
     }
     return {
-      text: this.target.decode(ids),
-      tokens: ids.map((id) => this.target.vocab.token(id)),
-      ids,
+      text: this.target.decode(best.ids),
+      tokens: best.ids.map((id) => this.target.vocab.token(id)),
+      ids: best.ids,
       sourceTokens,
       sourceIds,
       attention,
-      logProb: stepLogProbs.reduce((a, b) => a + b, 0),
-      stepLogProbs,
+      logProb: best.logProb,
+      stepLogProbs: best.stepLogProbs,
     };
+  }
+
+  /** zhuyi's greedySearch for one sentence. */
+  private async greedy(step: (prefixes: number[][]) => Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }>, cap: number): Promise<RunnerBeam> {
+    const { bosId, eosId } = this.manifest.config;
+    const h: RunnerBeam = { ids: [], stepLogProbs: [], logProb: 0, attention: [] };
+    for (let t = 0; t < cap; t++) {
+      const { logProbs: lp, attention } = await step([[bosId, ...h.ids]]);
+      let best = 0;
+      for (let v = 1; v < lp.length; v++) if (lp[v]! > lp[best]!) best = v;
+      h.stepLogProbs.push(lp[best]!);
+      h.logProb += lp[best]!;
+      if (attention) h.attention.push(attention.slice());
+      if (best === eosId) break;
+      h.ids.push(best);
+    }
+    return h;
+  }
+
+  /** zhuyi's beamSearch (src/decode/search.ts) for one sentence: K live rows, the best finished hypothesis by score. */
+  private async beam(step: (prefixes: number[][]) => Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }>, select: (rows: number[]) => void,
+    cap: number, K: number, alpha: number): Promise<RunnerBeam> {
+    const { bosId, eosId } = this.manifest.config;
+    const penalty = (length: number): number => (alpha === 0 ? 1 : ((5 + length) / 6) ** alpha);
+    let live: RunnerBeam[] = [{ ids: [], stepLogProbs: [], logProb: 0, attention: [] }];
+    const finished: (RunnerBeam & { score: number })[] = [];
+    let prefixes = [[bosId]];
+    for (let t = 0; t < cap; t++) {
+      const { logProbs: lp, V, attention } = await step(prefixes);
+      const A = attention ? attention.length / prefixes.length : 0;
+      const candidates: { row: number; token: number; logProb: number }[] = [];
+      live.forEach((beam, row) => {
+        const top = Array.from({ length: V }, (_, v) => v).sort((a, b) => lp[row * V + b]! - lp[row * V + a]! || a - b).slice(0, 2 * K);
+        for (const v of top) candidates.push({ row, token: v, logProb: beam.logProb + lp[row * V + v]! });
+      });
+      candidates.sort((x, y) => y.logProb - x.logProb);
+      const kept: RunnerBeam[] = [];
+      const pick: number[] = [];
+      for (const c of candidates) {
+        const parent = live[c.row]!;
+        const grown = {
+          ids: [...parent.ids, c.token], stepLogProbs: [...parent.stepLogProbs, lp[c.row * V + c.token]!], logProb: c.logProb,
+          attention: attention ? [...parent.attention, attention.slice(c.row * A, (c.row + 1) * A)] : [],
+        };
+        const length = grown.ids.length;
+        if (c.token === eosId || length >= cap) {
+          if (c.token === eosId) grown.ids.pop();
+          finished.push({ ...grown, score: c.logProb / penalty(length) });
+          continue;
+        }
+        if (kept.length < K) { kept.push(grown); pick.push(c.row); }
+        if (kept.length === K && finished.length >= 1) break;
+      }
+      const bestFinished = Math.max(-Infinity, ...finished.map((h) => h.score));
+      const bestLive = kept.length ? kept[0]!.logProb / penalty(cap) : -Infinity;
+      if (kept.length === 0 || (finished.length >= 1 && bestFinished >= (alpha > 0 ? bestLive : kept[0]!.logProb))) break;
+      // Rows stay K wide (zhuyi's fixed shapes): a short list repeats row 0.
+      while (pick.length < K) pick.push(0);
+      select(pick);
+      live = kept;
+      prefixes = [...kept.map((b) => [bosId, ...b.ids]), ...Array.from({ length: K - kept.length }, () => [bosId, ...kept[0]!.ids.slice(0, -1), eosId])];
+    }
+    const all = finished.length ? finished : live.map((b) => ({ ...b, score: b.logProb / penalty(b.ids.length) }));
+    return [...all].sort((x, y) => y.score - x.score)[0]!;
   }
 }

@@ -1,7 +1,22 @@
 /**
  * A translation folder (zhuyi-translate.json, from `zhuyi translate train`) -> encoder.onnx and
  * decoder.onnx (one decoding step), the source and target tokenizers, and the manifest's decoding
- * recipe (translate-rnn.ts and translate-transformer.ts write the graphs).
+ * recipe. Every decoder step is traced from the model's own step code (trace.ts); so is the
+ * Transformer's encoder. The RNN encoders' time loop runs in JavaScript, one graph node per step, so
+ * a trace would fix the source length: they are written with ONNX's GRU / LSTM (translate-rnn.ts).
+ *
+ * Every decoder takes the newest token only, input_ids (batch_size, 1), and carries its state:
+ *   seq2seq      state_h (L, batch_size, H) [, state_c] in, next_state_h [, next_state_c] out
+ *                (and state_context, Cho et al.'s summary c, fed unchanged from the encoder)
+ *   attention    state_s (batch_size, Hd) in, next_state_s out; memory, projected_keys, src_lengths
+ *                from the encoder; attention (batch_size, src_len) out
+ *   transformer  Optimum's names: past_key_values.{i}.decoder.key/value (batch_size, H,
+ *                past_sequence_length, Dh) in (empty at the first step), present.{i}.decoder.key/value
+ *                out (one position longer); past_key_values.{i}.encoder.key/value, the memory's
+ *                cross-attention keys and values, come from the encoder (projected once per
+ *                sentence); attention_mask (batch_size, total_sequence_length) in: 0 at padding tokens
+ *                of the prefix (the stepper masks tokens equal to padId); cross_attentions (batch_size,
+ *                layers, H, src_len) of the new position out
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,15 +24,22 @@ import { writeFileAtomic } from '../io/safetensors.js';
 import type { AttentionSeq2Seq } from '../models/translate/attention-seq2seq.js';
 import type { Seq2Seq } from '../models/translate/seq2seq.js';
 import type { TransformerSeq2Seq } from '../models/translate/transformer.js';
+import type { Module } from '../nn/module.js';
+import * as F from '../ops/functional.js';
+import { arange } from '../tensor/creation.js';
+import { noGrad } from '../tensor/grad-mode.js';
+import { Tensor } from '../tensor/tensor.js';
 import { loadTranslator } from '../translate/pipeline.js';
 import { copyFiles } from './folder.js';
-import { DECODING_RECIPE, MANIFEST_FORMAT, MANIFEST_VERSION, type TokenizerInfo, type TranslationManifest } from './manifest.js';
+import { DECODING_RECIPE, MANIFEST_FORMAT, MANIFEST_VERSION, type TensorInfo, type TokenizerInfo, type TranslationManifest } from './manifest.js';
 import { GraphBuilder } from './onnx-builder.js';
-import { type TranslationGraphs, emitAttentionSeq2Seq, emitSeq2Seq } from './translate-rnn.js';
-import { emitTransformer } from './translate-transformer.js';
+import { type TraceInput, type TraceOutput, type TracedGraph, exampleSizes, trace } from './trace.js';
+import { emitAttentionEncoder, emitSeq2SeqEncoder } from './translate-rnn.js';
 import { Weights } from './weights.js';
 
 const PRODUCER = 'zhuyi';
+/** The longest source a traced padding mask covers (its positions are a constant sliced to src_len). */
+const MAX_SOURCE = 4096;
 
 function copyTokenizer(dir: string, out: string, side: 'source' | 'target'): TokenizerInfo {
   const from = join(dir, side);
@@ -28,26 +50,135 @@ function copyTokenizer(dir: string, out: string, side: 'source' | 'target'): Tok
   };
 }
 
+/** An example input of the trace: `shape` filled with `value`. */
+function example(name: string, shape: number[], axes: (string | null)[], doc: string, dtype: 'int32' | 'float32' = 'float32', value = 0): TraceInput {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = dtype === 'int32' ? new Int32Array(n).fill(value) : new Float32Array(n).fill(value);
+  return { name, tensor: Tensor.fromBuffer(data, shape), axes, doc };
+}
+
+/** Bool (B, S), true at padding s >= length: from src_lengths (B) inside the graph. */
+function paddingMask(lengths: Tensor, S: number): Tensor {
+  const positions = F.slice(arange(MAX_SOURCE), 0, 0, S); // (S): a constant cut at the graph's source length
+  return F.ge(F.unsqueeze(positions, 0), F.unsqueeze(lengths, 1)); // (1, S) >= (B, 1)
+}
+
+const ids = (B: number, doc = 'the previous token (BOS at the first step)'): TraceInput => example('input_ids', [B, 1], ['batch_size', null], doc, 'int32', 1);
+const lengthsInput = (B: number, S: number): TraceInput => example('src_lengths', [B], ['batch_size'], 'real source tokens per row (>= 1)', 'int32', S);
+const out = (name: string, tensor: Tensor, doc: string, axes?: (string | number)[]): TraceOutput => ({ name, tensor, doc, ...(axes ? { axes } : {}) });
+
+interface Decoder { graph: TracedGraph; state: { input: string; output: string }[]; attention: { output: string; axes: (string | number)[] } | null }
+
+/** Sutskever / Cho: one step of every layer from the previous token and the state. */
+function seq2seqDecoder(model: Seq2Seq): Decoder {
+  const { hidden: H, numLayers: L, cell, feedContext } = model.config;
+  const [B] = exampleSizes(model, 1, Infinity, model.config);
+  const state = (name: string, doc: string): TraceInput => example(name, [L, B!, H], [null, 'batch_size', null], doc);
+  const h = state('state_h', 'hidden state per layer');
+  const c = cell === 'lstm' ? state('state_c', 'LSTM cell state per layer') : null;
+  const context = feedContext ? example('state_context', [B!, H], ['batch_size', null], "Cho et al.'s summary c (the encoder's top-layer final state)") : null;
+  const input = ids(B!);
+  const [logits, next] = noGrad(() => model.decoder.forward(input.tensor, { h: h.tensor, c: c?.tensor ?? null, context: context?.tensor ?? null }));
+  const outputs = [out('log_probs', F.logSoftmax(F.squeeze(logits, 1), -1), 'log p(next token)'), out('next_state_h', next.h, 's_t per layer')];
+  if (c) outputs.push(out('next_state_c', next.c!, 'LSTM cell state per layer'));
+  const graph = trace('seq2seq-decoder', model, [input, h, ...(c ? [c] : []), ...(context ? [context] : [])], outputs);
+  return { graph, state: [{ input: 'state_h', output: 'next_state_h' }, ...(c ? [{ input: 'state_c', output: 'next_state_c' }] : [])], attention: null };
+}
+
+/** Bahdanau et al.: align over the annotations, read, update s. */
+function attentionDecoder(model: AttentionSeq2Seq): Decoder {
+  const { encoderHidden: He, decoderHidden: Hd, attention: score } = model.config;
+  const [B, S] = exampleSizes(model, 2, Infinity, model.config) as [number, number];
+  const keyDim = score === 'additive' ? model.config.attentionDim : Hd;
+  const input = ids(B);
+  const s = example('state_s', [B, Hd], ['batch_size', null], 's_{i-1}');
+  const memory = example('memory', [B, S, 2 * He], ['batch_size', 'src_len', null], 'annotations [h→; h←] (zero at padding)');
+  const keys = score === 'dot' ? null : example('projected_keys', [B, S, keyDim], ['batch_size', 'src_len', null], score === 'additive' ? "U_a h_j + b, the keys' share of the scores" : 'W_a h_j');
+  const lengths = lengthsInput(B, S);
+  const outputs = noGrad(() => {
+    const d = model.decoder;
+    const yEmb = d.embedding.forward(F.squeeze(input.tensor, 1)); // (B, 1) -> (B) -> (B, E)
+    const r = d.step(yEmb, s.tensor, memory.tensor, paddingMask(lengths.tensor, S), keys?.tensor);
+    return [out('log_probs', F.logSoftmax(d.output(r.features), -1), 'log p(next token)'), out('next_state_s', r.s, 's_i'), out('attention', r.weights, 'α_i over the source (0 at padding)')];
+  });
+  const graph = trace('attention-decoder', model, [input, s, memory, ...(keys ? [keys] : []), lengths], outputs);
+  return { graph, state: [{ input: 'state_s', output: 'next_state_s' }], attention: { output: 'attention', axes: ['batch_size', 'src_len'] } };
+}
+
+/** The Transformer's encoder: memory, and every decoder layer's cross-attention keys and values of it. */
+function transformerEncoder(model: TransformerSeq2Seq): TracedGraph {
+  const [B, S] = exampleSizes(model, 2, model.config.maxLen, model.config) as [number, number];
+  const src = example('src', [B, S], ['batch_size', 'src_len'], 'source token ids, padded', 'int32', model.config.bosId);
+  const lengths = lengthsInput(B, S);
+  const outputs = noGrad(() => {
+    const { memory } = model.encode(src.tensor, paddingMask(lengths.tensor, S));
+    return model.transformer.decoder.initCache(memory).flatMap((c, i) => [
+      out(`past_key_values.${i}.encoder.key`, c.crossK, `decoder layer ${i}'s cross-attention keys of the memory`),
+      out(`past_key_values.${i}.encoder.value`, c.crossV, `decoder layer ${i}'s cross-attention values of the memory`),
+    ]);
+  });
+  return trace('transformer-encoder', model, [src, lengths], outputs);
+}
+
+/** One Transformer decoder step with a key/value cache (TransformerSeq2Seq.stepper's step, appending instead of writing into a slot). */
+function transformerDecoder(model: TransformerSeq2Seq): Decoder {
+  const { nHead: H, dModel: D, numDecoderLayers: M } = model.config;
+  // The past's length P and the tokens so far, P + 1 (the new one included), are both symbols.
+  const [B, S, P] = exampleSizes(model, 3, model.config.maxLen - 1, model.config, (n, taken) => !taken.has(n + 1)) as [number, number, number];
+  const kv = (i: number, side: 'decoder' | 'encoder', which: 'key' | 'value'): TraceInput => example(`past_key_values.${i}.${side}.${which}`, [B, H, side === 'decoder' ? P : S, D / H],
+    ['batch_size', null, side === 'decoder' ? 'past_sequence_length' : 'src_len', null], side === 'decoder' ? `layer ${i}'s self-attention ${which}s of the tokens so far` : `layer ${i}'s cross-attention ${which}s (from the encoder)`);
+  const input = ids(B);
+  const lengths = lengthsInput(B, S);
+  const mask = example('attention_mask', [B, P + 1], ['batch_size', 'total_sequence_length'], '1 for the tokens so far (BOS first, the new one last), 0 for padding', 'int32', 1);
+  const past = Array.from({ length: M }, (_, i) => ({ selfK: kv(i, 'decoder', 'key'), selfV: kv(i, 'decoder', 'value'), crossK: kv(i, 'encoder', 'key'), crossV: kv(i, 'encoder', 'value') }));
+  const present = ['batch_size', H, 'total_sequence_length', D / H];
+  const outputs = noGrad(() => {
+    const position = F.reshape(F.sum(F.constant(1, [P], 'int32')), [1]); // the new token's position: the past's length
+    const x = model.tgt_positions.forward(F.mul(model.tgt_tok_emb.forward(input.tensor), Math.sqrt(D)), position); // (B, 1, D)
+    const caches = past.map((p) => ({ selfK: p.selfK.tensor, selfV: p.selfV.tensor, crossK: p.crossK.tensor, crossV: p.crossV.tensor }));
+    const dec = model.transformer.decoder.step(x, caches, paddingMask(lengths.tensor, S), F.eq(mask.tensor, 0)); // padding keys masked, as the stepper's eq(tokens, pad)
+    const cross = F.stack(dec.crossAttentions.map((a) => F.squeeze(a, 2)), 1); // M x (B, H, 1, S) -> (B, M, H, S)
+    return [
+      out('log_probs', F.logSoftmax(model.generator.forward(F.squeeze(dec.output, 1)), -1), 'log p(next token)'),
+      ...dec.caches.flatMap((c, i) => [
+        out(`present.${i}.decoder.key`, c.selfK!, `layer ${i}'s self-attention keys, the new token's appended`, present),
+        out(`present.${i}.decoder.value`, c.selfV!, `layer ${i}'s self-attention values, the new token's appended`, present),
+      ]),
+      out('cross_attentions', cross, 'cross-attention of every decoder layer and head at the new position'),
+    ];
+  });
+  const graph = trace('transformer-decoder', model, [input, mask, lengths, ...past.flatMap((p) => [p.selfK, p.selfV, p.crossK, p.crossV])], outputs);
+  const state = past.flatMap((_, i) => ['key', 'value'].map((w) => ({ input: `past_key_values.${i}.decoder.${w}`, output: `present.${i}.decoder.${w}` })));
+  return { graph, state, attention: { output: 'cross_attentions', axes: ['batch_size', M, H, 'src_len'] } };
+}
+
 export async function exportTranslation(dir: string, out: string, opset: number): Promise<Omit<TranslationManifest, 'files'>> {
   const translator = await loadTranslator(dir);
-  const weights = await Weights.of(translator.model, dir);
-  const enc = new GraphBuilder(`${translator.kind}-encoder`);
-  const dec = new GraphBuilder(`${translator.kind}-decoder`);
-  let graphs: TranslationGraphs;
-  if (translator.kind === 'seq2seq') graphs = emitSeq2Seq(enc, dec, weights, translator.model as unknown as Seq2Seq);
-  else if (translator.kind === 'attention') graphs = emitAttentionSeq2Seq(enc, dec, weights, translator.model as unknown as AttentionSeq2Seq);
-  else graphs = emitTransformer(enc, dec, weights, translator.model as unknown as TransformerSeq2Seq);
-  writeFileAtomic(join(out, 'encoder.onnx'), enc.encode(opset, PRODUCER));
-  writeFileAtomic(join(out, 'decoder.onnx'), dec.encode(opset, PRODUCER));
+  const model = (translator.model as unknown as Module).eval();
+  let encoder: { file: Uint8Array; inputs: TensorInfo[]; outputs: TensorInfo[] };
+  let decoder: Decoder;
+  if (translator.kind === 'transformer') {
+    const graph = transformerEncoder(model as TransformerSeq2Seq);
+    encoder = { file: graph.encode(opset, PRODUCER), inputs: graph.inputs, outputs: graph.outputs };
+    decoder = transformerDecoder(model as TransformerSeq2Seq);
+  } else {
+    const b = new GraphBuilder(`${translator.kind}-encoder`);
+    const weights = await Weights.of(model, dir);
+    const io = translator.kind === 'seq2seq' ? emitSeq2SeqEncoder(b, weights, model as Seq2Seq) : emitAttentionEncoder(b, weights, model as AttentionSeq2Seq);
+    encoder = { file: b.encode(opset, PRODUCER), ...io };
+    decoder = translator.kind === 'seq2seq' ? seq2seqDecoder(model as Seq2Seq) : attentionDecoder(model as AttentionSeq2Seq);
+  }
+  writeFileAtomic(join(out, 'encoder.onnx'), encoder.file);
+  writeFileAtomic(join(out, 'decoder.onnx'), decoder.graph.encode(opset, PRODUCER));
   const config = translator.model.config as unknown as TranslationManifest['config'];
   return {
     format: MANIFEST_FORMAT, version: MANIFEST_VERSION, kind: 'translation', opset, producer: PRODUCER,
     graphs: {
-      encoder: { file: 'encoder.onnx', ...graphs.encoder },
-      decoder: { file: 'decoder.onnx', ...graphs.decoder },
+      encoder: { file: 'encoder.onnx', inputs: encoder.inputs, outputs: encoder.outputs },
+      decoder: { file: 'decoder.onnx', inputs: decoder.graph.inputs, outputs: decoder.graph.outputs },
     },
     config: { ...config, modelKind: translator.kind },
-    decoding: { tokens: graphs.tokens, state: graphs.state, logProbs: 'log_probs', attention: graphs.attention, maxLength: { ratio: 2, offset: 10 }, recipe: DECODING_RECIPE },
+    decoding: { tokens: 'last', state: decoder.state, logProbs: 'log_probs', attention: decoder.attention, maxLength: { ratio: 2, offset: 10 }, recipe: DECODING_RECIPE },
     tokenizer: { source: copyTokenizer(dir, out, 'source'), target: copyTokenizer(dir, out, 'target') },
   };
 }

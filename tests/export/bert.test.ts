@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import * as z from '../../src/index.js';
 import {
   BertConfig, BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel,
-  type BertPreTrainedModel, BertTokenizer, Generator, type Tensor, classify, fillMask, tokenClassify,
+  type BertPreTrainedModel, BertTokenizer, Generator, type Tensor, answer, classify, fillMask, tokenClassify,
 } from '../../src/index.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { ExportedBert, loadExport } from '../../src/export/runner.js';
@@ -100,7 +100,7 @@ describe('BERT export runs in onnxruntime-node', () => {
     assert.equal(manifest.kind, 'bert');
     assert.equal(manifest.architecture, 'BertForSequenceClassification');
     assert.deepEqual(manifest.graphs.model.inputs.map((i: { name: string; axes: string[] }) => [i.name, i.axes]), [
-      ['input_ids', ['batch', 'sequence']], ['attention_mask', ['batch', 'sequence']], ['token_type_ids', ['batch', 'sequence']],
+      ['input_ids', ['batch_size', 'sequence_length']], ['attention_mask', ['batch_size', 'sequence_length']], ['token_type_ids', ['batch_size', 'sequence_length']],
     ]);
     assert.deepEqual(manifest.graphs.model.outputs.map((o: { name: string }) => o.name), ['logits', 'attention_0', 'attention_1']);
     assert.deepEqual(manifest.config.id2label, { 0: 'neg', 1: 'mid', 2: 'pos' });
@@ -123,6 +123,25 @@ describe('BERT export runs in onnxruntime-node', () => {
     await compare(await saved('base', base), base, (o) => ({ last_hidden_state: o.lastHiddenState!, pooler_output: o.poolerOutput! }));
     const qa = new BertForQuestionAnswering(config(), { generator: new Generator(5) }).eval();
     await compare(await saved('qa', qa), qa, (o) => ({ start_logits: o.startLogits!, end_logits: o.endLogits! }));
+  });
+
+  test('BertForMultipleChoice: (batch_size, num_choices, sequence_length) inputs, logits at two shapes from one file', async () => {
+    const model = new BertForMultipleChoice(config(), { generator: new Generator(10) }).eval();
+    const out = await saved('mc', model);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.graphs.model.inputs[0].axes, ['batch_size', 'num_choices', 'sequence_length']);
+    assert.deepEqual(manifest.graphs.model.outputs[0], { name: 'logits', dtype: 'float32', axes: ['batch_size', 'num_choices'], doc: 'a score per choice' });
+    const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
+    for (const [B, N, T] of [[2, 3, 7], [1, 4, 12]] as const) {
+      const { ids, mask, types } = batch(B * N, T, 20 + B);
+      const i64of = (rows: number[][]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(rows.flat(), (x) => BigInt(x)), [B, N, T]);
+      const got = await session.run({ input_ids: i64of(ids), attention_mask: i64of(mask), token_type_ids: i64of(types) });
+      const i32of = (rows: number[][]): Tensor => z.tensor(rows.flat(), { dtype: 'int32' }).reshape([B, N, T]);
+      const want = model.forward(i32of(ids), { attentionMask: i32of(mask), tokenTypeIds: i32of(types), outputAttentions: true });
+      assert.deepEqual(got.logits!.dims, [B, N]);
+      assertClose(got.logits!.data as Float32Array, await want.logits.data(), { atol: 1e-4, rtol: 1e-4, what: `multiple-choice logits B=${B} N=${N} T=${T}` });
+      assertClose(got.attention_1!.data as Float32Array, await want.attentions![1]!.data(), { atol: 1e-4, rtol: 1e-4, what: `multiple-choice attention_1 B=${B} N=${N} T=${T}` });
+    }
   });
 
   test('the real tiny checkpoints in ../shared/data', async (t) => {
@@ -211,6 +230,28 @@ describe('the runner on onnxruntime-node gives zhuyi\'s pipeline results', () =>
   });
 });
 
+describe('the runner answers questions as zhuyi\'s answer pipeline', () => {
+  test('answer: best span and topK over overlapping windows', async () => {
+    const qa = new BertForQuestionAnswering(config(), { generator: new Generator(11) }).eval();
+    const out = await saved('run-qa', qa);
+    const exported = await loadExport({
+      Tensor: ort.Tensor, createSession: (bytes: Uint8Array) => ort.InferenceSession.create(bytes),
+      loadFile: async (name: string) => new Uint8Array(readFileSync(join(out, name))),
+    }) as ExportedBert;
+    const tok = new BertTokenizer(VOCAB);
+    const question = 'who lives in paris ?';
+    const context = 'john smith lives in paris , the cat sat on the mat . hello world ! a dog runs on the mat , the dogs sat .';
+    for (const options of [{}, { topK: 3 }, { topK: 2, maxSeqLength: 16, docStride: 3 }, { handleImpossibleAnswer: true, topK: 2 }]) {
+      const want = [await answer(qa, tok, question, context, options as { topK: number })].flat();
+      const got = [await exported.answer(question, context, options)].flat();
+      assert.deepEqual(got.map((a) => [a.answer, a.start, a.end]), want.map((a) => [a.answer, a.start, a.end]), JSON.stringify(options));
+      assertClose(got.map((a) => a.score), want.map((a) => a.score), { atol: 1e-5, rtol: 1e-4, what: `answer scores ${JSON.stringify(options)}` });
+    }
+    assert.ok(!Array.isArray(await exported.answer(question, context)));
+    await assert.rejects(exported.classify('a'), /classify: needs a BertForSequenceClassification export, this one is BertForQuestionAnswering/);
+  });
+});
+
 describe('export errors', () => {
   test('not a model folder, a non-empty OUT, an architecture it cannot export, a bad opset', async () => {
     const empty = join(dir, 'empty');
@@ -226,9 +267,11 @@ describe('export errors', () => {
     await assert.rejects(exportOnnx(folder, out), /err-out exists and is not empty \(pass --force to write into it\)/);
     const m = await exportOnnx(folder, out, { force: true, log: () => {} });
     assert.ok(m.files.includes('model.onnx') && m.files.includes('keep.txt'));
-    await assert.rejects(exportOnnx(folder, join(dir, 'o2'), { opset: 12 }), /opset must be an integer from 17 to 21, got 12/);
-    const mc = join(dir, 'err-mc');
-    await new BertForMultipleChoice(config(), { generator: new Generator(10) }).savePretrained(mc);
-    await assert.rejects(exportOnnx(mc, join(dir, 'o3')), /architecture 'BertForMultipleChoice' cannot be exported \(supported: BertModel, /);
+    await assert.rejects(exportOnnx(folder, join(dir, 'o2'), { opset: 12 }), /opset must be an integer from 18 to 21, got 12/);
+    const odd = join(dir, 'err-odd');
+    await model.savePretrained(odd);
+    const cfg = JSON.parse(readFileSync(join(odd, 'config.json'), 'utf8'));
+    writeFileSync(join(odd, 'config.json'), JSON.stringify({ ...cfg, architectures: ['BertLMHeadModel'] }));
+    await assert.rejects(exportOnnx(odd, join(dir, 'o3')), /architecture 'BertLMHeadModel' cannot be exported \(supported: BertModel, /);
   });
 });

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import {
-  BertConfig, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel, BertTokenizer,
-  answer, embed, manualSeed, trainWordPiece, type BertConfigJSON,
+  BertConfig, BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel, BertTokenizer,
+  answer, embed, manualSeed, tensor, trainWordPiece, type BertConfigJSON,
 } from '../../src/index.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { ExportedBert, loadExport, type TokenEntity } from '../../src/export/runner.js';
@@ -75,6 +75,31 @@ describe('transformers.js runs zhuyi exports as they are', () => {
     assert.deepEqual(await outputs('model.onnx'), ['logits', 'attention_0', 'attention_1']);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual([config.model_type, config.architectures], ['bert', ['BertForMaskedLM']]);
+  });
+
+  test('multiple choice (no pipeline in transformers.js): AutoModel on the folder gives zhuyi\'s logits (batch_size, num_choices)', async () => {
+    manualSeed(9);
+    const model = new BertForMultipleChoice(new BertConfig(base)).eval();
+    const out = await exported('mc', model);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as BertManifest;
+    assert.deepEqual(manifest.transformersJs, { task: 'multiple-choice', model: 'onnx/model.onnx', attentions: false });
+    const auto = await tjs.AutoModel.from_pretrained(out, { local_files_only: true });
+    const prompt = 'where is paris ?';
+    for (const choices of [['in france', 'in germany'], ['the cat', 'a dog', 'in london']]) {
+      const rows = choices.map((c) => tokenizer.encode(prompt, c));
+      const T = Math.max(...rows.map((r) => r.inputIds.length));
+      const pad = (xs: number[]): number[] => [...xs, ...Array<number>(T - xs.length).fill(0)];
+      const ids = rows.map((r) => pad(r.inputIds));
+      const mask = rows.map((r) => pad(r.attentionMask));
+      const types = rows.map((r) => pad(r.tokenTypeIds));
+      const dims = [1, choices.length, T];
+      const i64 = (x: number[][]) => new tjs.Tensor('int64', BigInt64Array.from(x.flat(), (v) => BigInt(v)), dims);
+      const theirs = (await auto({ input_ids: i64(ids), attention_mask: i64(mask), token_type_ids: i64(types) })) as { logits: { data: Float32Array; dims: number[] } };
+      const i32 = (x: number[][]) => tensor(x.flat(), { dtype: 'int32' }).reshape(dims);
+      const ours = await model.forward(i32(ids), { attentionMask: i32(mask), tokenTypeIds: i32(types) }).logits.data();
+      assert.deepEqual(theirs.logits.dims, [1, choices.length]);
+      Array.from(ours).forEach((x, i) => assert.ok(close(theirs.logits.data[i]!, x), `choice ${i}: ${theirs.logits.data[i]} vs ${x}`));
+    }
   });
 
   test('fill-mask: the same top 5 tokens and scores as zhuyi\'s runner', async () => {

@@ -76,12 +76,16 @@ async function checkBatch(t: Translator, out: string, manifest: TranslationManif
   const encoded = await encoder.run({ src: i64(srcFlat, [B, S]), src_lengths: i64(lengths, [B]) });
   const state: Record<string, ort.Tensor> = {};
   for (const s of manifest.decoding.state) state[s.input] = encoded[s.input]!;
+  for (const info of manifest.graphs.decoder.inputs) { // an empty key/value cache to start (past_sequence_length 0)
+    if (!state[info.name] && manifest.decoding.state.some((s) => s.input === info.name)) {
+      state[info.name] = new ort.Tensor('float32', new Float32Array(0), info.axes.map((a) => (a === 'batch_size' ? B : typeof a === 'number' ? a : 0)));
+    }
+  }
   for (let step = 0; step < T; step++) {
-    const feeds: Record<string, ort.Tensor> = {
-      tokens: manifest.decoding.tokens === 'last' ? i64(tgtIn.map((r) => r[step]!), [B]) : i64(tgtIn.flatMap((r) => r.slice(0, step + 1)), [B, step + 1]),
-    };
+    const feeds: Record<string, ort.Tensor> = { input_ids: i64(tgtIn.map((r) => r[step]!), [B, 1]) }; // the newest token only
+    if (decoder.inputNames.includes('attention_mask')) feeds.attention_mask = i64(tgtIn.flatMap((r) => r.slice(0, step + 1).map((id) => (id === padId ? 0 : 1))), [B, step + 1]);
     for (const input of decoder.inputNames) {
-      if (input === 'tokens') continue;
+      if (input === 'input_ids' || input === 'attention_mask') continue;
       feeds[input] = state[input] ?? encoded[input] ?? (input === 'src_lengths' ? i64(lengths, [B]) : assert.fail(`no feed for ${input}`));
     }
     const res = await decoder.run(feeds);
@@ -96,8 +100,16 @@ async function checkBatch(t: Translator, out: string, manifest: TranslationManif
 
 /** The runner's greedy translation against zhuyi's greedy search (and Translator.translate's text). */
 async function checkRunner(t: Translator, out: string): Promise<void> {
+  // Every decoder run is counted with the shape of its input_ids: one new token per row, never the prefix.
+  const decoderFeeds: number[][] = [];
   const exported = await loadExport({
-    Tensor: ort.Tensor, createSession: (bytes) => ort.InferenceSession.create(bytes),
+    Tensor: ort.Tensor,
+    createSession: async (bytes) => {
+      const session = await ort.InferenceSession.create(bytes);
+      if (!session.inputNames.includes('input_ids')) return session;
+      const run = session.run.bind(session);
+      return Object.assign(session, { run: (feeds: Record<string, ort.Tensor>, ...rest: []) => { decoderFeeds.push([...feeds.input_ids!.dims]); return run(feeds, ...rest); } });
+    },
     loadFile: async (name) => new Uint8Array(readFileSync(join(out, name))),
   });
   assert.ok(exported instanceof ExportedTranslator);
@@ -107,7 +119,20 @@ async function checkRunner(t: Translator, out: string): Promise<void> {
     const src = ids.length ? ids : [t.source.vocab.unkId];
     const S = src.length;
     const [hyp] = await translateWith(t.model, Tensor.fromBuffer(Int32Array.from(src), [1, S]), [S], { maxLength: 2 * S + 10, maxLengthRatio: 2, maxLengthOffset: 10 });
+    decoderFeeds.length = 0;
     const got = await exported.translate(sentence);
+    // One decoder run per emitted token (and the EOS step unless the cap ended it), each feeding (1, 1).
+    assert.equal(decoderFeeds.length, got.stepLogProbs.length);
+    assert.ok(decoderFeeds.every((d) => d[0] === 1 && d[1] === 1), JSON.stringify(decoderFeeds));
+    // Beam search: the same tokens as zhuyi's beamSearch (model.translate with beamSize 4).
+    const opts = { maxLength: 2 * S + 10, maxLengthRatio: 2, maxLengthOffset: 10 };
+    const [beam] = await translateWith(t.model, Tensor.fromBuffer(Int32Array.from(src), [1, S]), [S], { ...opts, beamSize: 4 });
+    const gotBeam = await exported.translate(sentence, { beamSize: 4 });
+    assert.deepEqual(gotBeam.ids, beam!.tokens, `beam tokens of ${JSON.stringify(sentence)}`);
+    assert.ok(Math.abs(gotBeam.logProb - beam!.logProb) <= 1e-4, `beam logProb ${gotBeam.logProb} vs ${beam!.logProb}`);
+    assert.deepEqual(gotBeam.ids, (await (t.model as unknown as { translate(s: Tensor, l: number[], o: object): Promise<number[][]> })
+      .translate(Tensor.fromBuffer(Int32Array.from(src), [1, S]), [S], { ...opts, beamSize: 4 }))[0]);
+    assert.ok(decoderFeeds.slice(got.stepLogProbs.length).every((d) => d[1] === 1 && d[0]! <= 4));
     assert.deepEqual(got.ids, hyp!.tokens, `tokens of ${JSON.stringify(sentence)}`);
     assert.ok(Math.abs(got.logProb - hyp!.logProb) <= 1e-4, `logProb ${got.logProb} vs ${hyp!.logProb}`);
     assert.equal(got.text, (await t.translate([sentence]))[0]);
@@ -164,6 +189,12 @@ describe('translation export runs in onnxruntime-node and decodes like zhuyi', (
       assert.equal(manifest.kind, 'translation');
       assert.equal(manifest.config.modelKind, kind);
       assert.deepEqual(manifest.files.filter((f) => f.endsWith('.onnx')), ['decoder.onnx', 'encoder.onnx']);
+      assert.deepEqual(manifest.graphs.decoder.inputs[0], { name: 'input_ids', dtype: 'int64', axes: ['batch_size', 1], doc: 'the previous token (BOS at the first step)' });
+      if (kind === 'transformer') { // Optimum's cache names: the encoder's keys and values in, the decoder's carried step to step
+        const L = Number(options.numDecoderLayers ?? manifest.config.numDecoderLayers);
+        assert.deepEqual(manifest.decoding.state.map((x) => [x.input, x.output]), Array.from({ length: L }, (_, i) => ['key', 'value'].map((w) => [`past_key_values.${i}.decoder.${w}`, `present.${i}.decoder.${w}`])).flat());
+        assert.deepEqual(manifest.graphs.encoder.outputs.map((o) => o.name), Array.from({ length: L }, (_, i) => [`past_key_values.${i}.encoder.key`, `past_key_values.${i}.encoder.value`]).flat());
+      }
       if (kind === 'attention') { // the keys' projection runs once per sentence, in the encoder
         const keyed = manifest.graphs.decoder.inputs.some((i) => i.name === 'projected_keys');
         assert.equal(keyed, manifest.graphs.encoder.outputs.some((i) => i.name === 'projected_keys'));

@@ -273,7 +273,7 @@ function findSymbols(graph: Graph, inputNames: Map<number, string>): SizeSymbol[
  * a vocabulary of 40 is not S*B = 5*8). Labels only steer which sizes are computed at run
  * time; sessions are shared by byte-identical models, so a wrong guess costs a session, never a result.
  */
-function labelGraph(graph: Graph, b: Builder): SizeTerm[][] {
+function labelGraph(graph: Graph, b: Builder, leafLabels?: (i: number, shape: readonly number[]) => SizeTerm[] | undefined): SizeTerm[][] {
   const labels: SizeTerm[][] = [];
   const exact = (n: number): SizeTerm => b.exactTerm(n);
   // The first symbolic labelling of each whole shape: a gradient's full/expand to [B*T] takes the
@@ -282,7 +282,11 @@ function labelGraph(graph: Graph, b: Builder): SizeTerm[][] {
   graph.values.forEach((v, i) => {
     const out = v.meta.shape;
     // A parameter's sizes are the model's own (a feed-forward width of 64 is not 64 rows).
-    if (v.kind === 'input') { labels[i] = v.parameter ? out.map((n) => ({ symbols: [], constant: n })) : out.map(exact); remember(out, labels[i]!); return; }
+    if (v.kind === 'input') {
+      labels[i] = leafLabels?.(i, out) ?? (v.parameter ? out.map((n) => ({ symbols: [], constant: n })) : out.map(exact));
+      remember(out, labels[i]!);
+      return;
+    }
     const ins = v.inputs.map((j) => labels[j]!);
     let l: SizeTerm[] | null = v.op === 'full' || v.op === 'expand' ? byShape.get(out.join(',')) ?? null : null;
     if (l) {
@@ -346,20 +350,12 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredMod
   const labels = symbols.length ? labelGraph(graph, b) : [];
   const declared = (i: number, shape: readonly number[]): (number | string)[] => shape.map((n, k) => labels[i]?.[k]?.symbols[0]?.name ?? n);
   graph.values.forEach((v, i) => {
-    if (v.kind === 'input') {
-      const name = inputNames.get(i)!;
-      inputs.push(valueInfo(name, v.meta.dtype, declared(i, v.meta.shape)));
-      names[i] = name;
-      return;
-    }
-    const def = getOp(v.op);
-    if (!def.onnx) throw new ZhuyiError(`ort backend: op '${v.op}' has no ONNX lowering`);
-    if (symbols.length) {
-      const parameters = v.inputs.map((j) => { const x = graph.values[j]!; return x.kind === 'input' && x.parameter === true; });
-      b.current = { inputs: v.inputs.map((j) => labels[j]!), out: labels[i]!, parameters };
-    }
-    names[i] = def.onnx(b, { inputs: v.inputs.map((j) => names[j]!), inMetas: v.inputs.map((j) => graph.values[j]!.meta), out: v.meta, attrs: v.attrs });
+    if (v.kind !== 'input') return;
+    const name = inputNames.get(i)!;
+    inputs.push(valueInfo(name, v.meta.dtype, declared(i, v.meta.shape)));
+    names[i] = name;
   });
+  lowerOps(graph, b, names, labels);
   // A graph output is the producing node's own value where it can be (an Identity would copy it:
   // for a training step that is every parameter and optimizer state, 3x the model's size per step).
   // It needs its own Identity when it is a graph input or an initializer, or repeats an earlier output.
@@ -379,7 +375,7 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredMod
   const outputShape = (k: number, shape: readonly number[]): (number | string)[] => (symbols.length ? shape.map((_, d) => `o${k}_${d}`) : [...shape]);
   const bytes = encodeModel({
     irVersion: IR_VERSION,
-    opsets: [{ domain: '', version: OPSET }, ...(b.nodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
+    opsets: opsetsOf(b, OPSET),
     producer: 'zhuyi',
     graphName: 'zhuyi',
     nodes: b.nodes,
@@ -388,6 +384,111 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredMod
     outputs: graph.outputs.map((o, k) => valueInfo(outputNames[k]!, graph.values[o]!.meta.dtype, outputShape(k, graph.values[o]!.meta.shape))),
   });
   return { bytes, inputNames, outputNames, nodeCount: b.nodes.length, symbols: symbols.map((s) => `${s.name}=${s.value}`), nodes: b.nodes, initializers: b.initializers };
+}
+
+function opsetsOf(b: Builder, version: number): { domain: string; version: number }[] {
+  return [{ domain: '', version }, ...(b.nodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: 1 }] : [])];
+}
+
+/** Lowers every op of the graph in order; `names` holds the inputs' ONNX names and receives the ops'. */
+function lowerOps(graph: Graph, b: Builder, names: string[], labels: readonly SizeTerm[][], parameterSizes = true): void {
+  graph.values.forEach((v, i) => {
+    if (v.kind === 'input') return;
+    const def = getOp(v.op);
+    if (!def.onnx) throw new ZhuyiError(`ort backend: op '${v.op}' has no ONNX lowering`);
+    if (labels.length) {
+      const parameters = v.inputs.map((j) => { const x = graph.values[j]!; return parameterSizes && x.kind === 'input' && x.parameter === true; });
+      b.current = { inputs: v.inputs.map((j) => labels[j]!), out: labels[i]!, parameters };
+    }
+    names[i] = def.onnx(b, { inputs: v.inputs.map((j) => names[j]!), inMetas: v.inputs.map((j) => graph.values[j]!.meta), out: v.meta, attrs: v.attrs });
+  });
+}
+
+/** A model input of an exported graph (see lowerForExport). */
+export interface ExportInput {
+  readonly name: string;
+  /** Its graph value index, or undefined when the traced computation does not read it (declared all the same). */
+  readonly index: number | undefined;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Per axis: the name of a size that varies (a dim_param such as 'batch_size'), or null for a fixed size. */
+  readonly axes: readonly (string | null)[];
+}
+
+/** A traced graph lowered for export: the parts of an ONNX graph, ready to encode at an opset >= 18. */
+export interface ExportedGraph {
+  nodes: NodeSpec[];
+  initializers: TensorSpec[];
+  inputs: ValueInfoSpec[];
+  outputs: ValueInfoSpec[];
+  /** The extra operator domains the nodes use (ONNX Runtime's com.microsoft for its fused Gelu). */
+  domains: string[];
+}
+
+/**
+ * Lowers a traced graph as a standalone model: the named inputs are the graph inputs (int32 ones
+ * declared int64, ONNX's index type, and cast), every other leaf an initializer (a weight under its
+ * state-dict key from `weightNames`, a constant otherwise), the outputs are named. Each named axis
+ * is a symbol: sizes of reshape, expand, fill and slice that equal its example size (or a product
+ * of two) are read from the input's shape at run time, so the example sizes must be distinct from
+ * each other and from the model's own sizes (the caller picks them so).
+ */
+export function lowerForExport(
+  graph: Graph, inputs: readonly ExportInput[], outputs: readonly string[],
+  weightNames: ReadonlyMap<unknown, string> = new Map(),
+): ExportedGraph {
+  const symbols: SizeSymbol[] = [];
+  for (const input of inputs) {
+    input.axes.forEach((axis, k) => {
+      if (axis === null) return;
+      const value = input.shape[k]!;
+      const same = symbols.find((s) => s.name === axis);
+      if (same && same.value !== value) throw new ZhuyiError(`export: axis '${axis}' is ${same.value} in input '${same.input}' and ${value} in '${input.name}'`);
+      const clash = symbols.find((s) => s.name !== axis && s.value === value);
+      if (clash) throw new ZhuyiError(`export: example sizes of '${clash.name}' and '${axis}' are both ${value}; trace with distinct sizes`);
+      if (value < 2) throw new ZhuyiError(`export: the example size of axis '${axis}' (input '${input.name}') must be 2 or more, got ${value}`);
+      if (!same) symbols.push({ name: axis, value, input: input.name, axis: k });
+    });
+  }
+  const b = new Builder(symbols);
+  const named = new Map<number, ExportInput>();
+  for (const input of inputs) if (input.index !== undefined) named.set(input.index, input);
+  // Only the named inputs carry batch and sequence sizes; weights and buffers have the model's own.
+  const leafLabels = (i: number, shape: readonly number[]): SizeTerm[] | undefined => {
+    if (named.has(i)) return undefined;
+    return shape.map((n) => ({ symbols: [], constant: n }));
+  };
+  const labels = labelGraph(graph, b, leafLabels);
+  const names: string[] = new Array(graph.values.length);
+  const graphInputs: ValueInfoSpec[] = inputs.map((input) => {
+    const dims = input.shape.map((n, k) => input.axes[k] ?? n);
+    return input.dtype === 'int32' ? { name: input.name, elemType: onnxDTypeCode('int64'), dims } : valueInfo(input.name, input.dtype, dims);
+  });
+  const usedNames = new Set<string>(inputs.map((x) => x.name));
+  graph.values.forEach((v, i) => {
+    if (v.kind !== 'input') return;
+    const input = named.get(i);
+    if (input) {
+      names[i] = input.dtype === 'int32' ? b.node('Cast', [input.name], { to: onnxDTypeCode('int32') })[0]! : input.name;
+      return;
+    }
+    let name = weightNames.get(v.buffer) ?? b.fresh('const');
+    while (usedNames.has(name)) name = `${name}_`;
+    usedNames.add(name);
+    b.initializers.push({ name, dims: [...v.meta.shape], dataType: onnxDTypeCode(v.meta.dtype), raw: new Uint8Array(v.buffer.buffer, v.buffer.byteOffset, v.buffer.byteLength) });
+    names[i] = name;
+  });
+  // Example sizes differ from every model size, so a parameter cut at one (a learned position table's first T rows) is cut at run time.
+  lowerOps(graph, b, names, labels, false);
+  // Every output through an Identity of its own name (two outputs may be one value); its axes are
+  // its labels: a symbol's name, a product's ('batch_size*num_choices'), else the fixed size.
+  const graphOutputs = graph.outputs.map((o, k) => {
+    const name = outputs[k]!;
+    b.nodes.push({ opType: 'Identity', domain: '', inputs: [names[o]!], outputs: [name], name: `out_${name}`, attrs: [] });
+    const axes = labels[o]!.map((t) => (t.symbols.length ? [...t.symbols.map((x) => x.name), ...(t.constant === 1 ? [] : [String(t.constant)])].join('*') : t.constant));
+    return valueInfo(name, graph.values[o]!.meta.dtype, axes);
+  });
+  return { nodes: b.nodes, initializers: b.initializers, inputs: graphInputs, outputs: graphOutputs, domains: b.nodes.some((n) => n.domain === MS_DOMAIN) ? [MS_DOMAIN] : [] };
 }
 
 /**

@@ -263,3 +263,67 @@ export function resolveOverlaps<E extends { start: number; end: number; score: n
   out.push(prev);
   return out;
 }
+
+// ---- question answering -----------------------------------------------------------------------------
+
+export interface QaAnswer {
+  answer: string;
+  /** p(start) * p(end), each a softmax over the window's context tokens and [CLS]. */
+  score: number;
+  /** Character offsets into the context: answer = context.slice(start, end). */
+  start: number;
+  end: number;
+}
+
+/**
+ * HF's QuestionAnsweringPipeline for one window `w` of the (question, context) pair, whose start and
+ * end logits are start/end[offset .. offset + T): only context tokens may start or end the answer,
+ * start <= end, at most maxAnswerLength tokens; a span scores softmax(start)[s] * softmax(end)[e].
+ * Adds the window's topK spans to `found` by character span (the best score wins); returns the
+ * window's null score (the [CLS] start and end probabilities).
+ */
+export function windowAnswers(
+  tokenizer: BertTokenizerCore, context: string, w: BertEncoding, start: ArrayLike<number>, end: ArrayLike<number>, offset: number, clsId: number,
+  o: { maxAnswerLength: number; alignToWords: boolean; topK: number }, found: Map<string, QaAnswer>,
+): number {
+  const T = w.inputIds.length;
+  const isContext = (t: number): boolean => w.tokenTypeIds[t] === 1 && !w.specialTokensMask![t] && w.attentionMask[t] === 1;
+  // HF's p_mask keeps [CLS] in the softmax (SQuAD 2.0's "no answer"), then zeroes it for spans.
+  const inSoftmax = (t: number): boolean => isContext(t) || w.inputIds[t] === clsId;
+  const ps = softmaxRow(start, offset, T, inSoftmax);
+  const pe = softmaxRow(end, offset, T, inSoftmax);
+  const spans: [number, number, number][] = [];
+  for (let s = 0; s < T; s++) {
+    if (!isContext(s)) continue;
+    for (let e = s; e < Math.min(T, s + o.maxAnswerLength); e++) if (isContext(e)) spans.push([s, e, ps[s]! * pe[e]!]);
+  }
+  spans.sort((x, y) => y[2] - x[2] || x[0] - y[0] || x[1] - y[1]);
+  const prefix = tokenizer.wordpieceTokenizer.continuingSubwordPrefix;
+  const offsets = w.offsets!;
+  const continues = (t: number): boolean => isContext(t) && w.tokens[t]!.startsWith(prefix) && w.tokens[t]!.length > prefix.length;
+  const mine = new Set<string>();
+  for (const [s0, e0, score] of spans) {
+    if (mine.size >= o.topK) break;
+    let s = s0;
+    let e = e0;
+    if (o.alignToWords) {
+      // HF's token_to_word / word_to_chars: a word is a token and the "##" pieces after it (within this window).
+      while (continues(s) && isContext(s - 1)) s--;
+      while (continues(e + 1)) e++;
+    }
+    const [a, b] = [offsets[s]![0], offsets[e]![1]];
+    const key = `${a}:${b}`;
+    if (mine.has(key)) continue; // two token spans that widen to the same words
+    mine.add(key);
+    const prev = found.get(key);
+    if (!prev || score > prev.score) found.set(key, { answer: context.slice(a, b), score, start: a, end: b });
+  }
+  return ps[0]! * pe[0]!;
+}
+
+/** The topK answers of all windows, best first; `nullScore` (when not null) adds the empty answer. */
+export function bestAnswers(found: ReadonlyMap<string, QaAnswer>, nullScore: number | null, topK: number): QaAnswer[] {
+  const answers = [...found.values()];
+  if (nullScore !== null) answers.push({ answer: '', score: nullScore, start: 0, end: 0 });
+  return answers.sort((x, y) => y.score - x.score || x.start - y.start).slice(0, topK);
+}

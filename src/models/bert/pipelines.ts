@@ -28,7 +28,9 @@ import type { BertPreTrainedModel } from './pretrained.js';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
   classificationFunction, labelOf, labelScores, maskPredictions, resolveOverlaps, softmaxRow, windowEntities,
+  type QaAnswer, bestAnswers, windowAnswers,
 } from './pipeline-scores.js';
+export type { QaAnswer } from './pipeline-scores.js';
 import { checkOptions } from '../../tensor/options.js';
 
 export type { AggregationStrategy, ClassificationFunction, EntityGroup, FillMaskPrediction, LabelScore, TokenEntity } from './pipeline-scores.js';
@@ -300,15 +302,6 @@ export interface AnswerOptions {
   batchSize?: number;
 }
 
-export interface QaAnswer {
-  answer: string;
-  /** p(start) * p(end), each a softmax over the window's context tokens and [CLS]. */
-  score: number;
-  /** Character offsets into the context: answer = context.slice(start, end). */
-  start: number;
-  end: number;
-}
-
 /**
  * HF's QuestionAnsweringPipeline (extractive QA): the question and the context are encoded as a
  * pair, the context split into windows of maxSeqLength tokens overlapping by docStride. In each
@@ -350,7 +343,6 @@ export async function answer(model: BertForQuestionAnswering, tokenizer: BertTok
     throw e;
   }
   const windows = [enc, ...(enc.overflowing ?? [])];
-  const prefix = tokenizer.wordpieceTokenizer.continuingSubwordPrefix;
   const clsId = tokenizer.convertTokensToIds(tokenizer.clsToken);
   const found = new Map<string, QaAnswer>();
   let minNullScore = Infinity;
@@ -361,45 +353,9 @@ export async function answer(model: BertForQuestionAnswering, tokenizer: BertTok
     const startData = startLogits.buffer!;
     const endData = endLogits.buffer!;
     const T = part[0]!.inputIds.length;
-    part.forEach((w, r) => {
-      const isContext = (t: number): boolean => w.tokenTypeIds[t] === 1 && !w.specialTokensMask![t] && w.attentionMask[t] === 1;
-      // HF's p_mask keeps [CLS] in the softmax (SQuAD 2.0's "no answer"), then zeroes it for spans.
-      const inSoftmax = (t: number): boolean => isContext(t) || w.inputIds[t] === clsId;
-      const ps = softmaxRow(startData, r * T, T, inSoftmax);
-      const pe = softmaxRow(endData, r * T, T, inSoftmax);
-      minNullScore = Math.min(minNullScore, ps[0]! * pe[0]!);
-      const spans: [number, number, number][] = [];
-      for (let s = 0; s < T; s++) {
-        if (!isContext(s)) continue;
-        for (let e = s; e < Math.min(T, s + maxAnswerLength); e++) if (isContext(e)) spans.push([s, e, ps[s]! * pe[e]!]);
-      }
-      spans.sort((x, y) => y[2] - x[2] || x[0] - y[0] || x[1] - y[1]);
-      const offsets = w.offsets!;
-      const continues = (t: number): boolean => isContext(t) && w.tokens[t]!.startsWith(prefix) && w.tokens[t]!.length > prefix.length;
-      const mine = new Set<string>();
-      for (const [s0, e0, score] of spans) {
-        if (mine.size >= topK) break;
-        let s = s0;
-        let e = e0;
-        if (alignToWords) {
-          // HF's token_to_word / word_to_chars: a word is a token and the "##" pieces after it (within this window).
-          while (continues(s) && isContext(s - 1)) s--;
-          while (continues(e + 1)) e++;
-        }
-        const start = offsets[s]![0];
-        const end = offsets[e]![1];
-        const key = `${start}:${end}`;
-        if (mine.has(key)) continue; // two token spans that widen to the same words
-        mine.add(key);
-        const prev = found.get(key);
-        if (!prev || score > prev.score) found.set(key, { answer: context.slice(start, end), score, start, end });
-      }
-    });
+    part.forEach((w, r) => { minNullScore = Math.min(minNullScore, windowAnswers(tokenizer, context, w, startData, endData, r * T, clsId, { maxAnswerLength, alignToWords, topK }, found)); });
   }
-  const answers = [...found.values()];
-  if (handleImpossibleAnswer) answers.push({ answer: '', score: minNullScore, start: 0, end: 0 });
-  answers.sort((x, y) => y.score - x.score || x.start - y.start);
-  const best = answers.slice(0, topK);
+  const best = bestAnswers(found, handleImpossibleAnswer ? minNullScore : null, topK);
   return options.topK === undefined ? best[0]! : best;
 }
 
