@@ -4,13 +4,9 @@
  * trace of zhuyi's JavaScript time loop cannot); everything else is traced (trace.ts).
  */
 import { type AttrValue, type NodeSpec, type TensorSpec, type ValueInfoSpec, encodeModel } from '../backends/ort/proto.js';
+import { ONNX_DTYPE } from '../ops/registry.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { checkOpset } from './trace.js';
-
-/** TensorProto.DataType codes of the types export uses. */
-export const ONNX_FLOAT = 1;
-export const ONNX_INT32 = 6;
-export const ONNX_INT64 = 7;
 
 export type Dim = number | string;
 export type Attr = number | string | readonly number[] | { float: number } | { floats: readonly number[] };
@@ -81,7 +77,7 @@ export class GraphBuilder {
     const known = this.weightNames.get(data);
     if (known) return known;
     if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new ArgumentError(`export ${this.name}: weight '${name}' has ${data.length} values for shape [${dims.join(', ')}]`);
-    this.initializers.push({ name: this.claim(name), dims: [...dims], dataType: ONNX_FLOAT, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    this.initializers.push({ name: this.claim(name), dims: [...dims], dataType: ONNX_DTYPE.float32, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     this.weightNames.set(data, name);
     return name;
   }
@@ -95,7 +91,7 @@ export class GraphBuilder {
     const raw = type === 'int64'
       ? new Uint8Array(BigInt64Array.from(values, (x) => BigInt(x)).buffer)
       : new Uint8Array(Float32Array.from(values).buffer);
-    this.initializers.push({ name, dims: [...dims], dataType: type === 'int64' ? ONNX_INT64 : ONNX_FLOAT, raw });
+    this.initializers.push({ name, dims: [...dims], dataType: type === 'int64' ? ONNX_DTYPE.int64 : ONNX_DTYPE.float32, raw });
     this.constants.set(key, name);
     return name;
   }

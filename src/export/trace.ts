@@ -8,10 +8,10 @@
  * them: batch_size, sequence_length, ...). The lowering recognises a symbolic size by its example
  * value, so `exampleSizes` picks values that no weight, buffer or config number of the model has.
  */
-import '../ops/index.js'; // every op registered: a trace runs model code outside the package root
 import { type ExportInput, type ExportedGraph, lowerForExport } from '../backends/ort/builder.js';
 import { type NodeSpec, encodeModel } from '../backends/ort/proto.js';
 import type { Module } from '../nn/module.js';
+import { ONNX_DTYPE } from '../ops/registry.js';
 import { buildGraph } from '../tensor/realize.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TensorInfo } from './manifest.js';
@@ -22,8 +22,6 @@ export const MIN_OPSET = 18;
 export const MAX_OPSET = 21;
 export const DEFAULT_OPSET = 18;
 
-const ONNX_FLOAT = 1;
-const ONNX_INT8 = 3;
 
 /** The IR version that goes with an opset (onnx/onnx Versioning.md). */
 function irVersion(opset: number): number {
@@ -107,7 +105,7 @@ export class TracedGraph {
     const dequantize: NodeSpec[] = [];
     for (let i = 0; i < initializers.length; i++) {
       const t = initializers[i]!;
-      if (t.dataType !== ONNX_FLOAT || t.dims.length !== 2 || t.dims[0]! * t.dims[1]! < minSize) continue;
+      if (t.dataType !== ONNX_DTYPE.float32 || t.dims.length !== 2 || t.dims[0]! * t.dims[1]! < minSize) continue;
       const [rows, cols] = [t.dims[0]!, t.dims[1]!];
       const w = new Float32Array(t.raw.slice().buffer);
       const q = new Int8Array(rows * cols);
@@ -120,8 +118,8 @@ export class TracedGraph {
         for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c]! / scale)));
       }
       const [qName, sName, zName] = [`${t.name}_quantized`, `${t.name}_scale`, `${t.name}_zero_point`];
-      initializers[i] = { name: qName, dims: [rows, cols], dataType: ONNX_INT8, raw: new Uint8Array(q.buffer) };
-      initializers.push({ name: sName, dims: [rows], dataType: ONNX_FLOAT, raw: new Uint8Array(scales.buffer) }, { name: zName, dims: [rows], dataType: ONNX_INT8, raw: new Uint8Array(rows) });
+      initializers[i] = { name: qName, dims: [rows, cols], dataType: ONNX_DTYPE.int8, raw: new Uint8Array(q.buffer) };
+      initializers.push({ name: sName, dims: [rows], dataType: ONNX_DTYPE.float32, raw: new Uint8Array(scales.buffer) }, { name: zName, dims: [rows], dataType: ONNX_DTYPE.int8, raw: new Uint8Array(rows) });
       dequantize.push({ opType: 'DequantizeLinear', domain: '', inputs: [qName, sName, zName], outputs: [t.name], name: `dequantize_${t.name}`, attrs: [['axis', { kind: 'int', value: 0 }]] });
     }
     // Nodes are in topological order: the dequantized weights come first.

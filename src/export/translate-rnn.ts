@@ -19,7 +19,8 @@
 import type { AttentionSeq2Seq } from '../models/translate/attention-seq2seq.js';
 import type { Seq2Seq } from '../models/translate/seq2seq.js';
 import type { TensorInfo } from './manifest.js';
-import { type GraphBuilder, ONNX_FLOAT, ONNX_INT32, ONNX_INT64 } from './onnx-builder.js';
+import { type GraphBuilder } from './onnx-builder.js';
+import { ONNX_DTYPE } from '../ops/registry.js';
 import type { Weights } from './weights.js';
 
 export interface EncoderGraph { inputs: TensorInfo[]; outputs: TensorInfo[] }
@@ -71,9 +72,9 @@ const floats = (name: string, axes: (string | number)[], doc: string): TensorInf
 
 /** src (B, S) and src_lengths (B) as graph inputs; returns them, the lengths as int32 (sequence_lens) and the embedded source (S, B, E). */
 function sourceInputs(b: GraphBuilder, w: Weights, embedding: string): { src: string; lengths: string; lengths32: string; x: string } {
-  const src = b.input('src', ONNX_INT64, ['batch_size', 'src_len']);
-  const lengths = b.input('src_lengths', ONNX_INT64, ['batch_size']);
-  const lengths32 = b.op('Cast', [lengths], { to: ONNX_INT32 }, 'sequence_lens');
+  const src = b.input('src', ONNX_DTYPE.int64, ['batch_size', 'src_len']);
+  const lengths = b.input('src_lengths', ONNX_DTYPE.int64, ['batch_size']);
+  const lengths32 = b.op('Cast', [lengths], { to: ONNX_DTYPE.int32 }, 'sequence_lens');
   const x = b.op('Transpose', [b.op('Gather', [w.init(b, embedding), src])], { perm: [1, 0, 2] }, 'embedded'); // (B, S, E) -> (S, B, E)
   return { src, lengths, lengths32, x };
 }
@@ -101,9 +102,9 @@ export function emitSeq2SeqEncoder(enc: GraphBuilder, w: Weights, model: Seq2Seq
   }
   const feed = model.config.feedContext;
   const states = [...(lstm ? ['state_h', 'state_c'] : ['state_h']), ...(feed ? ['state_context'] : [])];
-  enc.output('state_h', enc.op('Concat', hs, { axis: 0 }), ONNX_FLOAT, [L, 'batch_size', H]);
-  if (lstm) enc.output('state_c', enc.op('Concat', cs, { axis: 0 }), ONNX_FLOAT, [L, 'batch_size', H]);
-  if (feed) enc.output('state_context', enc.op('Squeeze', [hs[L - 1]!, enc.constant([0])]), ONNX_FLOAT, ['batch_size', H]); // top layer (1, B, H) -> (B, H)
+  enc.output('state_h', enc.op('Concat', hs, { axis: 0 }), ONNX_DTYPE.float32, [L, 'batch_size', H]);
+  if (lstm) enc.output('state_c', enc.op('Concat', cs, { axis: 0 }), ONNX_DTYPE.float32, [L, 'batch_size', H]);
+  if (feed) enc.output('state_context', enc.op('Squeeze', [hs[L - 1]!, enc.constant([0])]), ONNX_DTYPE.float32, ['batch_size', H]); // top layer (1, B, H) -> (B, H)
 
   const stateInfo = (n: string): TensorInfo => n === 'state_context'
     ? floats(n, ['batch_size', H], "Cho et al.'s summary c (the encoder's top-layer final state), fed to every step")
@@ -120,13 +121,13 @@ export function emitAttentionEncoder(enc: GraphBuilder, w: Weights, model: Atten
   const [y, hN] = rnn(enc, 'GRU', s.x, rnnWeights(enc, w, 'encoder.rnn.', ['_l0', '_l0_reverse'], 'encoder.rnn.l0', 'GRU', He), He, { lengths: s.lengths32, bidirectional: true });
   const annotations = enc.op('Reshape', [enc.op('Transpose', [y!], { perm: [2, 0, 1, 3] }), enc.constant([0, 0, -1])], {}, 'annotations'); // (S, 2, B, He) -> (B, S, 2, He) -> (B, S, 2He)
   const backwardFirst = enc.op('Gather', [hN!, enc.constant([1], [])], { axis: 0 }); // (2, B, He) -> (B, He)
-  enc.output('memory', annotations, ONNX_FLOAT, ['batch_size', 'src_len', 2 * He]);
+  enc.output('memory', annotations, ONNX_DTYPE.float32, ['batch_size', 'src_len', 2 * He]);
   // The keys' projection (U_a h_j, or W_a h_j for 'general') depends on the source only: once per sentence (Bahdanau A.1.2).
   const a = 'decoder.attention.';
   const keyDim = score === 'additive' ? model.config.attentionDim : Hd;
-  if (score === 'additive') enc.output('projected_keys', enc.linear(annotations, w.init(enc, `${a}U.weight`), w.maybe(enc, `${a}U.bias`), 'U_h'), ONNX_FLOAT, ['batch_size', 'src_len', keyDim]);
-  if (score === 'general') enc.output('projected_keys', enc.linear(annotations, w.init(enc, `${a}W.weight`), null, 'W_h'), ONNX_FLOAT, ['batch_size', 'src_len', keyDim]);
-  enc.output('state_s', enc.op('Tanh', [enc.linear(backwardFirst, w.init(enc, 'encoder.fc.weight'), w.maybe(enc, 'encoder.fc.bias'), 'fc')]), ONNX_FLOAT, ['batch_size', Hd]);
+  if (score === 'additive') enc.output('projected_keys', enc.linear(annotations, w.init(enc, `${a}U.weight`), w.maybe(enc, `${a}U.bias`), 'U_h'), ONNX_DTYPE.float32, ['batch_size', 'src_len', keyDim]);
+  if (score === 'general') enc.output('projected_keys', enc.linear(annotations, w.init(enc, `${a}W.weight`), null, 'W_h'), ONNX_DTYPE.float32, ['batch_size', 'src_len', keyDim]);
+  enc.output('state_s', enc.op('Tanh', [enc.linear(backwardFirst, w.init(enc, 'encoder.fc.weight'), w.maybe(enc, 'encoder.fc.bias'), 'fc')]), ONNX_DTYPE.float32, ['batch_size', Hd]);
 
   const memoryInfo = floats('memory', ['batch_size', 'src_len', 2 * He], 'annotations [h→; h←] (zero at padding)');
   const keysInfo = score === 'dot' ? [] : [floats('projected_keys', ['batch_size', 'src_len', keyDim], score === 'additive' ? 'U_a h_j + b, the keys\' share of the scores' : 'W_a h_j')];
