@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { BucketBatcher, type Batch, type TokenizedExample } from '../data/batching.js';
 import { readParallelFiles, readParallelTsv, type ParallelPair } from '../data/read.js';
 import { cmnEngPath, readCmnEng, type CmnEngPair } from '../data/cmn-eng.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { loadSafetensors, writeFileAtomic } from '../io/safetensors.js';
 import { corpusBleu } from '../metrics/bleu.js';
 import { corpusChrf } from '../metrics/chrf.js';
 import { exactMatch, exactMatchByLength, type LengthRow } from '../metrics/accuracy.js';
@@ -206,6 +206,16 @@ function encodePairs(split: Split, src: Tokenizer, tgt: Tokenizer, maxTokens = I
   return { examples, kept: { pairs: kept }, dropped: split.pairs.length - kept.length };
 }
 
+/**
+ * Token ids of parallel pairs with a translator's own tokenizers, to train on elsewhere (PyTorch,
+ * docs/pytorch.md): source ids, target ids ending with EOS, as the trainer encodes them; pairs it
+ * would drop (an empty source, more than maxTokens tokens) are left out here too.
+ */
+export function encodeForTraining(t: Translator, pairs: ReadonlyArray<{ source: string; target: string }>, maxTokens = Infinity): { examples: Array<{ src: number[]; tgt: number[] }>; dropped: number } {
+  const { examples, dropped } = encodePairs({ pairs: pairs.map((p) => ({ ...p, length: 0 })) }, t.source, t.target, maxTokens);
+  return { examples: examples.map((e) => ({ src: Array.from(e.source), tgt: Array.from(e.target) })), dropped };
+}
+
 /** Teacher forcing: the decoder reads [BOS, y1 .. y_{T-1}] and predicts [y1 .. y_T] (EOS last, pads ignored). */
 export function teacherForcing(batch: Batch, bos: number): { src: Tensor; srcLengths: number[]; tgtIn: Tensor; tgtOut: Tensor } {
   const { rows: B, sourceLength: S, targetLength: T } = batch;
@@ -378,7 +388,23 @@ async function trainTranslatorLocked(o: TranslateTrainOptions): Promise<{ summar
 }
 
 
-/** Loads a model folder written by trainTranslator (best checkpoint, else last). */
+/** Plain weights (a state dict under zhuyi's names): what a PyTorch run writes back (docs/pytorch.md). */
+export const PLAIN_WEIGHTS = 'model.safetensors';
+
+/**
+ * The model weights of a folder: the training checkpoint asked for (best, else last), or, in a folder
+ * without checkpoints, model.safetensors, a plain state dict such as docs/pytorch/translation.py's
+ * save_zhuyi_translation writes.
+ */
+function readWeights(dir: string, which: 'best' | 'last'): Map<string, Tensor> {
+  for (const name of which === 'best' ? [BEST, LAST] : [LAST]) {
+    if (existsSync(join(dir, name))) return loadCheckpoint(join(dir, name)).model;
+  }
+  if (existsSync(join(dir, PLAIN_WEIGHTS))) return loadSafetensors(join(dir, PLAIN_WEIGHTS)).tensors;
+  throw new ZhuyiError(`${dir}: no weights (${which === 'best' ? `${BEST}, ` : ''}${LAST} or ${PLAIN_WEIGHTS})`);
+}
+
+/** Loads a model folder written by trainTranslator (best checkpoint, else last), or a folder of plain weights (model.safetensors). */
 export async function loadTranslator(dir: string, which: 'best' | 'last' = 'best'): Promise<Translator> {
   const configPath = join(dir, CONFIG_FILE);
   if (!existsSync(configPath)) throw new ZhuyiError(`${dir}: not a zhuyi translation model folder (no ${CONFIG_FILE})`);
@@ -388,10 +414,8 @@ export async function loadTranslator(dir: string, which: 'best' | 'last' = 'best
   } catch (e) {
     throw new ZhuyiError(`${configPath}: not valid JSON (${(e as Error).message})`);
   }
-  const file = existsSync(join(dir, which === 'best' ? BEST : LAST)) ? join(dir, which === 'best' ? BEST : LAST) : join(dir, LAST);
-  const ck = loadCheckpoint(file);
   const model = buildModel(saved.kind, saved.config);
-  await model.loadStateDict(ck.model);
+  await model.loadStateDict(readWeights(dir, which));
   model.eval();
   return new Translator(saved.kind, model, loadTokenizer(join(dir, 'source')), loadTokenizer(join(dir, 'target')));
 }
