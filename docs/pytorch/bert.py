@@ -15,6 +15,7 @@ caches, no cross-attention, absolute positions.
 import json
 import math
 import os
+import shutil
 
 import torch
 import torch.nn as nn
@@ -167,9 +168,16 @@ def load_bert_folder(folder):
     return model
 
 
-def save_bert_folder(model, out_folder):
-    """config.json + model.safetensors (`format: pt`, the metadata transformers checks), as save_pretrained writes them."""
+TOKENIZER_FILES = ('vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json')
+
+
+def save_bert_folder(model, out_folder, source_folder=None):
+    """config.json + model.safetensors (`format: pt`, the metadata transformers checks), as save_pretrained writes them,
+    and the tokenizer files of source_folder, so that `zhuyi bert eval OUT` and the pipelines can tokenize."""
     os.makedirs(out_folder, exist_ok=True)
     save_file({k: v.detach().clone() for k, v in model.state_dict().items()}, os.path.join(out_folder, 'model.safetensors'), {'format': 'pt'})
     with open(os.path.join(out_folder, 'config.json'), 'w') as f:
         json.dump(model.config, f, indent=2)
+    for name in TOKENIZER_FILES if source_folder else ():
+        if os.path.exists(os.path.join(source_folder, name)):
+            shutil.copy(os.path.join(source_folder, name), os.path.join(out_folder, name))

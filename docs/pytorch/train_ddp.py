@@ -111,7 +111,7 @@ def main():
         if translation:
             save_zhuyi_translation(model, a.model, a.out)
         else:
-            save_bert_folder(model, a.out)
+            save_bert_folder(model, a.out, a.model)
         print(f'saved {a.out}', flush=True)
     if distributed:
         dist.barrier()

@@ -22,7 +22,7 @@ import { noGrad } from '../../src/tensor/grad-mode.js';
 import { manualSeed } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { type ModelKind, type Translator, encodeForTraining, loadTranslator, trainTranslator } from '../../src/translate/pipeline.js';
-import { ROOT, assertClose } from '../helpers.js';
+import { ROOT, assertClose, zhuyi } from '../helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const TORCHRUN = '/usr/bin/torchrun';
@@ -86,6 +86,15 @@ async function zhuyiLogits(t: Translator, b: ReturnType<typeof batchOf>): Promis
   return (await logits.data()) as Float32Array;
 }
 
+test('docs/pytorch.md quotes docs/pytorch/*.py as they are', () => {
+  const page = readFileSync(join(ROOT, 'docs', 'pytorch.md'), 'utf8');
+  const quotes = [...page.matchAll(/<!-- quoted from (docs\/pytorch\/[\w.]+) -->\n```python\n([\s\S]*?)\n```/g)];
+  assert.ok(quotes.length >= 5, `expected the page to quote its Python files, found ${quotes.length} quoted blocks`);
+  for (const [, file, code] of quotes) {
+    assert.ok(readFileSync(join(ROOT, file!), 'utf8').includes(code!), `docs/pytorch.md quotes a block that is no longer in ${file}: ${code!.split('\n')[0]}`);
+  }
+});
+
 describe('the hand-off to PyTorch (docs/pytorch.md)', { skip }, () => {
   before(() => {
     writeFileSync(join(root, 'pairs.tsv'), PAIRS.map((p) => `${p.source}\t${p.target}\n`).join(''));
@@ -109,7 +118,12 @@ describe('the hand-off to PyTorch (docs/pytorch.md)', { skip }, () => {
       assertClose(torchLogits(dir, batch, `${kind}-before`), ours, { ...TOLERANCE, what: `${kind}: PyTorch's logits of the zhuyi folder` });
 
       const data = join(root, `${kind}-ids.jsonl`);
-      writeFileSync(data, encodeForTraining(before, PAIRS).examples.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      const lines = encodeForTraining(before, PAIRS).examples.map((e) => `${JSON.stringify(e)}\n`).join('');
+      if (distributed) { // the documented command writes the same file
+        const r = zhuyi(['translate', 'encode', dir, join(root, 'pairs.tsv'), '--out', data]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(readFileSync(data, 'utf8'), lines);
+      } else writeFileSync(data, lines);
       const out = join(root, `${kind}-torch`);
       const log = trainInTorch(dir, data, out, distributed);
       assert.match(log, /step 3 loss/);
@@ -132,6 +146,7 @@ describe('the hand-off to PyTorch (docs/pytorch.md)', { skip }, () => {
     const model = new BertForSequenceClassification(config);
     const dir = join(root, 'bert');
     await model.savePretrained(dir);
+    writeFileSync(join(dir, 'vocab.txt'), Array.from({ length: 50 }, (_, i) => (i === 0 ? '[PAD]' : `tok${i}`)).join('\n'));
     const ids = [[2, 11, 12, 13, 14, 3], [2, 21, 22, 3, 0, 0], [2, 31, 3, 0, 0, 0]];
     const mask = ids.map((r) => r.map((x) => (x === 0 ? 0 : 1)));
     const forward = async (m: BertForSequenceClassification): Promise<Float32Array> => {
@@ -147,6 +162,7 @@ describe('the hand-off to PyTorch (docs/pytorch.md)', { skip }, () => {
     const out = join(root, 'bert-torch');
     assert.match(trainInTorch(dir, data, out, true), /step 3 loss/);
     assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).architectures[0], 'BertForSequenceClassification');
+    assert.equal(readFileSync(join(out, 'vocab.txt'), 'utf8'), readFileSync(join(dir, 'vocab.txt'), 'utf8'), 'the tokenizer files travel with the weights');
 
     const back = await BertForSequenceClassification.fromPretrained(out, { warn: (m) => assert.fail(`fromPretrained warned: ${m}`) });
     const theirs = torchLogits(out, { inputIds: ids, attentionMask: mask }, 'bert-after');
