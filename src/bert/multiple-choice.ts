@@ -86,7 +86,7 @@ export function multipleChoiceEvalBatches(features: readonly MultipleChoiceFeatu
 }
 
 /** @internal Loss and accuracy of a multiple-choice model over batches of features: the validation metrics, and `bert eval`'s. */
-export async function evaluateMultipleChoice(model: BertForMultipleChoice, batches: readonly Batch[], features: readonly MultipleChoiceFeature[], padId: number): Promise<{ valid_loss: number; accuracy: number }> {
+export async function evaluateMultipleChoice(model: BertForMultipleChoice, batches: Iterable<Batch>, features: readonly MultipleChoiceFeature[], padId: number): Promise<{ valid_loss: number; accuracy: number }> {
   let lossSum = 0;
   let right = 0;
   let n = 0;

@@ -610,7 +610,7 @@ async function finetuneBertLocked(o: FinetuneOptions): Promise<BertRunResult> {
 }
 
 /** @internal Loss and accuracy of a classifier over batches of encoded examples: the validation metrics, and `bert eval`'s. */
-export async function evaluateClassifier(model: BertForSequenceClassification, batches: readonly Batch[], examples: readonly EncodedExample[]): Promise<{ valid_loss: number; accuracy: number }> {
+export async function evaluateClassifier(model: BertForSequenceClassification, batches: Iterable<Batch>, examples: readonly EncodedExample[]): Promise<{ valid_loss: number; accuracy: number }> {
   let lossSum = 0;
   let right = 0;
   let n = 0;

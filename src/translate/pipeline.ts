@@ -36,6 +36,8 @@ import { trainBpe } from '../text/bpe-trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { BEST, LAST, pickTrainOptions, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
 import { withRunLock } from '../train/lock.js';
+import { progressBar } from '../io/progress.js';
+import { checkOptions } from '../tensor/options.js';
 
 export const MODEL_KINDS = ['seq2seq', 'attention', 'transformer'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -246,23 +248,31 @@ export class Translator {
   }
 
   /** Translates sentences in batches (greedy, or beam search with beamSize > 1). */
-  async translate(sentences: readonly string[], o: { beamSize?: number; batchSize?: number; maxLength?: number; lengthPenalty?: number } = {}): Promise<string[]> {
+  async translate(sentences: readonly string[], o: { beamSize?: number; batchSize?: number; maxLength?: number; lengthPenalty?: number; progress?: boolean } = {}): Promise<string[]> {
+    o = checkOptions('Translator.translate', o, { beamSize: 1, batchSize: 1, maxLength: 1, lengthPenalty: 1, progress: 1 });
     const bs = o.batchSize ?? 64;
+    // In a terminal (src/io/progress.ts); inside training's bar it shows as part of that line.
+    const bar = progressBar({ label: 'translating', total: sentences.length, ...(o.progress !== undefined && { enabled: o.progress }) });
     // Sort by length so batches pad little; restore the order at the end.
     const order = sentences.map((s, i) => ({ i, ids: this.source.encode(s) })).sort((a, b) => a.ids.length - b.ids.length);
     const results = new Array<string>(sentences.length);
-    for (let k = 0; k < order.length; k += bs) {
-      const chunk = order.slice(k, k + bs).map((e) => ({ ...e, ids: e.ids.length ? e.ids : [this.source.vocab.unkId] }));
-      const S = Math.max(...chunk.map((e) => e.ids.length));
-      const src = new Int32Array(chunk.length * S).fill(this.model.config.padId);
-      chunk.forEach((e, r) => src.set(e.ids, r * S));
-      const lengths = chunk.map((e) => e.ids.length);
-      const ids = await (this.model as unknown as { translate(s: Tensor, l: number[], o: object): Promise<number[][]> })
-        .translate(Tensor.fromBuffer(src, [chunk.length, S]), lengths, {
-          beamSize: o.beamSize ?? 1, maxLength: o.maxLength ?? Math.max(8, 2 * S + 10), maxLengthRatio: 2, maxLengthOffset: 10,
-          ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }),
-        });
-      chunk.forEach((e, r) => { results[e.i] = this.target.decode(ids[r]!); });
+    try {
+      for (let k = 0; k < order.length; k += bs) {
+        const chunk = order.slice(k, k + bs).map((e) => ({ ...e, ids: e.ids.length ? e.ids : [this.source.vocab.unkId] }));
+        const S = Math.max(...chunk.map((e) => e.ids.length));
+        const src = new Int32Array(chunk.length * S).fill(this.model.config.padId);
+        chunk.forEach((e, r) => src.set(e.ids, r * S));
+        const lengths = chunk.map((e) => e.ids.length);
+        const ids = await (this.model as unknown as { translate(s: Tensor, l: number[], o: object): Promise<number[][]> })
+          .translate(Tensor.fromBuffer(src, [chunk.length, S]), lengths, {
+            beamSize: o.beamSize ?? 1, maxLength: o.maxLength ?? Math.max(8, 2 * S + 10), maxLengthRatio: 2, maxLengthOffset: 10,
+            ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }),
+          });
+        chunk.forEach((e, r) => { results[e.i] = this.target.decode(ids[r]!); });
+        bar.increment(chunk.length);
+      }
+    } finally {
+      bar.stop();
     }
     return results;
   }
@@ -281,9 +291,12 @@ export interface EvalReport {
  * BLEU (sacreBLEU 13a, or zh for Chinese targets), chrF, exact match and exact match by length.
  * References of a word-level target are compared as that tokenizer splits them (see referenceText).
  */
-export async function evaluate(t: Translator, split: Split, o: { beamSize?: number; lengthPenalty?: number; limit?: number; bleuTokenize?: '13a' | 'zh' | 'none' } = {}): Promise<EvalReport> {
+export async function evaluate(t: Translator, split: Split, o: { beamSize?: number; lengthPenalty?: number; limit?: number; bleuTokenize?: '13a' | 'zh' | 'none'; progress?: boolean } = {}): Promise<EvalReport> {
+  o = checkOptions('evaluate', o, { beamSize: 1, lengthPenalty: 1, limit: 1, bleuTokenize: 1, progress: 1 });
   const pairs = o.limit ? split.pairs.slice(0, o.limit) : split.pairs;
-  const hyps = await t.translate(pairs.map((p) => p.source), { beamSize: o.beamSize ?? 1, ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }) });
+  const hyps = await t.translate(pairs.map((p) => p.source), {
+    beamSize: o.beamSize ?? 1, ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }), ...(o.progress !== undefined && { progress: o.progress }),
+  });
   const refs = pairs.map((p) => t.referenceText(p.target));
   const tokenize = o.bleuTokenize ?? (refs.some((r) => /[\u4e00-\u9fff]/u.test(r)) ? 'zh' : '13a');
   const bleu = corpusBleu(hyps, [refs], { tokenize });
