@@ -74,10 +74,15 @@ export function formatBytes(n: number): string {
 const NONE: ProgressBar = { increment() {}, update() {}, stop() {}, drawing: false };
 
 /** The bar drawn now, if any: nested bars report into it. */
-let active: { bar: cliProgress.SingleBar; nested: number } | null = null;
+let active: { bar: cliProgress.SingleBar; nested: number; redraw: (key: string) => void } | null = null;
+
+/** Whole percent of value/total: without a terminal, a bar is redrawn (one line) only when this, or the detail, changes. */
+const percent = (value: number, total: number): number => (total > 0 ? Math.floor((100 * value) / total) : value);
 
 export function progressBar(o: ProgressOptions): ProgressBar {
-  if (!progressEnabled(o.enabled)) return NONE;
+  if (mode === 'off' || o.enabled === false) return NONE;
+  // Inside a bar that draws, a nested one always shows (as part of that line).
+  if (!active && !progressEnabled(o.enabled)) return NONE;
   const bytes = o.unit === 'bytes';
   const total = Math.max(0, o.total);
   const started = performance.now();
@@ -100,6 +105,7 @@ export function progressBar(o: ProgressOptions): ProgressBar {
     const show = (): void => {
       const count = bytes ? `${formatBytes(value)}${total ? `/${formatBytes(total)}` : ''}` : `${value}${total ? `/${total}` : ''}`;
       outer.bar.update({ detail: ` | ${o.label} ${count}` });
+      outer.redraw(`${o.label} ${percent(value, total)}`);
     };
     show();
     return {
@@ -111,6 +117,7 @@ export function progressBar(o: ProgressOptions): ProgressBar {
         stopped = true;
         outer.nested--;
         outer.bar.update({ detail: '' });
+        outer.redraw('');
       },
     };
   }
@@ -118,17 +125,30 @@ export function progressBar(o: ProgressOptions): ProgressBar {
   const format = `${o.format ?? (bytes
     ? `${o.label} |{bar}| {done}/{size} | {rate} | ETA {eta_formatted}`
     : `${o.label} |{bar}| {value}/{total} | ETA {eta_formatted}`)}{detail}`;
+  // In a terminal cli-progress redraws the line in place. Forced without one (ZHUYI_PROGRESS=1), it
+  // writes lines: here one per whole percent (or detail change), so a log gets at most ~100 per bar
+  // and the same run always writes the same lines; its own timer adds one every 10 s.
+  const tty = Boolean(process.stderr.isTTY);
   const bar = new cliProgress.SingleBar({
-    format, stream: process.stderr, hideCursor: true, etaBuffer: 50, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 1000,
+    format, stream: process.stderr, hideCursor: true, etaBuffer: 50, noTTYOutput: !tty, notTTYSchedule: 10_000,
   }, cliProgress.Presets.shades_classic);
   bar.start(total, value, { detail: '', ...fields() });
-  const self = { bar, nested: 0 };
+  let drawn = `${percent(value, total)}|`;
+  let detail = '';
+  const redraw = (key: string): void => {
+    detail = key;
+    const now = `${percent(value, total)}|${detail}`;
+    if (tty || now === drawn) return;
+    drawn = now;
+    bar.render();
+  };
+  const self = { bar, nested: 0, redraw };
   active = self;
   let stopped = false;
   return {
     drawing: true,
-    increment(n = 1, payload) { value += n; bar.update(value, fields(payload)); },
-    update(v, payload) { value = v; bar.update(value, fields(payload)); },
+    increment(n = 1, payload) { value += n; bar.update(value, fields(payload)); redraw(detail); },
+    update(v, payload) { value = v; bar.update(value, fields(payload)); redraw(detail); },
     stop() {
       if (stopped) return;
       stopped = true;
