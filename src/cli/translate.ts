@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Argument, type Command, Option } from 'commander';
 import { cmnEngPath, readCmnEng } from '../data/cmn-eng.js';
 import {
-  CORPORA, MODEL_KINDS, encodeForTraining, evaluate, loadTranslator, readCorpus, savedTestSplit, trainTranslator,
+  CORPORA, MODEL_KINDS, encodeForTraining, evaluate, loadTranslator, readCorpus, savedTestSplit, savedTrainSplit, trainTranslator,
   type CorpusName, type ModelKind, type ModelSize, type Split, type TokenizerKind,
 } from '../translate/pipeline.js';
 import { ArgumentError } from '../tensor/errors.js';
@@ -160,14 +160,14 @@ export function registerTranslate(program: Command): void {
   tr.command('encode')
     .description('token ids of parallel pairs with a model folder\'s tokenizers, as JSON lines {"src": [...], "tgt": [..., EOS]}: training data for PyTorch (docs/pytorch.md)')
     .argument('<dir>', 'model folder written by `translate train`')
-    .argument('<pairs>', 'pairs: a TSV file, or "src-file,tgt-file" (gzip accepted)')
+    .argument('[pairs]', 'pairs: a TSV file, or "src-file,tgt-file" (gzip accepted); default: the training split the folder was trained on')
     .requiredOption('--out <file>', 'the JSON lines file to write')
     .option('--source-column <n>', 'TSV column of the source (0-based)', '0')
     .option('--target-column <n>', 'TSV column of the target (0-based)', '1')
     .option('--max-len <n>', 'leave out pairs longer than this many tokens', '100')
-    .action(async (dir: string, pairs: string, o: { out: string; sourceColumn: string; targetColumn: string; maxLen: string }) => {
+    .action(async (dir: string, pairs: string | undefined, o: { out: string; sourceColumn: string; targetColumn: string; maxLen: string }) => {
       const t = await loadTranslator(dir);
-      const read = readCorpus(pairs, { sourceColumn: Number(o.sourceColumn), targetColumn: Number(o.targetColumn) });
+      const read = pairs ? readCorpus(pairs, { sourceColumn: Number(o.sourceColumn), targetColumn: Number(o.targetColumn) }) : savedTrainSplit(dir).pairs;
       const { examples, dropped } = encodeForTraining(t, read, Number(o.maxLen));
       writeFileAtomic(o.out, examples.map((e) => `${JSON.stringify(e)}\n`).join(''));
       console.log(`${examples.length} pairs -> ${o.out}${dropped ? ` (${dropped} left out: empty, or longer than ${o.maxLen} tokens)` : ''}`);

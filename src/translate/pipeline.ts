@@ -433,6 +433,12 @@ export async function loadTranslator(dir: string, which: 'best' | 'last' = 'best
   return new Translator(saved.kind, model, loadTokenizer(join(dir, 'source')), loadTokenizer(join(dir, 'target')));
 }
 
+/** The training split of a folder's data (built-in task, named corpus or files, read with the saved options). */
+export function savedTrainSplit(dir: string): Split {
+  const saved = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as SavedConfig;
+  return loadSplits(saved.data).train;
+}
+
 /** The test split of a folder's built-in task or named corpus (same options, so the same held-out set). */
 export function savedTestSplit(dir: string): Split | undefined {
   const saved = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as SavedConfig;
