@@ -28,15 +28,18 @@ function copyTokenizer(dir: string, out: string, side: 'source' | 'target'): Tok
   };
 }
 
-export async function exportTranslation(dir: string, out: string, opset: number): Promise<Omit<TranslationManifest, 'files'>> {
+export async function exportTranslation(dir: string, out: string, opset: number, step: (stage: string) => void = () => {}): Promise<Omit<TranslationManifest, 'files'>> {
+  step('loading weights');
   const translator = await loadTranslator(dir);
   const weights = await Weights.of(translator.model, dir);
+  step('building the graphs');
   const enc = new GraphBuilder(`${translator.kind}-encoder`);
   const dec = new GraphBuilder(`${translator.kind}-decoder`);
   let graphs: TranslationGraphs;
   if (translator.kind === 'seq2seq') graphs = emitSeq2Seq(enc, dec, weights, translator.model as unknown as Seq2Seq);
   else if (translator.kind === 'attention') graphs = emitAttentionSeq2Seq(enc, dec, weights, translator.model as unknown as AttentionSeq2Seq);
   else graphs = emitTransformer(enc, dec, weights, translator.model as unknown as TransformerSeq2Seq);
+  step('writing encoder.onnx, decoder.onnx');
   writeFileAtomic(join(out, 'encoder.onnx'), enc.encode(opset, PRODUCER));
   writeFileAtomic(join(out, 'decoder.onnx'), dec.encode(opset, PRODUCER));
   const config = translator.model.config as unknown as TranslationManifest['config'];

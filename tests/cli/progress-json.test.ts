@@ -14,6 +14,7 @@ import { formatBytes, progressBar, progressEnabled, setProgress, withProgress } 
 import { BertConfig, BertForSequenceClassification, BertTokenizer, Generator, classify, getBackend, setBackend } from '../../src/index.js';
 import { evaluate, loadTranslator, trainTranslator } from '../../src/translate/pipeline.js';
 import { CLI } from '../helpers.js';
+import { exportOnnx } from '../../src/export/export.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-progress-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -134,6 +135,29 @@ describe('translate eval', () => {
     }
     assert.match(err, /^epoch 1 \|.*steps \| loss .* \| translating \d+\/12$/m, err);
     assert.doesNotMatch(err, /^translating/m, 'no second bar');
+  });
+
+  test('export: its stages on the bar when forced, nothing when stderr is not a terminal', async () => {
+    const exported = async (env: string | undefined, out: string): Promise<string> => {
+      const saved = process.env.ZHUYI_PROGRESS;
+      if (env === undefined) delete process.env.ZHUYI_PROGRESS;
+      else process.env.ZHUYI_PROGRESS = env;
+      let err = '';
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = ((chunk: string | Uint8Array) => { err += String(chunk); return true; }) as typeof process.stderr.write;
+      try {
+        await exportOnnx(model, join(dir, out));
+      } finally {
+        process.stderr.write = write;
+        if (saved === undefined) delete process.env.ZHUYI_PROGRESS;
+        else process.env.ZHUYI_PROGRESS = saved;
+      }
+      return err;
+    };
+    const forced = await exported('1', 'onnx-forced');
+    assert.match(forced, /^exporting \|.*\| 1\/3 \| building the graphs$/m);
+    assert.match(forced, /^exporting \|.*\| 3\/3 \| done$/m);
+    assert.equal(await exported(undefined, 'onnx-piped'), '');
   });
 
   test('the bar: drawn on stderr when forced, absent when stderr is not a terminal', () => {
