@@ -102,12 +102,16 @@ describe('the hand-off to PyTorch (docs/pytorch.md)', { skip }, () => {
 
   const cases: Array<[ModelKind, Record<string, unknown>, boolean]> = [
     ['seq2seq', { numLayers: 2 }, false], // a 2-layer GRU: the states of both layers cross over
+    ['seq2seq', { cell: 'lstm', feedContext: true, maxout: 8, reverseSource: true }, false], // the base preset's options
     ['attention', {}, false],
+    ['attention', { maxout: 8, attentionDim: 16 }, false],
     ['transformer', { numEncoderLayers: 2 }, true],
   ];
   for (const [kind, modelOptions, distributed] of cases) {
-    test(`${kind}: zhuyi -> PyTorch -> ${distributed ? 'torchrun (2 processes, DDP)' : 'one process'} -> zhuyi, equal logits`, async () => {
-      const dir = join(root, kind);
+    const name = `${kind}${Object.keys(modelOptions).length ? ` ${JSON.stringify(modelOptions)}` : ''}`;
+    test(`${name}: zhuyi -> PyTorch -> ${distributed ? 'torchrun (2 processes, DDP)' : 'one process'} -> zhuyi, equal logits`, async () => {
+      const tag = `${kind}-${cases.findIndex((c) => c[1] === modelOptions)}`;
+      const dir = join(root, tag);
       await trainTranslator({
         model: kind, size: 'tiny', modelOptions, train: join(root, 'pairs.tsv'), valid: join(root, 'pairs.tsv'), outDir: dir,
         maxSteps: 2, batchTokens: 64, seed: 1, validDecode: 0, progress: false,
@@ -115,25 +119,25 @@ describe('the hand-off to PyTorch (docs/pytorch.md)', { skip }, () => {
       const before = await loadTranslator(dir);
       const batch = batchOf(before);
       const ours = await zhuyiLogits(before, batch);
-      assertClose(torchLogits(dir, batch, `${kind}-before`), ours, { ...TOLERANCE, what: `${kind}: PyTorch's logits of the zhuyi folder` });
+      assertClose(torchLogits(dir, batch, `${tag}-before`), ours, { ...TOLERANCE, what: `${name}: PyTorch's logits of the zhuyi folder` });
 
-      const data = join(root, `${kind}-ids.jsonl`);
+      const data = join(root, `${tag}-ids.jsonl`);
       const lines = encodeForTraining(before, PAIRS).examples.map((e) => `${JSON.stringify(e)}\n`).join('');
       if (distributed) { // the documented command writes the same file
         const r = zhuyi(['translate', 'encode', dir, join(root, 'pairs.tsv'), '--out', data]);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(readFileSync(data, 'utf8'), lines);
       } else writeFileSync(data, lines);
-      const out = join(root, `${kind}-torch`);
+      const out = join(root, `${tag}-torch`);
       const log = trainInTorch(dir, data, out, distributed);
       assert.match(log, /step 3 loss/);
       assert.ok(!existsSync(join(out, 'best.safetensors')) && existsSync(join(out, 'model.safetensors')), 'PyTorch writes plain weights');
 
       const back = await loadTranslator(out);
-      const theirs = torchLogits(out, batch, `${kind}-after`);
+      const theirs = torchLogits(out, batch, `${tag}-after`);
       const trained = await zhuyiLogits(back, batch);
-      assertClose(trained, theirs, { ...TOLERANCE, what: `${kind}: zhuyi's logits of the folder PyTorch trained` });
-      assert.ok(maxDiff(trained, ours) > 1e-2, `${kind}: three PyTorch steps at lr 0.01 should move the logits (moved ${maxDiff(trained, ours)})`);
+      assertClose(trained, theirs, { ...TOLERANCE, what: `${name}: zhuyi's logits of the folder PyTorch trained` });
+      assert.ok(maxDiff(trained, ours) > 1e-2, `${name}: three PyTorch steps at lr 0.01 should move the logits (moved ${maxDiff(trained, ours)})`);
     });
   }
 
