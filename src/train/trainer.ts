@@ -10,7 +10,6 @@
  * them: weights, optimizer moments, schedule, data position, the global RNG and the log position,
  * so `--resume` ends with the same weights as an uninterrupted run.
  */
-import { progressBar } from '../io/progress.js';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/module.js';
@@ -24,6 +23,7 @@ import { defaultGenerator } from '../tensor/random.js';
 import { realize } from '../tensor/realize.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/safetensors.js';
+import { progressBar } from '../io/progress.js';
 import { ortStats } from '../backends/ort/backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { withRunLock } from './lock.js';
