@@ -74,7 +74,7 @@ export function formatBytes(n: number): string {
 const NONE: ProgressBar = { increment() {}, update() {}, stop() {}, drawing: false };
 
 /** The bar drawn now, if any: nested bars report into it. */
-let active: { bar: cliProgress.SingleBar; nested: number; redraw: (key: string) => void } | null = null;
+let active: { bar: cliProgress.SingleBar; redraw: (detail: string) => void } | null = null;
 
 /** Whole percent of value/total: without a terminal, a bar is redrawn (one line) only when this, or the detail, changes. */
 const percent = (value: number, total: number): number => (total > 0 ? Math.floor((100 * value) / total) : value);
@@ -100,7 +100,6 @@ export function progressBar(o: ProgressOptions): ProgressBar {
   if (active) {
     // Inside another bar: one line, the outer bar's {detail}.
     const outer = active;
-    outer.nested++;
     let stopped = false;
     const show = (): void => {
       const count = bytes ? `${formatBytes(value)}${total ? `/${formatBytes(total)}` : ''}` : `${value}${total ? `/${total}` : ''}`;
@@ -115,7 +114,6 @@ export function progressBar(o: ProgressOptions): ProgressBar {
       stop() {
         if (stopped) return;
         stopped = true;
-        outer.nested--;
         outer.bar.update({ detail: '' });
         outer.redraw('');
       },
@@ -135,14 +133,14 @@ export function progressBar(o: ProgressOptions): ProgressBar {
   bar.start(total, value, { detail: '', ...fields() });
   let drawn = `${percent(value, total)}|`;
   let detail = '';
-  const redraw = (key: string): void => {
-    detail = key;
+  const redraw = (nextDetail: string): void => {
+    detail = nextDetail;
     const now = `${percent(value, total)}|${detail}`;
     if (tty || now === drawn) return;
     drawn = now;
     bar.render();
   };
-  const self = { bar, nested: 0, redraw };
+  const self = { bar, redraw };
   active = self;
   let stopped = false;
   return {
