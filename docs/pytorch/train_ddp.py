@@ -6,7 +6,7 @@
 --model is a zhuyi folder: a translation folder (`zhuyi translate train --out`, with zhuyi-translate.json)
 or a BERT sequence classifier (config.json + model.safetensors, e.g. `zhuyi bert finetune --out X` -> X/hf).
 --data is JSON lines of token ids:
-    translation  {"src": [ids], "tgt": [ids ending with EOS]}   (`zhuyi translate encode MODEL PAIRS --out FILE`)
+    translation  {"src": [ids], "tgt": [ids ending with EOS]}   (`zhuyi translate encode MODEL [PAIRS] --out FILE`)
     BERT         {"input_ids": [ids], "label": k}               (any tokenizer that gives the folder's ids)
 --out receives a folder zhuyi reads back: `zhuyi translate eval OUT --test pairs.tsv`, or
 `BertForSequenceClassification.fromPretrained(OUT)`.
