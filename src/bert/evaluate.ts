@@ -9,6 +9,7 @@
  * (config id2label), so a test label the model never saw is an error naming the file and line.
  */
 import { join } from 'node:path';
+import type { Batch } from '../data/batching.js';
 import type { BertConfig } from '../models/bert/config.js';
 import { labelIds, labelSetOf, readClassificationFile, type ClassificationReadOptions, type LabelSet, type TableFormat } from '../models/bert/finetune-data.js';
 import { BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from '../models/bert/heads.js';
@@ -17,12 +18,18 @@ import { nerLabelIds, readConllFile } from '../models/bert/ner-data.js';
 import type { BertModelClass, BertPreTrainedModel } from '../models/bert/pretrained.js';
 import { qaFeatures, readSquadFile } from '../models/bert/qa-data.js';
 import { ArgumentError } from '../tensor/errors.js';
+import { withProgress } from '../io/progress.js';
 import { BertFolderError, findBertFolder, loadBertModel, loadBertTokenizer, type BertFolder } from './folder.js';
 import { evaluateMultipleChoice, multipleChoiceEvalBatches } from './multiple-choice.js';
 import { evaluateNer, nerExamples } from './ner.js';
 import { evaluateQa } from './qa.js';
 import { checkSeqLength, evalBatches } from './tasks.js';
 import { encodeClassification, evaluateClassifier } from './classify.js';
+
+/** The batches with a progress bar in a terminal (src/io/progress.ts), counting rows: texts, sentences, windows. */
+function scoring(batches: readonly Batch[], what: string): Iterable<Batch> {
+  return withProgress(batches, { label: `scoring ${what}`, total: batches.reduce((n, b) => n + b.rows, 0), size: (b) => b.rows });
+}
 
 export type BertEvalTask = 'classify' | 'ner' | 'qa' | 'multiple-choice';
 export const BERT_EVAL_TASKS: readonly BertEvalTask[] = ['classify', 'ner', 'qa', 'multiple-choice'];
@@ -134,7 +141,7 @@ export async function evaluateBert(o: BertEvalOptions): Promise<BertEvalResult> 
     const data = readClassificationFile(o.test, readOpts);
     const labels = labelIds(data, modelLabels(config, [...new Set(data.examples.map((e) => e.label))], notes));
     const examples = encodeClassification(data, labels, tokenizer, maxSeqLength);
-    const r = await evaluateClassifier(model, evalBatches(examples.map((e) => e.ids), batchOptions), examples);
+    const r = await evaluateClassifier(model, scoring(evalBatches(examples.map((e) => e.ids), batchOptions), 'texts'), examples);
     const n = examples.length;
     return { ...base, examples: n, metrics: { loss: r.valid_loss, accuracy: r.accuracy, correct: Math.round(r.accuracy * n) } };
   }
@@ -150,7 +157,7 @@ export async function evaluateBert(o: BertEvalOptions): Promise<BertEvalResult> 
     const cut = examples.reduce((n, e) => n + e.truncatedWords, 0);
     if (data.converted) notes.push(`IOB1 read as BIO: ${data.converted} I- tags became B-`);
     if (cut) notes.push(`maxSeqLength ${maxSeqLength} cuts ${cut} words (counted as predicted O)`);
-    const { valid_loss, ...rest } = await evaluateNer(model, evalBatches(examples.map((e) => e.ids), batchOptions), examples, labelSet.labels);
+    const { valid_loss, ...rest } = await evaluateNer(model, scoring(evalBatches(examples.map((e) => e.ids), batchOptions), 'sentences'), examples, labelSet.labels);
     return { ...base, examples: examples.length, metrics: { loss: valid_loss, ...rest } };
   }
 
@@ -159,7 +166,7 @@ export async function evaluateBert(o: BertEvalOptions): Promise<BertEvalResult> 
     if (format) settings.format = format;
     const model = await load(BertForMultipleChoice);
     const features = multipleChoiceFeatures(readMultipleChoiceFile(o.test, format ? { format } : {}).examples, tokenizer, maxSeqLength);
-    const r = await evaluateMultipleChoice(model, multipleChoiceEvalBatches(features, batchOptions), features, padId);
+    const r = await evaluateMultipleChoice(model, scoring(multipleChoiceEvalBatches(features, batchOptions), 'examples'), features, padId);
     const n = features.length;
     return { ...base, examples: n, metrics: { loss: r.valid_loss, accuracy: r.accuracy, correct: Math.round(r.accuracy * n) } };
   }
@@ -178,6 +185,6 @@ export async function evaluateBert(o: BertEvalOptions): Promise<BertEvalResult> 
   const { features, skipped, strideLowered } = qaFeatures(data.examples, tokenizer, { maxSeqLength, docStride });
   if (skipped.length) notes.push(`${skipped.length} questions fill maxSeqLength alone and are scored as unanswered`);
   if (strideLowered) notes.push(`doc stride lowered for ${strideLowered} long questions`);
-  const { valid_loss, exact_match, f1 } = await evaluateQa(model, evalBatches(features.map((f) => f.ids), batchOptions), features, data.examples, { maxAnswerLength, nBestSize });
+  const { valid_loss, exact_match, f1 } = await evaluateQa(model, scoring(evalBatches(features.map((f) => f.ids), batchOptions), 'windows'), features, data.examples, { maxAnswerLength, nBestSize });
   return { ...base, examples: data.examples.length, metrics: { loss: valid_loss, exact_match, f1 } };
 }

@@ -71,7 +71,7 @@ export type NerEvaluation = {
 };
 
 /** @internal Validation of a token classifier (and `bert eval`'s): loss over the labelled pieces, and seqeval over every word (first-piece predictions). */
-export async function evaluateNer(model: BertForTokenClassification, batches: readonly Batch[], examples: readonly NerExample[], labels: readonly string[]): Promise<NerEvaluation> {
+export async function evaluateNer(model: BertForTokenClassification, batches: Iterable<Batch>, examples: readonly NerExample[], labels: readonly string[]): Promise<NerEvaluation> {
   let lossSum = 0;
   let targets = 0;
   const pred: string[][] = examples.map((e) => e.gold.map(() => 'O'));

@@ -56,7 +56,7 @@ export type QaEvaluation = {
 
 /** Validation of a QA model: the loss over every window, then the best answer of each question and SQuAD EM / F1. */
 export async function evaluateQa(
-  model: BertForQuestionAnswering, batches: readonly Batch[], features: readonly QaFeature[], examples: readonly SquadExample[],
+  model: BertForQuestionAnswering, batches: Iterable<Batch>, features: readonly QaFeature[], examples: readonly SquadExample[],
   { maxAnswerLength = 30, nBestSize = 20 }: { maxAnswerLength?: number; nBestSize?: number } = {},
 ): Promise<QaEvaluation & { predictions: string[] }> {
   let lossSum = 0;

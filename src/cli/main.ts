@@ -13,6 +13,7 @@ import { registerViz } from './viz.js';
 import { registerExport } from './export.js';
 import { registerServe } from './serve.js';
 import { resolveHubIds } from './hub.js';
+import { setProgress } from '../io/progress.js';
 import { CUDA_INSTALL_HINT, addRuntimeFlagsEverywhere, applyRuntimeFlags, runtimeInfo } from './runtime.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,6 +27,8 @@ program
   .hook('preAction', async (cmd, actionCommand) => {
     const b = cmd.opts<{ backend?: string }>().backend;
     if (b) setBackend(b);
+    // --json: stdout is one JSON result and stderr gets no bar (src/io/progress.ts), even in a terminal.
+    if (actionCommand.opts<{ json?: boolean }>().json) setProgress('off');
     await applyRuntimeFlags(actionCommand.opts<{ device?: string; threads?: string }>());
     await resolveHubIds(actionCommand);
   });

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { Argument, type Command, Option } from 'commander';
 import { cmnEngPath, readCmnEng } from '../data/cmn-eng.js';
 import {
-  CORPORA, MODEL_KINDS, evaluate, loadTranslator, readCorpus, savedTestSplit, trainTranslator,
+  CORPORA, MODEL_KINDS, encodeForTraining, evaluate, loadTranslator, readCorpus, savedTestSplit, savedTrainSplit, trainTranslator,
   type CorpusName, type ModelKind, type ModelSize, type Split, type TokenizerKind,
 } from '../translate/pipeline.js';
 import { ArgumentError } from '../tensor/errors.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { withProgress } from '../io/progress.js';
 import { setBackend } from '../tensor/realize.js';
 import type { TrainSummary } from '../train/trainer.js';
 
@@ -147,11 +149,28 @@ export function registerTranslate(program: Command): void {
     .action((_corpus: string, o: { out: string; dataDir?: string }) => {
       const s = readCmnEng(cmnEngPath(o.dataDir));
       mkdirSync(o.out, { recursive: true });
-      for (const name of ['train', 'valid', 'test'] as const) {
+      const splits = ['train', 'valid', 'test'] as const;
+      for (const name of withProgress(splits, { label: 'writing pairs', total: splits.reduce((n, k) => n + s[k].length, 0), size: (k) => s[k].length })) {
         writeFileSync(join(o.out, `${name}.tsv`), s[name].map((p) => `${p.en}\t${p.zh}\n`).join(''));
       }
       console.log(`cmn-eng: ${s.lines} lines, ${s.duplicates} duplicate pairs removed (${s.exactDuplicates} byte-exact), ${s.groups} linked groups`);
       console.log(`train ${s.train.length}, valid ${s.valid.length}, test ${s.test.length} -> ${join(o.out, '{train,valid,test}.tsv')}`);
+    });
+
+  tr.command('encode')
+    .description('token ids of parallel pairs with a model folder\'s tokenizers, as JSON lines {"src": [...], "tgt": [..., EOS]}: training data for PyTorch (docs/pytorch.md)')
+    .argument('<dir>', 'model folder written by `translate train`')
+    .argument('[pairs]', 'pairs: a TSV file, or "src-file,tgt-file" (gzip accepted); default: the training split the folder was trained on')
+    .requiredOption('--out <file>', 'the JSON lines file to write')
+    .option('--source-column <n>', 'TSV column of the source (0-based)', '0')
+    .option('--target-column <n>', 'TSV column of the target (0-based)', '1')
+    .option('--max-len <n>', 'leave out pairs longer than this many tokens', '100')
+    .action(async (dir: string, pairs: string | undefined, o: { out: string; sourceColumn: string; targetColumn: string; maxLen: string }) => {
+      const t = await loadTranslator(dir);
+      const read = pairs ? readCorpus(pairs, { sourceColumn: Number(o.sourceColumn), targetColumn: Number(o.targetColumn) }) : savedTrainSplit(dir).pairs;
+      const { examples, dropped } = encodeForTraining(t, read, Number(o.maxLen));
+      writeFileAtomic(o.out, examples.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      console.log(`${examples.length} pairs -> ${o.out}${dropped ? ` (${dropped} left out: empty, or longer than ${o.maxLen} tokens)` : ''}`);
     });
 
   tr.command('run')
@@ -181,7 +200,8 @@ export function registerTranslate(program: Command): void {
     .addOption(new Option('--bleu-tokenize <name>', 'sacreBLEU tokenizer (none for pre-tokenized references); default 13a, zh for Chinese').choices(['13a', 'zh', 'none']))
     .option('--length-penalty <x>', 'GNMT length penalty alpha for beam search', '0.6')
     .addOption(checkpointOption())
-    .action(async (dir: string, o: { test?: string; beam: string; limit?: string; bleuTokenize?: '13a' | 'zh' | 'none'; lengthPenalty: string; checkpoint: 'best' | 'last' }) => {
+    .option('--json', 'one JSON object on stdout: the metrics (bleu, chrf, exactMatch, byLength, ...) and the settings')
+    .action(async (dir: string, o: { test?: string; beam: string; limit?: string; bleuTokenize?: '13a' | 'zh' | 'none'; lengthPenalty: string; checkpoint: 'best' | 'last'; json?: boolean }) => {
       const t = await loadTranslator(dir, o.checkpoint);
       let split: Split | undefined;
       if (o.test) split = { pairs: readCorpus(o.test, {}).map((p) => ({ ...p, length: p.source.split(/\s+/u).length })) };
@@ -191,7 +211,15 @@ export function registerTranslate(program: Command): void {
       const rep = await evaluate(t, split, {
         beamSize: Number(o.beam), lengthPenalty: Number(o.lengthPenalty), ...(o.limit ? { limit: Number(o.limit) } : {}), ...(o.bleuTokenize ? { bleuTokenize: o.bleuTokenize } : {}),
       });
-      console.log(`${rep.count} sentences, ${o.beam === '1' ? 'greedy' : `beam ${o.beam}`}, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      const seconds = (performance.now() - started) / 1000;
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({
+          model: dir, test: o.test ?? 'held-out split', checkpoint: o.checkpoint, beam: Number(o.beam), ...(o.beam !== '1' && { lengthPenalty: Number(o.lengthPenalty) }),
+          ...rep, seconds: Number(seconds.toFixed(2)),
+        })}\n`);
+        return;
+      }
+      console.log(`${rep.count} sentences, ${o.beam === '1' ? 'greedy' : `beam ${o.beam}`}, ${seconds.toFixed(1)} s`);
       printReport(rep);
     });
 }

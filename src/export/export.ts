@@ -29,6 +29,7 @@ import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { exportTranslation } from './translation.js';
 import { ExportError } from './weights.js';
 import { checkOptions } from '../tensor/options.js';
+import { progressBar } from '../io/progress.js';
 
 export { ExportError } from './weights.js';
 
@@ -52,6 +53,9 @@ export interface ExportOptions {
 
 export const PRODUCER = 'zhuyi';
 
+/** Announces the export stage about to run (the progress bar's text). */
+export type Step = (stage: string) => void;
+
 /** What kind of model folder `dir` is, or an error saying what was expected. */
 export function modelFolderKind(dir: string): 'bert' | 'translation' {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ExportError(`export: ${dir} is not a folder`);
@@ -68,7 +72,8 @@ function prepareOut(out: string, force: boolean): void {
   mkdirSync(out, { recursive: true });
 }
 
-async function exportBert(dir: string, out: string, opset: number, log: (line: string) => void, options: ExportOptions): Promise<Omit<BertManifest, 'files'>> {
+async function exportBert(dir: string, out: string, opset: number, log: (line: string) => void, options: ExportOptions, step: Step = () => {}): Promise<Omit<BertManifest, 'files'>> {
+  step('loading weights');
   const folder = readBertFolder(dir);
   const config = new BertConfig(folder.config as BertConfigJSON, join(dir, 'config.json'));
   const architecture = (config.architectures?.[0] ?? 'BertModel') as BertArchitecture;
@@ -77,7 +82,9 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
   }
   const cls = BERT_CLASSES[architecture] as BertModelClass<BertPreTrainedModel>;
   const model = await BertPreTrainedModel.fromPretrained.call(cls, dir, { warn: log });
+  step('tracing the graph');
   const { graph, attentions } = traceBert(model, config, architecture);
+  step('writing model.onnx');
   writeFileAtomic(join(out, 'model.onnx'), graph.encode(opset, PRODUCER));
   const tokenizerFiles = copyFiles(dir, out, 'tokenizer', BERT_TOKENIZER_FILES);
   if (tokenizerFiles.length === 0) log(`export: ${dir} has no tokenizer files (vocab.txt or tokenizer.json); the export has no tokenizer`);
@@ -88,9 +95,11 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
     const hubGraph = options.transformersJsAttentions ? graph : graph.without(new Set(attentions));
     // Without a tokenizer there is nothing to build tokenizer.json from: transformers.js then needs one added.
     const hubTokenizer = (): Record<string, string> => (tokenizerFiles.length > 0 ? BertTokenizer.fromPretrained(dir).toFiles() : {});
+    step('writing onnx/model.onnx');
     writeHubLayout(out, { from: dir, config: hfConfig, model: hubGraph.encode(opset, PRODUCER), tokenizerFiles: hubTokenizer });
     transformersJs = { task, model: TRANSFORMERS_JS_MODEL, attentions: Boolean(options.transformersJsAttentions) };
     if (options.quantize) {
+      step('quantizing');
       const { graph: quantized, count: n } = hubGraph.quantized();
       writeFileAtomic(join(out, TRANSFORMERS_JS_QUANTIZED), quantized.encode(opset, PRODUCER));
       transformersJs.quantized = TRANSFORMERS_JS_QUANTIZED;
@@ -124,8 +133,18 @@ export async function exportOnnx(dir: string, out: string, options: ExportOption
   const kind = modelFolderKind(dir);
   checkOpset(opset); // before any work
   prepareOut(out, options.force ?? false);
-  const partial = kind === 'bert' ? await exportBert(dir, out, opset, log, options) : await exportTranslation(dir, out, opset);
-  const manifest = { ...partial, files: listFiles(out) } as Manifest;
-  writeFileAtomic(join(out, MANIFEST_FILE), manifestJson(manifest));
-  return manifest;
+  // Stages on a progress bar in a terminal (src/io/progress.ts): a base-size model takes a while.
+  const stages = kind === 'bert' ? 3 + (options.transformersJs !== false ? 1 : 0) + (options.quantize ? 1 : 0) : 3;
+  const bar = progressBar({ label: 'exporting', total: stages, format: 'exporting |{bar}| {value}/{total} | {stage}', payload: { stage: '' } });
+  let done = -1;
+  const step: Step = (stage) => { done++; bar.update(done, { stage }); };
+  try {
+    const partial = kind === 'bert' ? await exportBert(dir, out, opset, log, options, step) : await exportTranslation(dir, out, opset, step);
+    const manifest = { ...partial, files: listFiles(out) } as Manifest;
+    writeFileAtomic(join(out, MANIFEST_FILE), manifestJson(manifest));
+    bar.update(stages, { stage: 'done' });
+    return manifest;
+  } finally {
+    bar.stop();
+  }
 }

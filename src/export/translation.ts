@@ -152,11 +152,13 @@ function transformerDecoder(model: TransformerSeq2Seq): Decoder {
   return { graph, state, attention: { output: 'cross_attentions', axes: ['batch_size', M, H, 'src_len'] } };
 }
 
-export async function exportTranslation(dir: string, out: string, opset: number): Promise<Omit<TranslationManifest, 'files'>> {
+export async function exportTranslation(dir: string, out: string, opset: number, step: (stage: string) => void = () => {}): Promise<Omit<TranslationManifest, 'files'>> {
+  step('loading weights');
   const translator = await loadTranslator(dir);
   const model = (translator.model as unknown as Module).eval();
   let encoder: { file: Uint8Array; inputs: TensorInfo[]; outputs: TensorInfo[] };
   let decoder: Decoder;
+  step('tracing the graphs');
   if (translator.kind === 'transformer') {
     const graph = transformerEncoder(model as TransformerSeq2Seq);
     encoder = { file: graph.encode(opset, PRODUCER), inputs: graph.inputs, outputs: graph.outputs };
@@ -168,6 +170,7 @@ export async function exportTranslation(dir: string, out: string, opset: number)
     encoder = { file: b.encode(opset, PRODUCER), ...io };
     decoder = translator.kind === 'seq2seq' ? seq2seqDecoder(model as Seq2Seq) : attentionDecoder(model as AttentionSeq2Seq);
   }
+  step('writing encoder.onnx, decoder.onnx');
   writeFileAtomic(join(out, 'encoder.onnx'), encoder.file);
   writeFileAtomic(join(out, 'decoder.onnx'), decoder.graph.encode(opset, PRODUCER));
   const config = translator.model.config as unknown as TranslationManifest['config'];

@@ -1,6 +1,7 @@
 /**
- * Hugging Face Hub model ids ('org/name') wherever a model folder is taken, downloaded with
- * @huggingface/hub into Hugging Face's own cache layout, the one Python's huggingface_hub writes:
+ * Hugging Face Hub model ids ('org/name') wherever a model folder is taken, downloaded into Hugging
+ * Face's own cache layout, the one Python's huggingface_hub writes (@huggingface/hub lists the files;
+ * the download itself is here, to resume and to show progress):
  *
  *   $HF_HUB_CACHE (default $HF_HOME/hub, $HF_HOME default $XDG_CACHE_HOME/huggingface or ~/.cache/huggingface)
  *     models--org--name/
@@ -11,12 +12,18 @@
  * So a model Python downloaded is used as it is, and a revision whose refs/ entry and files are in
  * the cache is loaded without any request. HF_ENDPOINT (default https://huggingface.co),
  * HF_HUB_OFFLINE (1/true/yes/on: the cache only) and HF_TOKEN are read as huggingface_hub does.
- * A killed download leaves only a `.incomplete` blob, which nothing reads.
+ * A killed download leaves only a `.incomplete` blob, which nothing reads; the next call resumes it
+ * with an HTTP Range request. Downloads of 1 MB or more show a byte progress bar in a terminal.
+ * Not done: a lock against two processes downloading the same blob at once (huggingface_hub has one),
+ * and checking the bytes against their hash (huggingface_hub does not either).
  */
 import { checkOptions, type OptionKeys } from '../tensor/options.js';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { progressBar } from './progress.js';
 import { ZhuyiError } from '../tensor/errors.js';
 
 export class HubError extends ZhuyiError {}
@@ -34,6 +41,8 @@ export interface HubOptions {
   offline?: boolean;
   /** A line per file downloaded (default: none). */
   log?: (line: string) => void;
+  /** A progress bar per file on stderr (default: in a terminal, for files of 1 MB or more; src/io/progress.ts). */
+  progress?: boolean;
 }
 
 const COMMIT = /^[0-9a-f]{40}$/;
@@ -45,7 +54,7 @@ export const BERT_WEIGHTS = ['model.safetensors', 'model.safetensors.index.json'
 export const BERT_TOKENIZER = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
 
 /** Hugging Face's cache folder, from the environment as huggingface_hub reads it. */
-const HUB_OPTIONS: OptionKeys<HubOptions> = { revision: 1, cacheDir: 1, endpoint: 1, token: 1, offline: 1, log: 1 };
+const HUB_OPTIONS: OptionKeys<HubOptions> = { revision: 1, cacheDir: 1, endpoint: 1, token: 1, offline: 1, log: 1, progress: 1 };
 
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
@@ -101,9 +110,84 @@ export function localModelFolder(dirOrId: string, o: Pick<HubOptions, 'revision'
   throw new HubError(`${dirOrId}: no such folder, and not in the Hugging Face cache (${o.cacheDir ?? hubCacheDir()}); download it first with \`await downloadModel('${dirOrId}')\` or \`await BertModel.fromPretrained('${dirOrId}')\``);
 }
 
+/** What paths-info says of a file: its size and the ids its blob is named by (as @huggingface/hub and huggingface_hub name it). */
+interface PathInfo { path: string; size: number; oid?: string; xetHash?: string; lfs?: { oid: string; size: number } }
+
 interface HubLib {
-  pathsInfo: (p: Record<string, unknown>) => Promise<Array<{ path: string; size: number }>>;
-  downloadFileToCacheDir: (p: Record<string, unknown>) => Promise<string>;
+  pathsInfo: (p: Record<string, unknown>) => Promise<PathInfo[]>;
+}
+
+/** The blob name: the LFS sha256, else the Xet hash, else the git object id. */
+function etagOf(info: PathInfo): string {
+  const etag = info.lfs?.oid ?? info.xetHash ?? info.oid;
+  if (!etag || !/^[\w.-]+$/.test(etag)) throw new HubError(`${info.path}: the Hub gave no usable object id (${JSON.stringify(etag)})`);
+  return etag;
+}
+
+/**
+ * One file into the cache: blobs/<etag>, written as blobs/<etag>.incomplete and renamed once all its
+ * bytes are in, then snapshots/<commit>/<path> -> ../../blobs/<etag>. An .incomplete left by a
+ * killed or cut-off download is resumed with an HTTP Range request (from scratch when the server
+ * ignores the range). Only complete blobs are renamed, so nothing ever reads a partial file.
+ */
+async function downloadToCache(url: string, storage: string, commit: string, info: PathInfo, token: string | undefined, showProgress: boolean | undefined): Promise<string> {
+  const pointer = join(storage, 'snapshots', commit, ...info.path.split('/'));
+  if (existsSync(pointer)) return pointer;
+  const blob = join(storage, 'blobs', etagOf(info));
+  mkdirSync(dirname(blob), { recursive: true });
+  mkdirSync(dirname(pointer), { recursive: true });
+  if (!existsSync(blob)) await fetchBlob(url, blob, info, token, showProgress);
+  rmSync(pointer, { force: true }); // a dangling link of an earlier run
+  symlinkSync(relative(dirname(pointer), blob), pointer);
+  return pointer;
+}
+
+async function fetchBlob(url: string, blob: string, info: PathInfo, token: string | undefined, showProgress: boolean | undefined): Promise<void> {
+  const incomplete = `${blob}.incomplete`;
+  const size = info.lfs?.size ?? info.size;
+  let have = existsSync(incomplete) ? statSync(incomplete).size : 0;
+  if (have > size) { // not the file we expect: start over
+    rmSync(incomplete);
+    have = 0;
+  }
+  let resp: Response | null = null;
+  if (have < size) {
+    const headers: Record<string, string> = { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(have > 0 ? { Range: `bytes=${have}-` } : {}) };
+    try {
+      resp = await fetch(url, { headers });
+    } catch (e) {
+      throw new HubError(`${info.path}: could not reach ${url} (${(e as Error).message})`);
+    }
+    if (!resp.ok) throw new HubError(`${info.path}: ${resp.status} ${resp.statusText} from ${url}`);
+    if (have > 0 && resp.status !== 206) have = 0; // the server sent the whole file
+  }
+  if (resp?.body) {
+    // Large files only, unless asked: a bar per config.json would be noise.
+    const bar = progressBar({
+      label: `downloading ${info.path}`, total: size, start: have, unit: 'bytes',
+      ...(showProgress !== undefined ? { enabled: showProgress } : size < 1e6 ? { enabled: false } : {}),
+    });
+    try {
+      await pipeline(
+        Readable.fromWeb(resp.body as import('node:stream/web').ReadableStream<Uint8Array>),
+        async function* count(source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            bar.increment(chunk.length);
+            yield chunk;
+          }
+        },
+        createWriteStream(incomplete, { flags: have > 0 ? 'a' : 'w' }),
+      );
+    } catch (e) {
+      const got = existsSync(incomplete) ? statSync(incomplete).size : 0;
+      throw new HubError(`${info.path}: download interrupted at ${got} of ${size} bytes (${(e as Error).message}); run again to resume from ${incomplete}`);
+    } finally {
+      bar.stop();
+    }
+  }
+  const got = existsSync(incomplete) ? statSync(incomplete).size : 0;
+  if (got !== size) throw new HubError(`${info.path}: got ${got} of ${size} bytes from ${url}; run again to resume`);
+  renameSync(incomplete, blob);
 }
 
 /** The commit a revision points to, from the resolve endpoint's X-Repo-Commit header (as huggingface_hub reads it). */
@@ -141,24 +225,23 @@ export async function downloadModel(repoId: string, o: HubOptions = {}): Promise
   const hub = (await import('@huggingface/hub')) as unknown as HubLib;
   const commit = await repoCommit(endpoint, repoId, revision, BERT_CONFIG, token);
   const common = { repo: { type: 'model', name: repoId }, revision: commit, hubUrl: endpoint, cacheDir, ...(token ? { accessToken: token } : {}) };
-  const present = new Map((await hub.pathsInfo({ ...common, paths: [BERT_CONFIG, ...BERT_WEIGHTS, ...BERT_TOKENIZER] })).map((p) => [p.path, p.size]));
-  if (!present.has(BERT_CONFIG)) throw new HubError(`${repoId}: no config.json at revision '${revision}' (not a transformers model?)`);
-  const weights = BERT_WEIGHTS.find((f) => present.has(f));
+  const infos = new Map((await hub.pathsInfo({ ...common, paths: [BERT_CONFIG, ...BERT_WEIGHTS, ...BERT_TOKENIZER], expand: true })).map((p) => [p.path, p]));
+  if (!infos.has(BERT_CONFIG)) throw new HubError(`${repoId}: no config.json at revision '${revision}' (not a transformers model?)`);
+  const weights = BERT_WEIGHTS.find((f) => infos.has(f));
   if (!weights) throw new HubError(`${repoId}: no weights at revision '${revision}' (looked for ${BERT_WEIGHTS.join(', ')})`);
+  const storage = repoFolder(cacheDir, repoId);
   const get = async (file: string): Promise<string> => {
-    o.log?.(`downloading ${repoId}/${file}${present.has(file) ? ` (${present.get(file)} bytes)` : ''}`);
-    // downloadFileToCacheDir announces each file with console.debug, which is stdout in Node:
-    // silenced here so `--json` output stays JSON (o.log reports instead).
-    const debug = console.debug;
-    console.debug = () => {};
-    try {
-      return await hub.downloadFileToCacheDir({ ...common, path: file });
-    } finally {
-      console.debug = debug;
+    let info = infos.get(file);
+    if (!info) { // a shard named by the index
+      [info] = await hub.pathsInfo({ ...common, paths: [file], expand: true });
+      if (!info) throw new HubError(`${repoId}: ${file} is listed in ${weights} but not in the repository`);
     }
+    o.log?.(`downloading ${repoId}/${file} (${info.lfs?.size ?? info.size} bytes)`);
+    const url = `${endpoint}/${repoId}/resolve/${commit}/${file.split('/').map(encodeURIComponent).join('/')}`;
+    return downloadToCache(url, storage, commit, info, token, o.progress);
   };
   let snapshot = '';
-  for (const file of [BERT_CONFIG, weights, ...BERT_TOKENIZER.filter((f) => present.has(f))]) {
+  for (const file of [BERT_CONFIG, weights, ...BERT_TOKENIZER.filter((f) => infos.has(f))]) {
     const local = await get(file);
     snapshot = local.slice(0, local.length - file.length - 1);
   }

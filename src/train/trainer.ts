@@ -12,7 +12,6 @@
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Module } from '../nn/module.js';
 import * as F from '../ops/functional.js';
 import type { ParamGroupInput } from '../optim/optimizer.js';
@@ -24,6 +23,7 @@ import { defaultGenerator } from '../tensor/random.js';
 import { realize } from '../tensor/realize.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/safetensors.js';
+import { progressBar } from '../io/progress.js';
 import { ortStats } from '../backends/ort/backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { withRunLock } from './lock.js';
@@ -217,12 +217,11 @@ async function trainLocked<B>(task: TrainTask<B>, options: TrainOptions): Promis
   let interrupted = false;
   const onSigint = (): void => { interrupted = true; };
   process.on('SIGINT', onSigint);
-  const showBar = options.progress ?? Boolean(process.stderr.isTTY);
-  const bar = showBar ? new cliProgress.SingleBar({
-    format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}',
-    stream: process.stderr, hideCursor: true, etaBuffer: 50,
-  }, cliProgress.Presets.shades_classic) : null;
-  bar?.start(totalSteps, step, { epoch: epoch + 1, loss: '-', tps: '-' });
+  // src/io/progress.ts: on stderr in a terminal only; validation decoding shows inside this bar.
+  const bar = progressBar({
+    label: 'training', total: totalSteps, start: step, format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}',
+    payload: { epoch: epoch + 1, loss: '-', tps: '-' }, ...(options.progress !== undefined && { enabled: options.progress }),
+  });
 
   const logEvery = options.logEvery ?? 50;
   let lastLoss = NaN;
@@ -268,7 +267,7 @@ async function trainLocked<B>(task: TrainTask<B>, options: TrainOptions): Promis
         windowSteps++;
         windowTokens += tokens;
         const secs = (performance.now() - windowStart) / 1000;
-        bar?.update(step, { epoch: epoch + 1, loss: value.toFixed(3), tps: Math.round(windowTokens / Math.max(secs, 1e-9)) });
+        bar.update(step, { epoch: epoch + 1, loss: value.toFixed(3), tps: Math.round(windowTokens / Math.max(secs, 1e-9)) });
         if (step % logEvery === 0 || step === totalSteps) {
           log({ step, epoch: epoch + 1, train_loss: windowLoss / windowSteps, lr: optimizer.paramGroups[0]!.lr, tokens_per_s: windowTokens / Math.max(secs, 1e-9), ...(norm ? { grad_norm: await norm.item() } : {}) });
           windowLoss = 0; windowSteps = 0; windowTokens = 0; windowStart = performance.now();
@@ -288,7 +287,7 @@ async function trainLocked<B>(task: TrainTask<B>, options: TrainOptions): Promis
       await save(LAST);
     }
   } finally {
-    bar?.stop();
+    bar.stop();
     process.off('SIGINT', onSigint);
   }
   const compiled = ortStats();

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { BucketBatcher, type Batch, type TokenizedExample } from '../data/batching.js';
 import { readParallelFiles, readParallelTsv, type ParallelPair } from '../data/read.js';
 import { cmnEngPath, readCmnEng, type CmnEngPair } from '../data/cmn-eng.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { loadSafetensors, writeFileAtomic } from '../io/safetensors.js';
 import { corpusBleu } from '../metrics/bleu.js';
 import { corpusChrf } from '../metrics/chrf.js';
 import { exactMatch, exactMatchByLength, type LengthRow } from '../metrics/accuracy.js';
@@ -36,6 +36,8 @@ import { trainBpe } from '../text/bpe-trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { BEST, LAST, pickTrainOptions, train, type TrainOptions, type TrainSummary } from '../train/trainer.js';
 import { withRunLock } from '../train/lock.js';
+import { progressBar } from '../io/progress.js';
+import { checkOptions } from '../tensor/options.js';
 
 export const MODEL_KINDS = ['seq2seq', 'attention', 'transformer'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -206,6 +208,16 @@ function encodePairs(split: Split, src: Tokenizer, tgt: Tokenizer, maxTokens = I
   return { examples, kept: { pairs: kept }, dropped: split.pairs.length - kept.length };
 }
 
+/**
+ * Token ids of parallel pairs with a translator's own tokenizers, to train on elsewhere (PyTorch,
+ * docs/pytorch.md): source ids, target ids ending with EOS, as the trainer encodes them; pairs it
+ * would drop (an empty source, more than maxTokens tokens) are left out here too.
+ */
+export function encodeForTraining(t: Translator, pairs: ReadonlyArray<{ source: string; target: string }>, maxTokens = Infinity): { examples: Array<{ src: number[]; tgt: number[] }>; dropped: number } {
+  const { examples, dropped } = encodePairs({ pairs: pairs.map((p) => ({ ...p, length: 0 })) }, t.source, t.target, maxTokens);
+  return { examples: examples.map((e) => ({ src: Array.from(e.source), tgt: Array.from(e.target) })), dropped };
+}
+
 /** Teacher forcing: the decoder reads [BOS, y1 .. y_{T-1}] and predicts [y1 .. y_T] (EOS last, pads ignored). */
 export function teacherForcing(batch: Batch, bos: number): { src: Tensor; srcLengths: number[]; tgtIn: Tensor; tgtOut: Tensor } {
   const { rows: B, sourceLength: S, targetLength: T } = batch;
@@ -236,23 +248,31 @@ export class Translator {
   }
 
   /** Translates sentences in batches (greedy, or beam search with beamSize > 1). */
-  async translate(sentences: readonly string[], o: { beamSize?: number; batchSize?: number; maxLength?: number; lengthPenalty?: number } = {}): Promise<string[]> {
+  async translate(sentences: readonly string[], o: { beamSize?: number; batchSize?: number; maxLength?: number; lengthPenalty?: number; progress?: boolean } = {}): Promise<string[]> {
+    o = checkOptions('Translator.translate', o, { beamSize: 1, batchSize: 1, maxLength: 1, lengthPenalty: 1, progress: 1 });
     const bs = o.batchSize ?? 64;
+    // In a terminal (src/io/progress.ts); inside training's bar it shows as part of that line.
+    const bar = progressBar({ label: 'translating', total: sentences.length, ...(o.progress !== undefined && { enabled: o.progress }) });
     // Sort by length so batches pad little; restore the order at the end.
     const order = sentences.map((s, i) => ({ i, ids: this.source.encode(s) })).sort((a, b) => a.ids.length - b.ids.length);
     const results = new Array<string>(sentences.length);
-    for (let k = 0; k < order.length; k += bs) {
-      const chunk = order.slice(k, k + bs).map((e) => ({ ...e, ids: e.ids.length ? e.ids : [this.source.vocab.unkId] }));
-      const S = Math.max(...chunk.map((e) => e.ids.length));
-      const src = new Int32Array(chunk.length * S).fill(this.model.config.padId);
-      chunk.forEach((e, r) => src.set(e.ids, r * S));
-      const lengths = chunk.map((e) => e.ids.length);
-      const ids = await (this.model as unknown as { translate(s: Tensor, l: number[], o: object): Promise<number[][]> })
-        .translate(Tensor.fromBuffer(src, [chunk.length, S]), lengths, {
-          beamSize: o.beamSize ?? 1, maxLength: o.maxLength ?? Math.max(8, 2 * S + 10), maxLengthRatio: 2, maxLengthOffset: 10,
-          ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }),
-        });
-      chunk.forEach((e, r) => { results[e.i] = this.target.decode(ids[r]!); });
+    try {
+      for (let k = 0; k < order.length; k += bs) {
+        const chunk = order.slice(k, k + bs).map((e) => ({ ...e, ids: e.ids.length ? e.ids : [this.source.vocab.unkId] }));
+        const S = Math.max(...chunk.map((e) => e.ids.length));
+        const src = new Int32Array(chunk.length * S).fill(this.model.config.padId);
+        chunk.forEach((e, r) => src.set(e.ids, r * S));
+        const lengths = chunk.map((e) => e.ids.length);
+        const ids = await (this.model as unknown as { translate(s: Tensor, l: number[], o: object): Promise<number[][]> })
+          .translate(Tensor.fromBuffer(src, [chunk.length, S]), lengths, {
+            beamSize: o.beamSize ?? 1, maxLength: o.maxLength ?? Math.max(8, 2 * S + 10), maxLengthRatio: 2, maxLengthOffset: 10,
+            ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }),
+          });
+        chunk.forEach((e, r) => { results[e.i] = this.target.decode(ids[r]!); });
+        bar.increment(chunk.length);
+      }
+    } finally {
+      bar.stop();
     }
     return results;
   }
@@ -271,9 +291,12 @@ export interface EvalReport {
  * BLEU (sacreBLEU 13a, or zh for Chinese targets), chrF, exact match and exact match by length.
  * References of a word-level target are compared as that tokenizer splits them (see referenceText).
  */
-export async function evaluate(t: Translator, split: Split, o: { beamSize?: number; lengthPenalty?: number; limit?: number; bleuTokenize?: '13a' | 'zh' | 'none' } = {}): Promise<EvalReport> {
+export async function evaluate(t: Translator, split: Split, o: { beamSize?: number; lengthPenalty?: number; limit?: number; bleuTokenize?: '13a' | 'zh' | 'none'; progress?: boolean } = {}): Promise<EvalReport> {
+  o = checkOptions('evaluate', o, { beamSize: 1, lengthPenalty: 1, limit: 1, bleuTokenize: 1, progress: 1 });
   const pairs = o.limit ? split.pairs.slice(0, o.limit) : split.pairs;
-  const hyps = await t.translate(pairs.map((p) => p.source), { beamSize: o.beamSize ?? 1, ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }) });
+  const hyps = await t.translate(pairs.map((p) => p.source), {
+    beamSize: o.beamSize ?? 1, ...(o.lengthPenalty !== undefined && { lengthPenalty: o.lengthPenalty }), ...(o.progress !== undefined && { progress: o.progress }),
+  });
   const refs = pairs.map((p) => t.referenceText(p.target));
   const tokenize = o.bleuTokenize ?? (refs.some((r) => /[\u4e00-\u9fff]/u.test(r)) ? 'zh' : '13a');
   const bleu = corpusBleu(hyps, [refs], { tokenize });
@@ -378,7 +401,23 @@ async function trainTranslatorLocked(o: TranslateTrainOptions): Promise<{ summar
 }
 
 
-/** Loads a model folder written by trainTranslator (best checkpoint, else last). */
+/** Plain weights (a state dict under zhuyi's names): what a PyTorch run writes back (docs/pytorch.md). */
+export const PLAIN_WEIGHTS = 'model.safetensors';
+
+/**
+ * The model weights of a folder: the training checkpoint asked for (best, else last), or, in a folder
+ * without checkpoints, model.safetensors, a plain state dict such as docs/pytorch/translation.py's
+ * save_zhuyi_translation writes.
+ */
+function readWeights(dir: string, which: 'best' | 'last'): Map<string, Tensor> {
+  for (const name of which === 'best' ? [BEST, LAST] : [LAST]) {
+    if (existsSync(join(dir, name))) return loadCheckpoint(join(dir, name)).model;
+  }
+  if (existsSync(join(dir, PLAIN_WEIGHTS))) return loadSafetensors(join(dir, PLAIN_WEIGHTS)).tensors;
+  throw new ZhuyiError(`${dir}: no weights (${which === 'best' ? `${BEST}, ` : ''}${LAST} or ${PLAIN_WEIGHTS})`);
+}
+
+/** Loads a model folder written by trainTranslator (best checkpoint, else last), or a folder of plain weights (model.safetensors). */
 export async function loadTranslator(dir: string, which: 'best' | 'last' = 'best'): Promise<Translator> {
   const configPath = join(dir, CONFIG_FILE);
   if (!existsSync(configPath)) throw new ZhuyiError(`${dir}: not a zhuyi translation model folder (no ${CONFIG_FILE})`);
@@ -388,12 +427,16 @@ export async function loadTranslator(dir: string, which: 'best' | 'last' = 'best
   } catch (e) {
     throw new ZhuyiError(`${configPath}: not valid JSON (${(e as Error).message})`);
   }
-  const file = existsSync(join(dir, which === 'best' ? BEST : LAST)) ? join(dir, which === 'best' ? BEST : LAST) : join(dir, LAST);
-  const ck = loadCheckpoint(file);
   const model = buildModel(saved.kind, saved.config);
-  await model.loadStateDict(ck.model);
+  await model.loadStateDict(readWeights(dir, which));
   model.eval();
   return new Translator(saved.kind, model, loadTokenizer(join(dir, 'source')), loadTokenizer(join(dir, 'target')));
+}
+
+/** The training split of a folder's data (built-in task, named corpus or files, read with the saved options). */
+export function savedTrainSplit(dir: string): Split {
+  const saved = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as SavedConfig;
+  return loadSplits(saved.data).train;
 }
 
 /** The test split of a folder's built-in task or named corpus (same options, so the same held-out set). */

@@ -27,11 +27,12 @@ interface Served { files: Map<string, Buffer>; private: boolean }
 const repos = new Map<string, Served>();
 const requests: string[] = [];
 let truncateNext: string | null = null;
+let ignoreRanges = false;
 let server: Server;
 let endpoint = '';
 
 function serve(req: IncomingMessage, res: ServerResponse): void {
-  requests.push(`${req.method} ${req.url}`);
+  requests.push(`${req.method} ${req.url}${req.headers.range ? ` ${req.headers.range}` : ''}`);
   const url = new URL(req.url!, 'http://x');
   const fail = (status: number, code: string): void => { res.writeHead(status, { 'X-Error-Code': code }).end(code); };
   const info = /^\/api\/models\/(.+)\/paths-info\/([^/]+)$/.exec(url.pathname);
@@ -58,15 +59,16 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   if (!file) return fail(404, 'EntryNotFound');
   const headers: Record<string, string | number> = { 'X-Repo-Commit': COMMIT, ETag: `"${sha1(file)}"`, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' };
   if (req.method === 'HEAD') return void res.writeHead(200, { ...headers, 'Content-Length': file.length }).end();
-  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+  const range = ignoreRanges ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   const [from, to] = range ? [Number(range[1]), range[2] ? Math.min(Number(range[2]), file.length - 1) : file.length - 1] : [0, file.length - 1];
   const body = file.subarray(from, to + 1);
   res.writeHead(range ? 206 : 200, { ...headers, 'Content-Length': body.length, ...(range ? { 'Content-Range': `bytes ${from}-${to}/${file.length}` } : {}) });
   if (truncateNext && resolve![3] === truncateNext && body.length > 1) {
     // A download cut off midway: half the bytes, then the connection drops.
+    // The headers and the first half go out first, so the client has them before the connection drops.
     truncateNext = null;
-    res.write(body.subarray(0, body.length >> 1));
-    res.socket?.destroy();
+    res.flushHeaders();
+    res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.socket?.destroy(), 100));
     return;
   }
   res.end(body);
@@ -190,17 +192,62 @@ describe('Hub ids', () => {
     assert.ok(!existsSync(join(cache, 'models--zhuyi-test--private-mlm', 'refs', 'main')), 'a commit revision writes no ref');
   });
 
-  test('a download cut off midway leaves nothing a later load trusts; the next download completes it', async () => {
+  test('a download cut off midway leaves nothing a later load trusts; the next call resumes it with a Range request', async () => {
     const cacheDir = join(dir, 'cut');
+    const weights = repos.get(REPO)!.files.get('model.safetensors')!;
     truncateNext = 'model.safetensors';
-    await assert.rejects(downloadModel(REPO, { cacheDir }));
+    await assert.rejects(downloadModel(REPO, { cacheDir }), (e: Error) => e instanceof HubError && /model\.safetensors: download interrupted at \d+ of \d+ bytes .* run again to resume/.test(e.message));
     const storage = join(cacheDir, 'models--zhuyi-test--tiny-mlm');
     assert.ok(!existsSync(join(storage, 'refs', 'main')), 'no ref');
     assert.ok(!existsSync(join(storage, 'snapshots', COMMIT, 'model.safetensors')), 'no weights in the snapshot');
+    assert.ok(!existsSync(join(storage, 'blobs', sha1(weights))), 'no blob under its real name');
+    const partial = join(storage, 'blobs', `${sha1(weights)}.incomplete`);
+    const kept = readFileSync(partial);
+    assert.ok(kept.length > 0 && kept.length < weights.length, `half the bytes are kept aside (${kept.length} of ${weights.length})`);
+    assert.deepEqual(kept, weights.subarray(0, kept.length));
     assert.equal(cachedSnapshot(REPO, { cacheDir }), null);
     await assert.rejects(downloadModel(REPO, { cacheDir, offline: true }), /not in the Hugging Face cache/);
+
+    requests.length = 0;
     const folder = await downloadModel(REPO, { cacheDir });
-    assert.deepEqual(readFileSync(join(folder, 'model.safetensors')), repos.get(REPO)!.files.get('model.safetensors'));
+    const gets = requests.filter((r) => r.startsWith(`GET /${REPO}/resolve/${COMMIT}/model.safetensors`));
+    assert.deepEqual(gets, [`GET /${REPO}/resolve/${COMMIT}/model.safetensors bytes=${kept.length}-`], 'one request, for the missing bytes only');
+    assert.ok(!requests.some((r) => r.includes('/config.json') && r.startsWith('GET')), 'files already in the cache are not fetched again');
+    assert.deepEqual(readFileSync(join(folder, 'model.safetensors')), weights, 'byte-identical');
+    assert.ok(!existsSync(partial));
+    await sameWeights(expected, await BertForMaskedLM.fromPretrained(REPO, { warn: () => {}, hub: { cacheDir } }));
+  });
+
+  test('a server that ignores the Range header: the download starts over and is still byte-identical', async () => {
+    const cacheDir = join(dir, 'no-range');
+    const weights = repos.get(REPO)!.files.get('model.safetensors')!;
+    const storage = join(cacheDir, 'models--zhuyi-test--tiny-mlm');
+    mkdirSync(join(storage, 'blobs'), { recursive: true });
+    writeFileSync(join(storage, 'blobs', `${sha1(weights)}.incomplete`), Buffer.from('not the start of the file'));
+    ignoreRanges = true;
+    try {
+      const folder = await downloadModel(REPO, { cacheDir });
+      assert.deepEqual(readFileSync(join(folder, 'model.safetensors')), weights);
+    } finally {
+      ignoreRanges = false;
+    }
+  });
+
+  test('a download draws a byte progress bar on stderr when asked (ZHUYI_PROGRESS=1 or progress: true), none by default off a terminal', async () => {
+    const drawn = async (o: { progress?: boolean }, cacheDir: string): Promise<string> => {
+      let err = '';
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = ((chunk: string | Uint8Array) => { err += String(chunk); return true; }) as typeof process.stderr.write;
+      try {
+        await downloadModel(REPO, { cacheDir, ...o });
+      } finally {
+        process.stderr.write = write;
+      }
+      return err;
+    };
+    assert.equal(await drawn({}, join(dir, 'bar-auto')), '', 'stderr is not a terminal here: no bar');
+    const err = await drawn({ progress: true }, join(dir, 'bar-on'));
+    assert.match(err, /downloading model\.safetensors \|.*\| \d+(\.\d+)? kB\/\d+(\.\d+)? kB/);
   });
 
   test('the CLI: zhuyi bert fill-mask org/name downloads (progress on stderr) and runs', async () => {
