@@ -4,7 +4,7 @@ import * as F from '../ops/functional.js';
 import { backward } from '../autograd/grad.js';
 // Every op registers itself when its module loads; importing them here makes any deep import work.
 import '../ops/index.js';
-import { type DType, type TypedArray, arrayFor, assertDType, castArray, dtypeOfArray } from './dtype.js';
+import { type DType, type TypedArray, assertDType, castArray, dtypeOfArray } from './dtype.js';
 import { ArgumentError, ShapeError, ZhuyiError, fmtShape } from './errors.js';
 import { isGradEnabled } from './grad-mode.js';
 import { type Shape, checkShape, numel, varargs } from './shape.js';

@@ -5,7 +5,7 @@
  * character). BPE lives in bpe.ts.
  */
 import { normalizeText, preTokenize, splitSpecials } from './normalize.js';
-import { type BuildVocabOptions, SPECIAL_TOKENS, TokenizerError, Vocab } from './vocab.js';
+import { type BuildVocabOptions, SPECIAL_TOKENS, Vocab } from './vocab.js';
 import { checkOptions } from '../tensor/options.js';
 
 export interface EncodeOptions {

@@ -27,7 +27,7 @@ import { BertModel } from './modeling.js';
 import type { BertPreTrainedModel } from './pretrained.js';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
-  classificationFunction, labelOf, labelScores, maskPredictions, resolveOverlaps, softmaxRow, windowEntities,
+  classificationFunction, labelOf, labelScores, maskPredictions, resolveOverlaps, windowEntities,
   type QaAnswer, bestAnswers, windowAnswers,
 } from './pipeline-scores.js';
 export type { QaAnswer } from './pipeline-scores.js';
