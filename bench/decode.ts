@@ -7,7 +7,7 @@
  */
 import * as z from '../src/index.js';
 import type { TransformerSeq2Seq } from '../src/models/translate/transformer.js';
-import { buildModel, modelPreset } from '../src/translate/pipeline.js';
+import { buildModel, modelPreset } from '../src/translate/translator.js';
 
 export const DECODE = { B: 32, S: 20, T: 40, srcVocab: 7859, tgtVocab: 5921 };
 

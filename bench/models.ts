@@ -5,7 +5,7 @@
  */
 import * as z from '../src/index.js';
 import { AdamW } from '../src/optim/index.js';
-import { buildModel, modelPreset } from '../src/translate/pipeline.js';
+import { buildModel, modelPreset } from '../src/translate/translator.js';
 
 /** `translate train --model transformer --size base` on a Multi30k-sized batch. */
 export const TRANSLATION_STEP = { B: 64, S: 24, T: 24, srcVocab: 8000, tgtVocab: 6000 };

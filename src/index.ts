@@ -53,21 +53,24 @@ export {
 } from './text/bert/index.js';
 export {
   BertConfig, BertConfigError, BERT_ACTIVATIONS, type BertActivation, type BertConfigJSON, type ProblemType,
-  BertPreTrainedModel, BertCheckpointError, readBertFolder, type LoadingInfo, type FromPretrainedOptions as BertFromPretrainedOptions,
-  type BertConstructorOptions, type BertModelClass, type HfFolder,
-  BertModel, BertEmbeddings, BertSelfAttention, BertSelfOutput, BertAttention, BertIntermediate, BertOutput, BertLayer, BertEncoder, BertPooler,
-  bertActivation, extendedAttentionMask, type BertForwardOptions, type BertModelOutput,
-  BertForPreTraining, BertForMaskedLM, BertForNextSentencePrediction, BertForSequenceClassification, BertForTokenClassification,
-  BertForQuestionAnswering, BertForMultipleChoice, BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead,
-  BertPreTrainingHeads, type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
-  fillMask, classify, tokenClassify, answer, embed, defaultClassificationFunction, PipelineError,
-  readPretrainingCorpus, createNspInstances, MlmMasker, PretrainingDataset, readClassificationFile,
-  readConllFile, seqevalScores, getEntities, readSquadFile, squadScores, normalizeAnswer,
-  readMultipleChoiceFile, type MultipleChoiceExample, type SeqevalScores, type SquadExample,
-  type FillMaskOptions, type FillMaskPrediction, type ClassifyOptions, type ClassificationFunction, type LabelScore,
-  type AggregationStrategy, type TokenClassifyOptions, type TokenEntity, type EntityGroup, type AnswerOptions, type QaAnswer,
-  type EmbedOptions, type EmbedPooling,
+  BertPreTrainedModel, BertCheckpointError, readBertFolder, type LoadingInfo,
+  type FromPretrainedOptions as BertFromPretrainedOptions, type BertConstructorOptions, type BertModelClass,
+  type HfFolder, BertModel, BertEmbeddings, BertSelfAttention, BertSelfOutput, BertAttention, BertIntermediate,
+  BertOutput, BertLayer, BertEncoder, BertPooler, bertActivation, extendedAttentionMask, type BertForwardOptions,
+  type BertModelOutput, BertForPreTraining, BertForMaskedLM, BertForNextSentencePrediction,
+  BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering, BertForMultipleChoice,
+  BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead, BertPreTrainingHeads,
+  type BertHeadOutput, type BertForwardWithLabels, type BertPreTrainingOutput, type QuestionAnsweringOutput,
 } from './models/bert/index.js';
+export {
+  fillMask, classify, tokenClassify, answer, embed, defaultClassificationFunction, PipelineError,
+  readPretrainingCorpus, createNspInstances, MlmMasker, PretrainingDataset, readClassificationFile, readConllFile,
+  seqevalScores, getEntities, readSquadFile, squadScores, normalizeAnswer, readMultipleChoiceFile,
+  type MultipleChoiceExample, type SeqevalScores, type SquadExample, type FillMaskOptions, type FillMaskPrediction,
+  type ClassifyOptions, type ClassificationFunction, type LabelScore, type AggregationStrategy,
+  type TokenClassifyOptions, type TokenEntity, type EntityGroup, type AnswerOptions, type QaAnswer, type EmbedOptions,
+  type EmbedPooling,
+} from './bert/index.js';
 export {
   pretrainBert, finetuneBert, bertPreset, BertTaskError, type PretrainOptions, type FinetuneOptions, type BertRunResult, type BertSize,
   finetuneNer, finetuneQa, finetuneMultipleChoice, type NerFinetuneOptions, type QaFinetuneOptions, type MultipleChoiceFinetuneOptions,

@@ -9,13 +9,13 @@ import type { Batch } from '../data/batching.js';
 import {
   buildLabelSet, labelIds, labelSetOf, readClassificationFile,
   type ClassificationData, type ClassificationReadOptions, type LabelSet, type TableFormat,
-} from '../models/bert/finetune-data.js';
+} from './data/classify.js';
 import { BertForSequenceClassification } from '../models/bert/heads.js';
 import { checkOptions } from '../tensor/options.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { BertTokenizer } from '../text/bert/tokenizer.js';
 import { FINETUNE_SOURCE_KEYS, finetune, lossAndAccuracy, type FinetuneTask, type RunData, type TaskFiles } from './finetune.js';
-import { BertTaskError, attentionMask, checkSeqLength, sequenceBatches, type BertRunResult, type FinetuneSourceOptions } from './tasks.js';
+import { BertTaskError, attentionMask, checkSeqLength, sequenceBatches, type BertRunResult, type FinetuneSourceOptions } from './run.js';
 
 /** Options of `finetuneBert` (classification). */
 export interface FinetuneOptions extends FinetuneSourceOptions, Omit<ClassificationReadOptions, 'requireLabel'> {

@@ -1,6 +1,6 @@
 /**
  * `zhuyi bert eval`: a fine-tuned model scored once on a held-out test file with the metrics (and the
- * code) fine-tuning validates with: accuracy for classification (tasks.ts), seqeval entity F1 for NER
+ * code) fine-tuning validates with: accuracy for classification (classify.ts), seqeval entity F1 for NER
  * (ner.ts), SQuAD exact match and F1 for QA (qa.ts), accuracy for multiple choice (multiple-choice.ts). The point is the usual protocol: choose the
  * checkpoint on --valid during fine-tuning, then report the test set once.
  *
@@ -11,19 +11,19 @@
 import { join } from 'node:path';
 import type { Batch } from '../data/batching.js';
 import type { BertConfig } from '../models/bert/config.js';
-import { labelIds, labelSetOf, readClassificationFile, type ClassificationReadOptions, type LabelSet, type TableFormat } from '../models/bert/finetune-data.js';
+import { labelIds, labelSetOf, readClassificationFile, type ClassificationReadOptions, type LabelSet, type TableFormat } from './data/classify.js';
 import { BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from '../models/bert/heads.js';
-import { multipleChoiceFeatures, readMultipleChoiceFile } from '../models/bert/multiple-choice-data.js';
-import { nerLabelIds, readConllFile } from '../models/bert/ner-data.js';
+import { multipleChoiceFeatures, readMultipleChoiceFile } from './data/multiple-choice.js';
+import { nerLabelIds, readConllFile } from './data/ner.js';
 import type { BertModelClass, BertPreTrainedModel } from '../models/bert/pretrained.js';
-import { qaFeatures, readSquadFile } from '../models/bert/qa-data.js';
+import { qaFeatures, readSquadFile } from './data/qa.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { withProgress } from '../io/progress.js';
 import { BertFolderError, findBertFolder, loadBertModel, loadBertTokenizer, type BertFolder } from './folder.js';
 import { evaluateMultipleChoice, multipleChoiceEvalBatches } from './multiple-choice.js';
 import { evaluateNer, nerExamples } from './ner.js';
 import { evaluateQa } from './qa.js';
-import { checkSeqLength, evalBatches } from './tasks.js';
+import { checkSeqLength, evalBatches } from './run.js';
 import { encodeClassification, evaluateClassifier } from './classify.js';
 
 /** The batches with a progress bar in a terminal (src/io/progress.ts), counting rows: texts, sentences, windows. */

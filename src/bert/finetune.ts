@@ -1,6 +1,6 @@
 /**
  * The one fine-tuning skeleton every BERT task runs on (classify.ts, ner.ts, qa.ts,
- * multiple-choice.ts supply a `FinetuneTask`; pretraining has its own loop in tasks.ts):
+ * multiple-choice.ts supply a `FinetuneTask`; pretraining has its own loop in pretrain.ts):
  *
  *   1. the run folder: refuse to overwrite a run unless --resume, read zhuyi-bert.json on resume;
  *   2. the data settings (saved on the first run, read back on resume) and the seed;
@@ -33,7 +33,7 @@ import { finetuneTrainOptions } from './recipe.js';
 import {
   BertTaskError, TASK_FILE, TOKENIZER_DIR, bertPreset, bestMetricsOf, checkModelFits, exportBest, loadForTraining, tokenizerFromVocab,
   type BertRunResult, type FinetuneSourceOptions,
-} from './tasks.js';
+} from './run.js';
 
 /** Every option the fine-tuning runs share (each task's checkOptions adds its own). */
 export const FINETUNE_SOURCE_KEYS: OptionKeys<FinetuneSourceOptions> = {

@@ -21,7 +21,7 @@ import { BertModel } from '../models/bert/modeling.js';
 import { BertPreTrainedModel, type BertModelClass } from '../models/bert/pretrained.js';
 import { ZhuyiError } from '../tensor/errors.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
-import { HF_DIR, TASK_FILE, TOKENIZER_DIR } from './tasks.js';
+import { HF_DIR, TASK_FILE, TOKENIZER_DIR } from './run.js';
 
 /** The BERT classes by the name config.json's `architectures` gives them (HF's class names). */
 export const BERT_CLASSES = {

@@ -1,24 +1,24 @@
 /**
  * BERT fine-tuning for multiple choice (SWAG and the like) on the shared trainer, as Hugging Face's
- * run_swag: each (context, choice) pair encoded as a sentence pair (src/models/bert/multiple-choice-data.ts),
+ * run_swag: each (context, choice) pair encoded as a sentence pair (src/bert/data/multiple-choice.ts),
  * the N pairs of an example scored together by BertForMultipleChoice (input (B, N, T), one logit per
  * choice from the pooled [CLS]), cross-entropy over the N choices, and validation by accuracy. The
  * best checkpoint (by accuracy) is exported as an HF folder that `BertForMultipleChoice.fromPretrained`
- * reads. The run folder is laid out as tasks.ts describes; `resume` continues it exactly.
+ * reads. The run folder is laid out as run.ts describes; `resume` continues it exactly.
  *
  * Batches are length-bucketed by an example's longest choice; the token budget counts every choice,
  * so a batch holds about batchTokens / (N x padded length) examples.
  */
 import type { Batch } from '../data/batching.js';
 import { BertForMultipleChoice } from '../models/bert/heads.js';
-import type { TableFormat } from '../models/bert/finetune-data.js';
-import { multipleChoiceFeatures, readMultipleChoiceFile, type MultipleChoiceData, type MultipleChoiceFeature } from '../models/bert/multiple-choice-data.js';
+import type { TableFormat } from './data/classify.js';
+import { multipleChoiceFeatures, readMultipleChoiceFile, type MultipleChoiceData, type MultipleChoiceFeature } from './data/multiple-choice.js';
 import * as F from '../ops/functional.js';
 import { Tensor } from '../tensor/tensor.js';
 import { FINETUNE_SOURCE_KEYS, finetune, lossAndAccuracy, type FinetuneTask, type RunData, type TaskFiles } from './finetune.js';
 import {
   BertTaskError, attentionMask, checkSeqLength, evalBatches, sequenceBatches, type BertRunResult, type FinetuneSourceOptions,
-} from './tasks.js';
+} from './run.js';
 import { checkOptions } from '../tensor/options.js';
 
 export interface MultipleChoiceFinetuneOptions extends FinetuneSourceOptions {

@@ -1,26 +1,26 @@
 /**
  * BERT fine-tuning for named-entity recognition (token classification) on the shared trainer, as
- * Hugging Face's run_ner: CoNLL-2003 style files (src/models/bert/ner-data.ts), each word's label on
+ * Hugging Face's run_ner: CoNLL-2003 style files (src/bert/data/ner.ts), each word's label on
  * its first WordPiece (-100 on the rest), BertForTokenClassification's cross-entropy, and validation
  * by seqeval's entity-level precision / recall / F1 (default mode) over every word of the validation
  * file (a word cut by maxSeqLength counts as predicted O). The best checkpoint (by entity F1) is
  * exported as an HF folder that `BertForTokenClassification.fromPretrained` and the tokenClassify
- * pipeline read. The run folder is laid out as tasks.ts describes; `resume` continues it exactly;
+ * pipeline read. The run folder is laid out as run.ts describes; `resume` continues it exactly;
  * the fine-tuning skeleton it runs on is finetune.ts.
  */
 import type { Batch } from '../data/batching.js';
-import { labelSetOf, type LabelSet } from '../models/bert/finetune-data.js';
+import { labelSetOf, type LabelSet } from './data/classify.js';
 import { BertForTokenClassification } from '../models/bert/heads.js';
 import {
   NER_IGNORE_INDEX, alignNerWords, entityType, nerLabelIds, nerLabelSet, readConllFile, seqevalScores, type NerFeature, type NerSentence,
-} from '../models/bert/ner-data.js';
+} from './data/ner.js';
 import * as F from '../ops/functional.js';
 import { noGrad } from '../tensor/grad-mode.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { BertTokenizer } from '../text/bert/tokenizer.js';
 import { FINETUNE_SOURCE_KEYS, finetune, type FinetuneTask, type RunData, type TaskFiles } from './finetune.js';
-import { BertTaskError, attentionMask, checkSeqLength, sequenceBatches, type BertRunResult, type FinetuneSourceOptions } from './tasks.js';
+import { BertTaskError, attentionMask, checkSeqLength, sequenceBatches, type BertRunResult, type FinetuneSourceOptions } from './run.js';
 import { checkOptions } from '../tensor/options.js';
 
 export interface NerFinetuneOptions extends FinetuneSourceOptions {

@@ -6,17 +6,17 @@
  * by run_qa's post-processing (best start + end logit over every window of a question) scored with
  * the official SQuAD v1.1 exact match and F1. The best checkpoint (by F1) is exported as an HF folder
  * that `BertForQuestionAnswering.fromPretrained` and the answer pipeline read. The run folder is laid
- * out as tasks.ts describes; `resume` continues it exactly.
+ * out as run.ts describes; `resume` continues it exactly.
  */
 import type { Batch } from '../data/batching.js';
 import { BertForQuestionAnswering } from '../models/bert/heads.js';
-import { bestAnswer, qaFeatures, readSquadFile, squadScores, type QaFeature, type SquadData, type SquadExample } from '../models/bert/qa-data.js';
+import { bestAnswer, qaFeatures, readSquadFile, squadScores, type QaFeature, type SquadData, type SquadExample } from './data/qa.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { noGrad } from '../tensor/grad-mode.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
 import { FINETUNE_SOURCE_KEYS, finetune, type FinetuneTask, type RunData, type TaskFiles } from './finetune.js';
-import { BertTaskError, attentionMask, checkSeqLength, sequenceBatches, type BertRunResult, type FinetuneSourceOptions } from './tasks.js';
+import { BertTaskError, attentionMask, checkSeqLength, sequenceBatches, type BertRunResult, type FinetuneSourceOptions } from './run.js';
 import { checkOptions } from '../tensor/options.js';
 
 export interface QaFinetuneOptions extends FinetuneSourceOptions {

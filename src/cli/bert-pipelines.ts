@@ -1,6 +1,6 @@
 /**
  * `zhuyi bert fill-mask | classify | ner | answer | embed DIR ...`: the pipelines of
- * src/models/bert/pipelines.ts on a model folder (src/bert/folder.ts: an HF folder or a run folder of
+ * src/bert/pipelines/index.ts on a model folder (src/bert/folder.ts: an HF folder or a run folder of
  * pretrain / finetune; the class from config.architectures), and `zhuyi bert eval DIR --test FILE`,
  * the validation metrics of fine-tuning on a held-out file (src/bert/evaluate.ts).
  *
@@ -11,10 +11,10 @@ import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { BERT_EVAL_TASKS, HEAD_OF, evaluateBert, evalTaskOf, type BertEvalOptions, type BertEvalResult, type BertEvalTask } from '../bert/evaluate.js';
 import { findBertFolder, loadBertModel, loadBertTokenizer } from '../bert/folder.js';
-import type { TableFormat } from '../models/bert/finetune-data.js';
+import type { TableFormat } from '../bert/data/classify.js';
 import { BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from '../models/bert/heads.js';
 import { BertModel } from '../models/bert/modeling.js';
-import { type AggregationStrategy, type EmbedPooling, type EntityGroup, type TokenEntity, answer, classify, embed, fillMask, tokenClassify } from '../models/bert/pipelines.js';
+import { type AggregationStrategy, type EmbedPooling, type EntityGroup, type TokenEntity, answer, classify, embed, fillMask, tokenClassify } from '../bert/pipelines/index.js';
 import type { BertModelClass, BertPreTrainedModel } from '../models/bert/pretrained.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { setBackend } from '../tensor/realize.js';

@@ -7,7 +7,7 @@ import { cmnEngPath, readCmnEng } from '../data/cmn-eng.js';
 import {
   CORPORA, MODEL_KINDS, encodeForTraining, evaluate, loadTranslator, readCorpus, savedTestSplit, savedTrainSplit, trainTranslator,
   type CorpusName, type ModelKind, type ModelSize, type Split, type TokenizerKind,
-} from '../translate/pipeline.js';
+} from '../translate/translator.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { withProgress } from '../io/progress.js';

@@ -24,7 +24,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pretrainBert, type BertRunResult } from '../bert/tasks.js';
+import { type BertRunResult } from '../bert/run.js';
+import { pretrainBert } from '../bert/pretrain.js';
 import { finetuneBert } from '../bert/classify.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import type { BertConfigJSON } from '../models/bert/config.js';

@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/safetensors.js';
-import { evaluate, trainTranslator, type EvalReport, type ModelKind, type ModelSize, type Translator } from '../translate/pipeline.js';
+import { evaluate, trainTranslator, type EvalReport, type ModelKind, type ModelSize, type Translator } from '../translate/translator.js';
 import { averageHeads, translationAttentionMaps } from '../viz/attention.js';
 import { escapeXml, heatmap, lineChart } from '../viz/svg.js';
 

@@ -19,7 +19,7 @@ import { writeFileAtomic } from '../io/safetensors.js';
 import { BertConfig, type BertConfigJSON } from '../models/bert/config.js';
 import { BERT_CLASSES } from '../bert/folder.js';
 import { type BertModelClass, BertPreTrainedModel, readBertFolder } from '../models/bert/pretrained.js';
-import { CONFIG_FILE as TRANSLATE_CONFIG_FILE } from '../translate/pipeline.js';
+import { CONFIG_FILE as TRANSLATE_CONFIG_FILE } from '../translate/translator.js';
 import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
 import { BERT_ARCHITECTURES, type BertArchitecture, traceBert } from './bert.js';
 import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo, manifestJson } from './manifest.js';

@@ -26,8 +26,8 @@
  * tokenizer (BertTokenizerCore) / maxLength, run(text, pair?) -> { encoding, outputs } (every graph
  * output by name); ExportedTranslator.source / target (zhuyi Tokenizers) / modelKind; `manifest` on both.
  *
- * Results follow zhuyi's own pipelines (src/models/bert/pipelines.ts, Translator.translate with
- * greedy search): the same tokenization, the same score arithmetic (pipeline-scores.ts). A forward
+ * Results follow zhuyi's own pipelines (src/bert/pipelines/index.ts, Translator.translate with
+ * greedy search): the same tokenization, the same score arithmetic (src/bert/pipelines/scores.ts). A forward
  * is cached for the last input, so `fillMask(t)` then `attentions(t)` runs the model once.
  * Translation decodes one sentence greedily, the decoder graph once per output token.
  */
@@ -35,7 +35,7 @@ import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'o
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
   type QaAnswer, bestAnswers, classificationFunction, labelOf, labelScores, maskPredictions, windowAnswers, windowEntities,
-} from '../models/bert/pipeline-scores.js';
+} from '../bert/pipelines/scores.js';
 import type { BertEncoding } from '../text/bert/encoding.js';
 import { BertTokenizerCore, type BertTokenizerFiles } from '../text/bert/tokenizer-core.js';
 import { tokenizerFromFiles } from '../text/files.js';
@@ -44,7 +44,7 @@ import { ZhuyiError } from '../tensor/errors.js';
 import { type BertManifest, MANIFEST_FILE, type Manifest, type TokenizerInfo, type TranslationManifest, checkManifest, parseManifest } from './manifest.js';
 import { checkOptions } from '../tensor/options.js';
 
-export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction, QaAnswer } from '../models/bert/pipeline-scores.js';
+export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction, QaAnswer } from '../bert/pipelines/scores.js';
 export type { Manifest, BertManifest, TranslationManifest } from './manifest.js';
 
 export class RunnerError extends ZhuyiError {}

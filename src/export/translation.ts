@@ -29,7 +29,7 @@ import * as F from '../ops/functional.js';
 import { arange } from '../tensor/creation.js';
 import { noGrad } from '../tensor/grad-mode.js';
 import { Tensor } from '../tensor/tensor.js';
-import { loadTranslator } from '../translate/pipeline.js';
+import { loadTranslator } from '../translate/translator.js';
 import { copyFiles } from './folder.js';
 import { DECODING_RECIPE, MANIFEST_FORMAT, MANIFEST_VERSION, type TensorInfo, type TokenizerInfo, type TranslationManifest } from './manifest.js';
 import { GraphBuilder } from './onnx-builder.js';

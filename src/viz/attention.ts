@@ -18,7 +18,7 @@ import { ArgumentError } from '../tensor/errors.js';
 import { noGrad } from '../tensor/grad-mode.js';
 import { realize } from '../tensor/realize.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { Translator } from '../translate/pipeline.js';
+import type { Translator } from '../translate/translator.js';
 
 /** (L, H, T, S): per layer, per head, per row, per column. */
 export type LayerHeadMaps = number[][][][];

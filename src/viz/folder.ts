@@ -1,7 +1,7 @@
 /**
  * `zhuyi viz DIR`: what a folder holds decides what the page shows.
  *
- *   zhuyi-translate.json          a translation model (src/translate/pipeline.ts): the alignment of --text
+ *   zhuyi-translate.json          a translation model (src/translate/translator.ts): the alignment of --text
  *   config.json (or hf/config.json, a BERT run folder)   a BERT model: head view and model view of --text [--pair]
  *   log.jsonl                     a training run: the curves, always, beside either of the above
  */
@@ -11,7 +11,7 @@ import { BertModel } from '../models/bert/modeling.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { LOG } from '../train/trainer.js';
-import { CONFIG_FILE, loadTranslator } from '../translate/pipeline.js';
+import { CONFIG_FILE, loadTranslator } from '../translate/translator.js';
 import { bertAttentionMaps, translationAttentionMaps } from './attention.js';
 import { readTrainingLog } from './curves.js';
 import { type VizPage, vizHtml } from './page.js';

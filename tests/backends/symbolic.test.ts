@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as z from '../../src/index.js';
 import { lowerGraph, sizeLabels } from '../../src/backends/ort/builder.js';
-import { buildModel, modelPreset } from '../../src/translate/pipeline.js';
+import { buildModel, modelPreset } from '../../src/translate/translator.js';
 
 /** A tiny Transformer (d 32, 4 heads of 8, FFN 64, vocab 50/40) in eval mode, so js and ort must agree. */
 function tinyTransformer() {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SHARED_DATA } from '../helpers.js';
-import { buildLabelSet, labelIds, readClassificationFile } from '../../src/models/bert/finetune-data.js';
+import { buildLabelSet, labelIds, readClassificationFile } from '../../src/bert/data/classify.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-bert-ft-data-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

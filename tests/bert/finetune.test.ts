@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { BertConfig, BertForPreTraining, BertForSequenceClassification, BertTokenizer, Generator, classify, trainWordPiece } from '../../src/index.js';
-import { bertPreset } from '../../src/bert/tasks.js';
+import { bertPreset } from '../../src/bert/run.js';
 import { finetuneBert } from '../../src/bert/classify.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 

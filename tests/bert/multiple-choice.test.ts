@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { BertConfig, BertForMultipleChoice, BertTokenizer, Generator, manualSeed, noGrad } from '../../src/index.js';
 import { finetuneMultipleChoice, evaluateMultipleChoice, multipleChoiceBatch, multipleChoiceEvalBatches } from '../../src/bert/multiple-choice.js';
-import { bertPreset } from '../../src/bert/tasks.js';
-import { multipleChoiceFeatures, readMultipleChoiceFile } from '../../src/models/bert/multiple-choice-data.js';
+import { bertPreset } from '../../src/bert/run.js';
+import { multipleChoiceFeatures, readMultipleChoiceFile } from '../../src/bert/data/multiple-choice.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { assertClose, zhuyi } from '../helpers.js';
 

@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { BertTokenizer } from '../../src/index.js';
 import {
   NER_IGNORE_INDEX, alignNerWords, getEntities, nerLabelIds, nerLabelSet, readConllFile, seqevalScores, toBio,
-} from '../../src/models/bert/ner-data.js';
+} from '../../src/bert/data/ner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-bert-ner-data-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

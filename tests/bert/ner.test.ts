@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { BertConfig, BertForPreTraining, BertForTokenClassification, BertTokenizer, Generator, tokenClassify, trainWordPiece } from '../../src/index.js';
 import { finetuneNer } from '../../src/bert/ner.js';
-import { bertPreset } from '../../src/bert/tasks.js';
+import { bertPreset } from '../../src/bert/run.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-bert-ner-'));

@@ -15,7 +15,7 @@ import {
   BertConfig, type BertConfigJSON, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel,
   BertTokenizer, Generator, type TokenEntity, answer, classify, embed, fillMask, seqevalScores, tokenClassify,
 } from '../../src/index.js';
-import { toBio } from '../../src/models/bert/ner-data.js';
+import { toBio } from '../../src/bert/data/ner.js';
 import { type CliResult, sharedDataOrSkip, zhuyi } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-bert-pipelines-cli-'));

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { BertConfig, BertForMaskedLM, BertForPreTraining, BertTokenizer, Generator, manualSeed, noGrad } from '../../src/index.js';
-import { bertPreset, pretrainBert, pretrainingBatch, pretrainingLoss } from '../../src/bert/tasks.js';
-import { PretrainingDataset, createNspInstances, readPretrainingCorpus, tokenizeDocuments } from '../../src/models/bert/pretraining-data.js';
+import { bertPreset } from '../../src/bert/run.js';
+import { pretrainBert, pretrainingBatch, pretrainingLoss } from '../../src/bert/pretrain.js';
+import { PretrainingDataset, createNspInstances, readPretrainingCorpus, tokenizeDocuments } from '../../src/bert/data/pretraining.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-bert-pretrain-'));

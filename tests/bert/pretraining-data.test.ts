@@ -12,7 +12,7 @@ import { after, describe, test } from 'node:test';
 import { BertTokenizer, Generator, trainWordPiece } from '../../src/index.js';
 import {
   IGNORE_INDEX, PretrainingDataset, createNspInstances, pairIds, readPretrainingCorpus, tokenizeDocuments, type NspInstance,
-} from '../../src/models/bert/pretraining-data.js';
+} from '../../src/bert/data/pretraining.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-bert-data-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

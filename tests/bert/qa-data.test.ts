@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { BertTokenizer } from '../../src/index.js';
 import {
   bestAnswer, normalizeAnswer, qaFeatures, readSquadFile, squadExactMatch, squadF1, squadScores, type QaFeature, type SquadExample,
-} from '../../src/models/bert/qa-data.js';
+} from '../../src/bert/data/qa.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-bert-qa-data-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { BertConfig, BertForPreTraining, BertTokenizer, manualSeed, trainWordPiece } from '../../src/index.js';
 import { FROM_SCRATCH_RECIPE, HF_TRAINER_RECIPE, finetuneTrainOptions } from '../../src/bert/recipe.js';
-import { bertPreset } from '../../src/bert/tasks.js';
+import { bertPreset } from '../../src/bert/run.js';
 import { finetuneBert } from '../../src/bert/classify.js';
 import { Module } from '../../src/nn/module.js';
 import { LayerNorm, Linear } from '../../src/nn/layers.js';

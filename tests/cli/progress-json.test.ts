@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { formatBytes, progressBar, progressEnabled, setProgress, withProgress } from '../../src/io/progress.js';
 import { BertConfig, BertForSequenceClassification, BertTokenizer, Generator, classify, getBackend, setBackend } from '../../src/index.js';
-import { evaluate, loadTranslator, trainTranslator } from '../../src/translate/pipeline.js';
+import { evaluate, loadTranslator, trainTranslator } from '../../src/translate/translator.js';
 import { CLI } from '../helpers.js';
 import { exportOnnx } from '../../src/export/export.js';
 

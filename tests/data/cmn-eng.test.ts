@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CMN_ENG_FILE, cmnEngPath, fnv1a32, readCmnEng } from '../../src/data/cmn-eng.js';
-import { loadSplits, Translator } from '../../src/translate/pipeline.js';
+import { loadSplits, Translator } from '../../src/translate/translator.js';
 import { WordTokenizer } from '../../src/text/tokenizer.js';
 import { SHARED_DATA, zhuyi } from '../helpers.js';
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BertConfig, BertForMaskedLM } from '../../src/index.js';
-import { trainTranslator } from '../../src/translate/pipeline.js';
+import { trainTranslator } from '../../src/translate/translator.js';
 import { exportOnnx } from '../../src/export/export.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

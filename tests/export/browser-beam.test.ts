@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 import { Tensor } from '../../src/index.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { translateWith } from '../../src/models/translate/common.js';
-import { loadTranslator, trainTranslator } from '../../src/translate/pipeline.js';
+import { loadTranslator, trainTranslator } from '../../src/translate/translator.js';
 import { ROOT } from '../helpers.js';
 import { browserSkipReason, launchChromium } from '../web/browser.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { BertConfig, BertForSequenceClassification, BertTokenizer, Generator } from '../../src/index.js';
-import { trainTranslator } from '../../src/translate/pipeline.js';
+import { trainTranslator } from '../../src/translate/translator.js';
 import { zhuyi } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-export-cli-'));

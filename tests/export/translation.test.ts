@@ -20,7 +20,7 @@ import { Tensor, logSoftmax, noGrad } from '../../src/index.js';
 import { translateWith } from '../../src/models/translate/common.js';
 import type { TransformerSeq2Seq } from '../../src/models/translate/transformer.js';
 import type { AttentionSeq2Seq } from '../../src/models/translate/attention-seq2seq.js';
-import { type ModelKind, type Translator, loadTranslator, trainTranslator } from '../../src/translate/pipeline.js';
+import { type ModelKind, type Translator, loadTranslator, trainTranslator } from '../../src/translate/translator.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { ExportedTranslator, loadExport } from '../../src/export/runner.js';
 import type { TranslationManifest } from '../../src/export/manifest.js';

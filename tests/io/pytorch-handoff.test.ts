@@ -21,7 +21,7 @@ import { BertForSequenceClassification } from '../../src/models/bert/heads.js';
 import { noGrad } from '../../src/tensor/grad-mode.js';
 import { manualSeed } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { type ModelKind, type Translator, encodeForTraining, loadTranslator, trainTranslator } from '../../src/translate/pipeline.js';
+import { type ModelKind, type Translator, encodeForTraining, loadTranslator, trainTranslator } from '../../src/translate/translator.js';
 import { ROOT, assertClose, zhuyi } from '../helpers.js';
 
 const PYTHON = '/usr/bin/python3';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as z from '../../src/index.js';
-import { trainTranslator } from '../../src/translate/pipeline.js';
+import { trainTranslator } from '../../src/translate/translator.js';
 import { LOCK_FILE, RunLockError, lockRunFolder, withRunLock } from '../../src/train/lock.js';
 import { CLI, ROOT, zhuyi } from '../helpers.js';
 

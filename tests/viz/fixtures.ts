@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BertConfig, BertModel, manualSeed } from '../../src/index.js';
-import { type ModelKind, trainTranslator } from '../../src/translate/pipeline.js';
+import { type ModelKind, trainTranslator } from '../../src/translate/translator.js';
 
 /** Source words include `<b>&`: every label drawn from them must come out escaped. */
 export const SOURCE_WORDS = ['<b>&', 'red', 'green', 'blue', 'cat', 'dog'];

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BertModel, BertTokenizer, noGrad, Tensor, type AttentionSeq2Seq, type TransformerSeq2Seq } from '../../src/index.js';
-import { loadTranslator } from '../../src/translate/pipeline.js';
+import { loadTranslator } from '../../src/translate/translator.js';
 import { readTrainingLog } from '../../src/viz/curves.js';
 import { vizFolder } from '../../src/viz/folder.js';
 import { vizHtml } from '../../src/viz/page.js';

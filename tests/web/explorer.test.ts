@@ -21,7 +21,7 @@ import type { Browser, Page } from 'playwright-core';
 import { BertConfig, BertForMaskedLM, BertTokenizer, fillMask, manualSeed } from '../../src/index.js';
 import { exportedModelDir, serveExplorer } from '../../src/cli/serve.js';
 import { loadTokenizer } from '../../src/text/io.js';
-import { trainTranslator } from '../../src/translate/pipeline.js';
+import { trainTranslator } from '../../src/translate/translator.js';
 import { ROOT } from '../helpers.js';
 import { browserSkipReason, ensureWebBuild, launchChromium } from './browser.js';
 

@@ -9,7 +9,7 @@
  *
  * Every pipeline builds its graph with the model in eval mode (dropout off) and without autograd
  * history; the model's own train/eval flags are restored once the graph is built. What follows the
- * forward pass (scores in float64, top-k, grouping) lives in pipeline-scores.ts, shared with the
+ * forward pass (scores in float64, top-k, grouping) lives in scores.ts, shared with the
  * ONNX runner of src/export.
  * Character offsets (`start`, `end`) index the caller's original string (the tokenizer's offsets).
  */
@@ -22,18 +22,18 @@ import { type Tensor, tensor } from '../../tensor/tensor.js';
 import type { BertEncoding } from '../../text/bert/encoding.js';
 import { BertTokenizerError } from '../../text/bert/errors.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
-import { BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from './heads.js';
-import { BertModel } from './modeling.js';
-import type { BertPreTrainedModel } from './pretrained.js';
+import { BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from '../../models/bert/heads.js';
+import { BertModel } from '../../models/bert/modeling.js';
+import type { BertPreTrainedModel } from '../../models/bert/pretrained.js';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
   classificationFunction, labelOf, labelScores, maskPredictions, resolveOverlaps, windowEntities,
   type QaAnswer, bestAnswers, windowAnswers,
-} from './pipeline-scores.js';
-export type { QaAnswer } from './pipeline-scores.js';
+} from './scores.js';
+export type { QaAnswer } from './scores.js';
 import { checkOptions } from '../../tensor/options.js';
 
-export type { AggregationStrategy, ClassificationFunction, EntityGroup, FillMaskPrediction, LabelScore, TokenEntity } from './pipeline-scores.js';
+export type { AggregationStrategy, ClassificationFunction, EntityGroup, FillMaskPrediction, LabelScore, TokenEntity } from './scores.js';
 
 /** A pipeline was given the wrong model, an input it cannot handle, or a bad option. Messages name the pipeline. */
 export class PipelineError extends ZhuyiError {}

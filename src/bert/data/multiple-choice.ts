@@ -18,7 +18,7 @@
 import { DataFormatError } from '../../data/read.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
-import { formatOf, jsonlObjects, tableRows, type TableFormat } from './finetune-data.js';
+import { formatOf, jsonlObjects, tableRows, type TableFormat } from './classify.js';
 import { checkOptions } from '../../tensor/options.js';
 
 export interface MultipleChoiceReadOptions {

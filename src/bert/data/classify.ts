@@ -81,7 +81,7 @@ export interface Row {
   line: number;
 }
 
-/** @internal Rows of a CSV (RFC 4180 quoting) or TSV (no quoting) file, blank lines skipped (multiple-choice-data.ts reads SWAG's CSV with it). */
+/** @internal Rows of a CSV (RFC 4180 quoting) or TSV (no quoting) file, blank lines skipped (data/multiple-choice.ts reads SWAG's CSV with it). */
 export function tableRows(file: string, format: 'csv' | 'tsv'): Row[] {
   const lines = splitLines(readBytes(file));
   const rows: Row[] = [];

@@ -20,7 +20,7 @@
 import { DataFormatError, readBytes, splitLines } from '../../data/read.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
-import { labelSetOf, type LabelSet } from './finetune-data.js';
+import { labelSetOf, type LabelSet } from './classify.js';
 import { checkOptions } from '../../tensor/options.js';
 
 /** The label of tokens that take no part in the loss (HF's -100). */
