@@ -111,6 +111,7 @@ export { clipGradNorm, clipGradValue } from './optim/index.js';
 export * from './models/translate/index.js';
 export { greedySearch, beamSearch, type DecoderStepper, type StepResult, type SearchOptions, type BeamOptions, type Hypothesis } from './decode/search.js';
 export { lineChart, heatmap, headView, type Series, type LineChartOptions, type HeatmapOptions, type HeadViewOptions } from './viz/svg.js';
+export { translationAttentionMaps, bertAttentionMaps, averageHeads, type TranslationAttentionMaps, type BertAttentionMaps, type LayerHeadMaps } from './viz/attention.js';
 export {
   loadExport, ExportedBert, ExportedTranslator, RunnerError,
   type RunnerOptions, type BertRun, type BertAttentions, type TranslationResult,

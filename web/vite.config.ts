@@ -44,14 +44,21 @@ function ortRuntime(): Plugin {
   };
 }
 
-/** Writes dist/sources.json: the repository files (outside node_modules) in the bundle. */
+/** Modules of the Web Worker bundles (built apart from the pages), for sources.json. */
+const workerModules = new Set<string>();
+
+function workerSources(): Plugin {
+  return { name: 'zhuyi-worker-sources', buildEnd() { for (const id of this.getModuleIds()) workerModules.add(id); } };
+}
+
+/** Writes dist/sources.json: the repository files (outside node_modules) in the bundle, workers included. */
 function sourceList(): Plugin {
   let outDir = '';
   return {
     name: 'zhuyi-source-list',
     configResolved(c) { outDir = c.build.outDir; },
     writeBundle() {
-      const files = [...this.getModuleIds()]
+      const files = [...this.getModuleIds(), ...workerModules]
         .filter((id) => id.startsWith(ROOT) && !id.includes('node_modules') && !id.includes('\0'))
         .map((id) => relative(ROOT, id.split('?')[0]!))
         .sort();
@@ -64,7 +71,11 @@ export default defineConfig({
   root: WEB,
   base: './',
   plugins: [ortRuntime(), sourceList()],
+  // Module workers (the Train tab trains in one): ES output, so they can import onnxruntime-web.
+  worker: { format: 'es', plugins: () => [workerSources()] },
   build: {
+    // Two pages: the explorer (index.html) and the Train tab (train.html).
+    rollupOptions: { input: { index: join(WEB, 'index.html'), train: join(WEB, 'train.html') } },
     outDir: join(WEB, 'dist'),
     emptyOutDir: true,
     target: 'es2022',
