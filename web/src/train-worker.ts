@@ -10,6 +10,7 @@
 import * as ort from 'onnxruntime-web/wasm';
 import * as z from '../../src/browser.js';
 import { type TrainConfig, TrainingSession } from './trainer.js';
+import { type FinetuneConfig, finetuneBert } from './bert-finetune.js';
 
 export interface RuntimeChoice {
   /** Where onnxruntime-web's .wasm/.mjs files are served (the page's ./ort/). */
@@ -23,11 +24,25 @@ export type ToWorker =
   | { type: 'start'; config: TrainConfig; runtime: RuntimeChoice }
   | { type: 'stop' } | { type: 'resume' }
   | { type: 'translate'; text: string }
-  | { type: 'download' };
+  | { type: 'download' }
+  | { type: 'finetune'; files: Record<string, Uint8Array>; url?: string; tsv: string; config: FinetuneConfig; runtime: RuntimeChoice }
+  | { type: 'download-bert' };
 
 const post = (message: unknown, transfer: Transferable[] = []): void => (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(message, transfer);
 
 let session: TrainingSession | null = null;
+let bert: { model: z.BertForSequenceClassification; tokenizer: z.BertTokenizer } | null = null;
+let runtimeSet = false;
+
+/** onnxruntime-web's settings, once: its WASM thread pool is sized when the first session starts. */
+function useRuntime(r: RuntimeChoice): void {
+  if (runtimeSet) return;
+  runtimeSet = true;
+  ort.env.wasm.wasmPaths = r.wasmPaths;
+  ort.env.wasm.numThreads = r.threads;
+  z.setOrtRuntime(ort as unknown as z.OrtWebRuntime);
+  z.configureOrt({ threads: r.threads, executionProviders: r.executionProvider === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'] });
+}
 let paused = false;
 let running = false;
 /**
@@ -95,10 +110,7 @@ async function trainLoop(): Promise<void> {
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'start': {
-      ort.env.wasm.wasmPaths = m.runtime.wasmPaths;
-      ort.env.wasm.numThreads = m.runtime.threads;
-      z.setOrtRuntime(ort as unknown as z.OrtWebRuntime);
-      z.configureOrt({ threads: m.runtime.threads, executionProviders: m.runtime.executionProvider === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'] });
+      useRuntime(m.runtime);
       session = new TrainingSession(m.config);
       paused = false;
       post({ type: 'ready', totalSteps: session.totalSteps, example: session.example, config: session.config, train: session.options });
@@ -119,6 +131,30 @@ async function handle(m: ToWorker): Promise<void> {
         const [text] = await s.translate([m.text]);
         post({ type: 'translation', input: m.text, text, attention: await s.attention(m.text) });
       });
+      return;
+    }
+    case 'finetune': {
+      useRuntime(m.runtime);
+      let files: Record<string, Uint8Array> | Map<string, Uint8Array> = m.files;
+      if (m.url) {
+        // A folder URL: the model and tokenizer files fetched beside each other.
+        const base = new URL(m.url.endsWith('/') ? m.url : `${m.url}/`);
+        const fetched = new Map<string, Uint8Array>();
+        for (const name of ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+          const res = await fetch(new URL(name, base));
+          if (res.ok) fetched.set(name, new Uint8Array(await res.arrayBuffer()));
+        }
+        files = fetched;
+      }
+      const result = await finetuneBert(files, m.tsv, m.config, (e) => post({ type: 'bert-epoch', ...e }));
+      bert = { model: result.model, tokenizer: result.tokenizer };
+      post({ type: 'bert-done', accuracy: result.accuracy });
+      return;
+    }
+    case 'download-bert': {
+      if (!bert) throw new z.ZhuyiError('nothing fine-tuned yet');
+      const zip = await z.hfFolderZip(bert.model, bert.tokenizer);
+      post({ type: 'files', name: 'zhuyi-bert-classifier.zip', zip }, [zip.buffer]);
       return;
     }
     case 'download': {

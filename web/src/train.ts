@@ -5,9 +5,12 @@
  * stop, resume, translate typed input, and download the model folder as a zip that `zhuyi translate
  * run/eval` reads as it is.
  *
+ * A second panel fine-tunes a BERT classifier (bert-finetune.ts) from an HF folder, picked or at a
+ * URL, on pasted text<TAB>label lines, in its own worker.
+ *
  * For tests and screenshots the page mirrors its state in document.body.dataset: step, totalSteps,
  * loss, validExactMatch, testExactMatch (when training is done), state (idle, training, paused, done,
- * error), and a `?task=&model=&autostart=1` URL starts training unattended.
+ * error), bertState and bertAccuracy, and a `?task=&model=&autostart=1` URL starts training unattended.
  */
 import './style.css';
 import { heatmap, lineChart } from '../../src/viz/svg.js';
@@ -40,6 +43,15 @@ const attentionMap = el('div', { id: 'train-attention', className: 'map' });
 const translateInput = el('input', { id: 'translate-input', type: 'text', placeholder: 'type an input once a few steps have run', disabled: true });
 const translateOutput = el('p', { id: 'translate-output', className: 'output' });
 const translateMap = el('div', { id: 'translate-attention', className: 'map' });
+const bertFiles = el('input', { id: 'bert-files', type: 'file', multiple: true });
+bertFiles.setAttribute('webkitdirectory', '');
+const bertUrl = el('input', { id: 'bert-url', type: 'text', placeholder: 'or a folder URL, e.g. ./models/bert-tiny/' });
+const bertTsv = el('textarea', { id: 'bert-tsv', rows: 6, spellcheck: false, placeholder: 'text<TAB>label, one example per line' });
+const bertEpochs = el('input', { id: 'bert-epochs', type: 'number', value: '3', min: '1', max: '50' });
+const bertLr = el('input', { id: 'bert-lr', type: 'text', value: '1e-4', size: 6 });
+const bertButton = el('button', { id: 'bert-finetune', textContent: 'Fine-tune' });
+const bertDownload = el('button', { id: 'bert-download', textContent: 'Download HF folder', disabled: true });
+const bertStatus = el('p', { id: 'bert-status', className: 'stats' });
 
 if (!isolated) threadsSelect.disabled = true;
 else threadsSelect.value = String(cores);
@@ -58,7 +70,11 @@ document.body.append(
     stats, status,
     el('section', { id: 'loss-section' }, el('h2', { textContent: 'Training loss' }), lossChart),
     el('section', { id: 'valid-section' }, el('h2', { textContent: 'Validation' }), validLine, attentionMap),
-    el('section', { id: 'translate-section' }, el('h2', { textContent: 'Translate' }), translateInput, translateOutput, translateMap)),
+    el('section', { id: 'translate-section' }, el('h2', { textContent: 'Translate' }), translateInput, translateOutput, translateMap),
+    el('section', { id: 'bert-section' }, el('h2', { textContent: 'Fine-tune a BERT classifier' }),
+      el('p', { className: 'note', textContent: 'An HF folder (config.json, model.safetensors, vocab.txt or tokenizer.json: pick the folder, or give its URL) and pasted text<TAB>label lines; 80% trains, 20% is held out.' }),
+      el('div', { className: 'controls' }, bertFiles, bertUrl), bertTsv,
+      el('div', { className: 'controls' }, el('label', { htmlFor: 'bert-epochs', textContent: 'Epochs' }), bertEpochs, el('label', { htmlFor: 'bert-lr', textContent: 'lr' }), bertLr, bertButton, bertDownload), bertStatus)),
 );
 
 const data = document.body.dataset;
@@ -170,15 +186,52 @@ function start(): void {
   worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
   worker.onerror = (e) => onMessage({ type: 'error', message: e.message });
-  const runtime: RuntimeChoice = {
-    wasmPaths: new URL('./ort/', document.baseURI).href,
-    threads: Number(threadsSelect.value),
-    executionProvider: epSelect.value as 'wasm' | 'webgpu',
-  };
   setState('training');
-  send({ type: 'start', config: { task: taskSelect.value as TaskName, model: modelSelect.value as ModelKind }, runtime });
+  send({ type: 'start', config: { task: taskSelect.value as TaskName, model: modelSelect.value as ModelKind }, runtime: runtimeChoice() });
 }
 
+let bertWorker: Worker | null = null;
+
+function runtimeChoice(): RuntimeChoice {
+  return { wasmPaths: new URL('./ort/', document.baseURI).href, threads: Number(threadsSelect.value), executionProvider: epSelect.value as 'wasm' | 'webgpu' };
+}
+
+async function finetune(): Promise<void> {
+  bertWorker?.terminate();
+  bertWorker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module' });
+  data.bertState = 'training';
+  delete data.bertAccuracy;
+  bertButton.disabled = true;
+  bertDownload.disabled = true;
+  bertStatus.classList.remove('error');
+  bertStatus.textContent = 'reading the folder…';
+  bertWorker.onmessage = (e: MessageEvent<FromWorker & { epochs?: number; heldOut?: number; accuracy?: number; labels?: string[] }>) => {
+    const m = e.data;
+    if (m.type === 'bert-epoch') {
+      bertStatus.textContent = `epoch ${m.epoch} / ${m.epochs}: loss ${m.loss!.toFixed(4)}, held-out accuracy ${(100 * m.accuracy!).toFixed(1)}% of ${m.heldOut} (labels ${m.labels!.join(', ')})`;
+      data.bertEpoch = String(m.epoch);
+    } else if (m.type === 'bert-done') {
+      data.bertState = 'done';
+      data.bertAccuracy = m.accuracy!.toFixed(4);
+      bertButton.disabled = false;
+      bertDownload.disabled = false;
+    } else if (m.type === 'files') download(m.zip!, m.name!);
+    else if (m.type === 'error') {
+      bertStatus.textContent = m.message ?? 'error';
+      bertStatus.classList.add('error');
+      data.bertState = 'error';
+      data.bertError = m.message;
+      bertButton.disabled = false;
+    }
+  };
+  const files: Record<string, Uint8Array> = {};
+  for (const f of Array.from(bertFiles.files ?? [])) files[f.name] = new Uint8Array(await f.arrayBuffer());
+  const url = bertUrl.value.trim() ? new URL(bertUrl.value.trim(), document.baseURI).href : undefined;
+  bertWorker.postMessage({ type: 'finetune', files, ...(url && { url }), tsv: bertTsv.value, config: { epochs: Number(bertEpochs.value) || 3, lr: Number(bertLr.value) || 1e-4 }, runtime: runtimeChoice() } satisfies ToWorker);
+}
+
+bertButton.addEventListener('click', () => void finetune());
+bertDownload.addEventListener('click', () => bertWorker?.postMessage({ type: 'download-bert' } satisfies ToWorker));
 trainButton.addEventListener('click', start);
 stopButton.addEventListener('click', () => send({ type: 'stop' }));
 resumeButton.addEventListener('click', () => { setState('training'); send({ type: 'resume' }); });
