@@ -7,7 +7,10 @@
  *   { type: 'download' }                  the model folder's files
  * and back: 'ready', 'step', 'validation', 'paused', 'done', 'translation', 'files', 'error'.
  */
-import * as ort from 'onnxruntime-web/wasm';
+// The default build (WASM and WebGPU, through JSEP). The plain 'onnxruntime-web/wasm' build (the
+// explorer's) failed here in 1.30: a session run a second time with the same shapes in a greedy
+// decode rejected its feeds ("Unexpected input data type. Actual: (null)").
+import * as ort from 'onnxruntime-web';
 import * as z from '../../src/browser.js';
 import { type TrainConfig, TrainingSession } from './trainer.js';
 import { type FinetuneConfig, finetuneBert } from './bert-finetune.js';
