@@ -94,6 +94,9 @@ async function trainLoop(): Promise<void> {
         await validate(s);
         windowStart = performance.now(); windowTokens = 0; windowSteps = 0;
       }
+      // ONNX Runtime's WASM runs resolve through microtasks only: without a macrotask turn here the
+      // worker would never see Stop, a translation or a download until training ended.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       if (between.length) {
         await drain();
         windowStart = performance.now(); windowTokens = 0; windowSteps = 0;
