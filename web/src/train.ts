@@ -234,7 +234,11 @@ bertButton.addEventListener('click', () => void finetune());
 bertDownload.addEventListener('click', () => bertWorker?.postMessage({ type: 'download-bert' } satisfies ToWorker));
 trainButton.addEventListener('click', start);
 stopButton.addEventListener('click', () => send({ type: 'stop' }));
-resumeButton.addEventListener('click', () => { setState('training'); send({ type: 'resume' }); });
+resumeButton.addEventListener('click', () => {
+  setState('training');
+  status.textContent = `training resumed at step ${data.step ?? 0}`;
+  send({ type: 'resume' });
+});
 downloadButton.addEventListener('click', () => send({ type: 'download' }));
 let timer: ReturnType<typeof setTimeout> | undefined;
 translateInput.addEventListener('input', () => {
