@@ -4,7 +4,8 @@
  * onnxruntime-node and in Chromium on zhuyi/browser (onnxruntime-web, WASM), from the same seed and
  * data (tests/web/pages/steps.ts, one source for both), agree to 1e-5 in the loss and in every
  * parameter after the step. The BERT model is loaded from its HF folder's files (bytes) on both
- * sides, and the folder the page zips (hfFolderZip) reads back in Node as the same model.
+ * sides, and the folder the page zips (hfFolderZip) reads back in Node as the same model. Greedy
+ * decoding of the three ladder models (untrained, fixed seed) gives the same tokens on both sides.
  *
  * Without /usr/bin/chromium or playwright-core the test skips with the reason printed.
  */
@@ -18,6 +19,7 @@ import { ROOT, assertClose } from '../helpers.js';
 import { browserSkipReason, launchChromium } from './browser.js';
 import { type PageServer, bundlePage, callPage, openPage, servePage } from './harness.js';
 import { type StepResult, bertStep, transformerStep } from './pages/steps.js';
+import { decodeAll } from './pages/decode.js';
 
 const skip = await browserSkipReason();
 const TOL = { atol: 1e-5, rtol: 0 };
@@ -86,5 +88,12 @@ describe('a training step in Chromium equals the same step in Node', { skip: ski
     const files = new Map([...zip.entries.keys()].map((k) => [k, zip.read(k)]));
     const loaded = await z.BertForSequenceClassification.fromPretrained(files, { warn: () => {} });
     for (const [name, t] of Object.entries(loaded.stateDict())) assertClose(await t.data(), inPage.params[name]!, { atol: 0, rtol: 0, what: `zipped ${name}` });
+  });
+
+  test('greedy decoding of the three ladder models gives the same tokens in Chromium and Node', async () => {
+    const node = await decodeAll();
+    const inPage = await callPage<Record<string, number[][]>>(page, 'decodeAll');
+    assert.deepEqual(Object.keys(node), ['seq2seq', 'attention', 'transformer']);
+    assert.deepEqual(inPage, node);
   });
 });

@@ -11,3 +11,4 @@ export function useBackend(name: string): string {
   z.setBackend(name);
   return z.getBackend();
 }
+export { decodeAll } from './decode.js';
