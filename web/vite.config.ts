@@ -15,8 +15,16 @@ import { type Plugin, defineConfig } from 'vite';
 const WEB = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(WEB, '..');
 const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
-/** The plain WASM runtime (SIMD; threads only on cross-origin-isolated pages): what `onnxruntime-web/wasm` loads. */
-export const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
+/**
+ * The plain WASM runtime (SIMD; threads only on cross-origin-isolated pages): what `onnxruntime-web/wasm`
+ * loads (the explorer); and the JSEP one (WASM + WebGPU): what `onnxruntime-web` loads (the Train tab's worker).
+ */
+export const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
+
+/** ort's bundles also name their .wasm through new URL(..., import.meta.url); wasmPaths points at ort/, so that copy goes. */
+function dropOrtWasm(bundle: Record<string, unknown>): void {
+  for (const name of Object.keys(bundle)) if (/ort-wasm[^/]*\.wasm$/.test(name)) delete bundle[name];
+}
 
 /** Copies the ort runtime to dist/ort/ on build; serves it from node_modules in `vite dev`. */
 function ortRuntime(): Plugin {
@@ -35,7 +43,7 @@ function ortRuntime(): Plugin {
     // ort's bundle also names the .wasm through new URL(..., import.meta.url), which Vite would
     // emit a second time (14 MB) under assets/; wasmPaths points at ort/, so drop that copy.
     generateBundle(_options, bundle) {
-      for (const name of Object.keys(bundle)) if (/ort-wasm[^/]*\.wasm$/.test(name)) delete bundle[name];
+      dropOrtWasm(bundle);
     },
     writeBundle() {
       mkdirSync(join(outDir, 'ort'), { recursive: true });
@@ -44,14 +52,25 @@ function ortRuntime(): Plugin {
   };
 }
 
-/** Writes dist/sources.json: the repository files (outside node_modules) in the bundle. */
+/** Modules of the Web Worker bundles (built apart from the pages), for sources.json. */
+const workerModules = new Set<string>();
+
+function workerSources(): Plugin {
+  return {
+    name: 'zhuyi-worker-sources',
+    buildEnd() { for (const id of this.getModuleIds()) workerModules.add(id); },
+    generateBundle(_options, bundle) { dropOrtWasm(bundle); },
+  };
+}
+
+/** Writes dist/sources.json: the repository files (outside node_modules) in the bundle, workers included. */
 function sourceList(): Plugin {
   let outDir = '';
   return {
     name: 'zhuyi-source-list',
     configResolved(c) { outDir = c.build.outDir; },
     writeBundle() {
-      const files = [...this.getModuleIds()]
+      const files = [...this.getModuleIds(), ...workerModules]
         .filter((id) => id.startsWith(ROOT) && !id.includes('node_modules') && !id.includes('\0'))
         .map((id) => relative(ROOT, id.split('?')[0]!))
         .sort();
@@ -64,7 +83,11 @@ export default defineConfig({
   root: WEB,
   base: './',
   plugins: [ortRuntime(), sourceList()],
+  // Module workers (the Train tab trains in one): ES output, so they can import onnxruntime-web.
+  worker: { format: 'es', plugins: () => [workerSources()] },
   build: {
+    // Two pages: the explorer (index.html) and the Train tab (train.html).
+    rollupOptions: { input: { index: join(WEB, 'index.html'), train: join(WEB, 'train.html') } },
     outDir: join(WEB, 'dist'),
     emptyOutDir: true,
     target: 'es2022',

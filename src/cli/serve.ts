@@ -2,8 +2,12 @@
  * `zhuyi serve DIR`: the browser explorer (web/dist, built by `npm run build:web`) for one model,
  * on localhost, with node:http alone.
  *
- *   /          the explorer (web/dist)
- *   /model/    the exported model: manifest.json and the ONNX graphs it names
+ *   /             the explorer (web/dist)
+ *   /train.html   the Train tab: built-in tasks trained in the page (no model needed)
+ *   /model/       the exported model: manifest.json and the ONNX graphs it names
+ *
+ * Without DIR only the Train tab is served (at / too). Every response carries COOP/COEP headers, so
+ * the page is cross-origin isolated and onnxruntime-web can run WASM on several threads.
  *
  * DIR is a folder written by `zhuyi export` (it holds manifest.json) or a trained model folder
  * (`translate train`, or a BERT folder with config.json), which is exported first into a cache
@@ -142,13 +146,20 @@ function fileUnder(root: string, urlPath: string): string | null {
   return existsSync(path) ? path : null;
 }
 
-/** Serves web/dist at / and the exported model folder at /model/ until closed. */
-export async function serveExplorer(modelDir: string, o: ServeOptions = {}): Promise<RunningServer> {
+/**
+ * Cross-origin isolation (SharedArrayBuffer, hence WASM threads in onnxruntime-web): the page and
+ * everything it loads are same-origin here, so require-corp costs nothing.
+ */
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } as const;
+
+/** Serves web/dist at / and the exported model folder at /model/ (none: the Train tab at /) until closed. */
+export async function serveExplorer(modelDir: string | null, o: ServeOptions = {}): Promise<RunningServer> {
   const web = resolve(o.webDir ?? WEB_DIST);
   if (!existsSync(join(web, 'index.html'))) throw new ZhuyiError(`serve: the explorer is not built (no ${join(web, 'index.html')}): run npm run build:web`);
-  const model = resolve(modelDir);
-  if (!existsSync(join(model, MANIFEST_FILE))) throw new ZhuyiError(`serve: ${modelDir} has no ${MANIFEST_FILE}`);
+  const model = modelDir === null ? null : resolve(modelDir);
+  if (model && !existsSync(join(model, MANIFEST_FILE))) throw new ZhuyiError(`serve: ${modelDir} has no ${MANIFEST_FILE}`);
   const server = createServer((req, res) => {
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
@@ -160,7 +171,8 @@ export async function serveExplorer(modelDir: string, o: ServeOptions = {}): Pro
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    const file = path === '/model' || path.startsWith('/model/') ? fileUnder(model, path.slice('/model'.length) || '/') : fileUnder(web, path);
+    const isModel = path === '/model' || path.startsWith('/model/');
+    const file = isModel ? (model ? fileUnder(model, path.slice('/model'.length) || '/') : null) : fileUnder(web, !model && path === '/' ? '/train.html' : path);
     if (!file) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${path}`);
       return;
@@ -197,19 +209,19 @@ export async function serveExplorer(modelDir: string, o: ServeOptions = {}): Pro
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve the browser explorer (npm run build:web) for an exported or trained model on localhost')
-    .argument('<dir>', 'a folder from `zhuyi export` (manifest.json), or a trained model folder (exported first into a cache folder)')
+    .description('serve the browser explorer (npm run build:web) for an exported or trained model on localhost, and the Train tab (train built-in tasks in the page)')
+    .argument('[dir]', 'a folder from `zhuyi export` (manifest.json), or a trained model folder (exported first into a cache folder); without it, only the Train tab')
     .addOption(new Option('--port <n>', 'port (0 = any free port)').default('8420'))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--export-to <dir>', 'where to export a trained model folder (default: a cache folder under ~/.cache/zhuyi)')
-    .action(async (dir: string, o: { port: string; host: string; exportTo?: string }) => {
+    .action(async (dir: string | undefined, o: { port: string; host: string; exportTo?: string }) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ZhuyiError(`serve: --port: expected 0..65535, got '${o.port}'`);
       // Check the bundle before a possibly long export.
       if (!existsSync(join(WEB_DIST, 'index.html'))) throw new ZhuyiError(`serve: the explorer is not built (no ${join(WEB_DIST, 'index.html')}): run npm run build:web`);
-      const modelDir = await exportedModelDir(dir, { ...(o.exportTo && { exportTo: o.exportTo }), log: (s) => console.log(s) });
+      const modelDir = dir === undefined ? null : await exportedModelDir(dir, { ...(o.exportTo && { exportTo: o.exportTo }), log: (s) => console.log(s) });
       const running = await serveExplorer(modelDir, { port, host: o.host });
-      console.log(`zhuyi explorer for ${dir}: ${running.url}`);
+      console.log(dir === undefined ? `zhuyi Train tab: ${running.url}` : `zhuyi explorer for ${dir}: ${running.url} (Train tab: ${running.url}train.html)`);
       console.log('Ctrl-C stops it.');
       process.once('SIGINT', () => { void running.close().then(() => process.exit(130)); });
     });

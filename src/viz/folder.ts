@@ -8,6 +8,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { BertModel } from '../models/bert/modeling.js';
+// Installs BertModel.fromPretrained's folder reader (Node).
+import '../models/bert/pretrained.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { LOG } from '../train/trainer.js';

@@ -33,7 +33,7 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** Files the bundle depends on beyond what it lists: the build setup itself. */
-const BUILD_INPUTS = ['web/index.html', 'web/vite.config.ts', 'package-lock.json'];
+const BUILD_INPUTS = ['web/index.html', 'web/train.html', 'web/vite.config.ts', 'package-lock.json'];
 
 /**
  * Why web/dist must be rebuilt (missing, or a file it was built from is newer), or null.

@@ -26,7 +26,9 @@ function section(title: string, id: string): HTMLElement {
 const status = el('p', { id: 'status', textContent: 'loading the model…' });
 const input = el('textarea', { id: 'text', rows: 2, spellcheck: false, placeholder: 'type a sentence', disabled: true });
 // 注意 (zhuyi, "attention") stays in the tooltip: headless Chromium and many Linux boxes lack a CJK font.
-const header = el('header', {}, el('h1', { textContent: 'zhuyi explorer', title: 'zhuyi 注意: attention' }), el('p', { id: 'model', className: 'model' }));
+const header = el('header', {}, el('h1', { textContent: 'zhuyi explorer', title: 'zhuyi 注意: attention' }),
+  el('nav', { className: 'tabs' }, el('strong', { textContent: 'Explore' }), ' · ', el('a', { href: './train.html', textContent: 'Train' })),
+  el('p', { id: 'model', className: 'model' }));
 const main = el('main', {}, el('label', { htmlFor: 'text', textContent: 'Input' }), input, status);
 document.body.append(header, main);
 

@@ -24,7 +24,7 @@ import { BertTokenizerError } from '../../text/bert/errors.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
 import { BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from '../../models/bert/heads.js';
 import { BertModel } from '../../models/bert/modeling.js';
-import type { BertPreTrainedModel } from '../../models/bert/pretrained.js';
+import type { BertPreTrainedModel } from '../../models/bert/pretrained-core.js';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
   classificationFunction, labelOf, labelScores, maskPredictions, resolveOverlaps, windowEntities,

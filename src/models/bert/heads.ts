@@ -28,7 +28,7 @@ import * as init from '../../nn/init.js';
 import type { BertConfig } from './config.js';
 import { bceWithLogits, crossEntropy, mseLoss } from './losses.js';
 import { type BertForwardOptions, BertModel, type BertModelOutput, activation } from './modeling.js';
-import { type BertConstructorOptions, BertPreTrainedModel } from './pretrained.js';
+import { type BertConstructorOptions, BertPreTrainedModel } from './pretrained-core.js';
 import { type OptionKeys, checkOptions } from '../../tensor/options.js';
 
 /** What a headed forward returns: the loss when labels were given, the head's logits, and the encoder's extras on request. */

@@ -29,7 +29,7 @@ import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { BertActivation, BertConfig } from './config.js';
-import { type BertConstructorOptions, BertPreTrainedModel } from './pretrained.js';
+import { type BertConstructorOptions, BertPreTrainedModel } from './pretrained-core.js';
 import { checkOptions } from '../../tensor/options.js';
 
 /** HF adds (1 - mask) * finfo(float32).min to the scores: masked keys get ~-3.4e38, not -inf, so a fully masked row is uniform rather than NaN. */
