@@ -6,13 +6,13 @@
  *
  * What differs from Node is file access: nothing takes a path. Inputs are bytes (`ArrayBuffer`,
  * `Uint8Array`, a `File` or `Blob`, a URL to fetch); outputs are bytes to download (safetensors, an
- * HF folder as a zip). See io/web.ts.
+ * HF folder as a zip). See bert/web-files.ts.
  */
 import './ops/index.js';
 import { JsBackend } from './backends/js/index.js';
 import { createWebOrtBackend } from './backends/ort/web.js';
 import { registerBackend, setBackend } from './tensor/realize.js';
-import { installBrowserFolderIo } from './io/web.js';
+import { installBrowserFolderIo } from './bert/web-files.js';
 
 registerBackend('js', new JsBackend());
 registerBackend('ort', createWebOrtBackend);
@@ -119,4 +119,4 @@ export {
 export { MANIFEST_FILE, ManifestError, parseManifest, type Manifest, type BertManifest, type TranslationManifest, type GraphInfo, type TensorInfo, type TokenizerInfo } from './export/manifest.js';
 export {
   BertTokenizer, readBytes, fetchBytes, downloadBytes, filesByName, hfFolderZip, zipFiles, type BytesSource,
-} from './io/web.js';
+} from './bert/web-files.js';

@@ -6,7 +6,7 @@
  */
 import * as z from '../../../src/index.js';
 import type { Module, Tensor } from '../../../src/index.js';
-import { hfFolderZip } from '../../../src/io/web.js';
+import { hfFolderZip } from '../../../src/bert/web-files.js';
 
 export interface StepResult {
   backend: string;

@@ -6,10 +6,10 @@
 import { ZhuyiError } from '../tensor/errors.js';
 import { BertCheckpointError, type BertFolderFiles, bertFolderFromFiles, setBertFolderIo } from '../models/bert/pretrained-core.js';
 import { BERT_TOKENIZER_FILES, BertTokenizerCore, type BertTokenizerFiles, type FromPretrainedOptions } from '../text/bert/tokenizer-core.js';
-import { zipFiles } from './zip-write.js';
+import { zipFiles } from '../io/zip-write.js';
 import { checkOptions } from '../tensor/options.js';
 
-export { zipFiles } from './zip-write.js';
+export { zipFiles } from '../io/zip-write.js';
 
 /** Anything bytes can come from in a page: a URL (fetched), a File or Blob, a buffer, a fetch Response. */
 export type BytesSource = string | URL | ArrayBuffer | ArrayBufferView | Blob | Response;
