@@ -241,7 +241,7 @@ async function monitor(): Promise<MonitorResult> {
   }
   const at = (minute: number): string => {
     const s = samples.reduce<Sample | null>((best, x) => (best === null || Math.abs(x.seconds - minute * 60) < Math.abs(best.seconds - minute * 60) ? x : best), null);
-    return s ? `${s.rssMiB.toFixed(0)} MiB (sample at ${(s.seconds / 60).toFixed(1)} min)` : 'n/a';
+    return s && Math.abs(s.seconds - minute * 60) <= INTERVAL ? `${s.rssMiB.toFixed(0)} MiB (sample at ${(s.seconds / 60).toFixed(1)} min)` : 'n/a';
   };
   lines.push(`RSS at minute 5: ${at(5)}; at minute ${MINUTES}: ${at(MINUTES)}; max fds ${samples.length ? Math.max(...samples.map((s) => s.fds)) : 'n/a'}`);
   if (!flags.keep) rmSync(outDir, { recursive: true, force: true });

@@ -43,7 +43,7 @@ const temps = (out: string): string[] => readdirSync(out).filter((f) => f.endsWi
 const logLines = (out: string): string[] => readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n')
   .map((l) => JSON.parse(l) as Record<string, number>).map(({ tokens_per_s: _t, ...r }) => JSON.stringify(r));
 
-test('3 SIGKILLs (mid-run, mid checkpoint write, mid validation) and --resume: the uninterrupted run\'s weights, bit for bit', async () => {
+test('3 SIGKILLs (mid-run, mid checkpoint write, in the epoch-end validation) and --resume: the uninterrupted run\'s weights, bit for bit', async () => {
   const reference = join(dir, 'reference');
   const killed = join(dir, 'killed');
   const ref = await run(reference, false);
@@ -61,11 +61,13 @@ test('3 SIGKILLs (mid-run, mid checkpoint write, mid validation) and --resume: t
   assert.equal(temps(killed).length, 1, 'the kill left the half-written temp file');
   assert.equal(step(killed), 6, 'last.safetensors is still the previous checkpoint, whole');
 
-  // 3. Resumed at 6 (the temp file removed); killed in the validation of step 8.
-  const c = await run(killed, true, 'validation:1');
+  // 3. Resumed at 6 (the temp file removed); killed in its third validation, the one that ends epoch 1
+  // (step 14 of 14 per epoch; validations at 8, 12, 14), before the epoch's checkpoint: the last
+  // resume starts at 12 and crosses into epoch 2, whose data order must be the uninterrupted run's.
+  const c = await run(killed, true, 'validation:3');
   assert.equal(c.stdout.trim(), 'STOPPED validation');
   assert.deepEqual(temps(killed), []);
-  assert.equal(step(killed), 6);
+  assert.equal(step(killed), 12);
 
   const d = await run(killed, true);
   assert.equal(d.stdout.trim(), ref.stdout.trim());
