@@ -4,7 +4,8 @@
  * epoch, data position, RNG states, schedule, best metric). One file means one atomic rename: a
  * crash at any point leaves either the previous checkpoint or the new one, never a mix.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { ZhuyiError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { FileWriteError, loadSafetensors, saveSafetensors } from '../io/safetensors.js';
@@ -50,4 +51,24 @@ export function loadCheckpoint<S>(path: string): Checkpoint<S> {
     else if (k.startsWith('optimizer.')) optimizer.set(k.slice(10), t);
   }
   return { model, optimizer, state };
+}
+
+/**
+ * Deletes the temp files of checkpoint writes that a killed run left in `dir` (`.last.safetensors.<pid>.<n>.tmp`,
+ * written by writeFileAtomic and never renamed): each is as large as a checkpoint, and a run killed
+ * during its saves would otherwise fill the disk. Call it only while holding the folder's run lock
+ * (no other process writes checkpoints there); returns the names removed.
+ */
+export function removeCheckpointTemps(dir: string, names: readonly string[]): string[] {
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = /^\.(.+)\.(\d+)\.\d+\.tmp$/.exec(f);
+    if (!m || !names.includes(m[1]!) || Number(m[2]) === process.pid) continue;
+    try {
+      unlinkSync(join(dir, f));
+      removed.push(f);
+    } catch { /* already gone */ }
+  }
+  return removed;
 }

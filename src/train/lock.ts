@@ -31,9 +31,17 @@ const held = new Map<string, number>();
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0); // signal 0: only checks that the process exists
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+  // A killed run is a zombie until its parent (or init) reaps it, and signal 0 still reaches a
+  // zombie: a resume started right after `kill -9` would find the dead run "alive".
+  if (process.platform !== 'linux') return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z'; // "pid (name) STATE ppid ..."
+  } catch {
+    return false; // gone meanwhile
   }
 }
 

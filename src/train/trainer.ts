@@ -25,7 +25,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { progressBar } from '../io/progress.js';
 import { ortStats } from '../backends/ort/backend.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, removeCheckpointTemps, saveCheckpoint } from './checkpoint.js';
 import { withRunLock } from './lock.js';
 import { type OptionKeys, checkOptions } from '../tensor/options.js';
 
@@ -183,6 +183,8 @@ async function trainLocked<B>(task: TrainTask<B>, options: TrainOptions): Promis
   let step = 0;
   let epoch = 0;
   let best: TrainerState['best'] = null;
+  // A run killed while saving leaves its half-written temp file (the checkpoint itself is intact).
+  removeCheckpointTemps(out, [LAST, BEST]);
   if (options.resume) {
     const path = join(out, LAST);
     const ck = loadCheckpoint<TrainerState>(path);

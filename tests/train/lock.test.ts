@@ -105,3 +105,19 @@ test('two `zhuyi translate train` processes on one --out: the second stops at on
   assert.match(second.stderr, new RegExp(`${out.replace(/[/.]/g, '\\$&')} is in use by another training run \\(pid ${first.pid} `));
   assert.equal(first.exitCode, null, 'the first run keeps going');
 });
+
+test('a lock whose holder was killed but not yet reaped (a zombie) is taken over: resuming right after kill -9 works', async () => {
+  const out = join(dir, 'zombie');
+  const child = await holder(out);
+  child.kill('SIGKILL');
+  // Wait synchronously until the kernel has made it a zombie: no event-loop turn, so Node cannot
+  // reap it yet, and signal 0 still reaches it.
+  const state = (): string => { const s = readFileSync(`/proc/${child.pid}/stat`, 'utf8'); return s[s.lastIndexOf(')') + 2]!; };
+  while (state() !== 'Z') { /* dying */ }
+  const notices: string[] = [];
+  const release = lockRunFolder(out, 'train', (l) => notices.push(l));
+  assert.equal(state(), 'Z', 'still a zombie while the lock was taken');
+  release();
+  assert.match(notices.join('\n'), new RegExp(`took over the lock .* \\(pid ${child.pid},`));
+  await new Promise((res) => (child.exitCode === null && child.signalCode === null ? child.once('exit', res) : res(null)));
+});
