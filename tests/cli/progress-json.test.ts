@@ -155,7 +155,7 @@ describe('translate eval', () => {
       return err;
     };
     const forced = await exported('1', 'onnx-forced');
-    assert.match(forced, /^exporting \|.*\| 1\/3 \| building the graphs$/m);
+    assert.match(forced, /^exporting \|.*\| 1\/3 \| tracing the graphs$/m);
     assert.match(forced, /^exporting \|.*\| 3\/3 \| done$/m);
     assert.equal(await exported(undefined, 'onnx-piped'), '');
   });
