@@ -41,15 +41,35 @@ export function tunedEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
   return { ...env, GLIBC_TUNABLES: merged.join(':') };
 }
 
+/** Set in the relaunched process's environment. */
+const RELAUNCHED = 'ZHUYI_HEAP_RELAUNCHED';
+
+/**
+ * In the relaunched process: die with the launcher. `kill -9` of the `zhuyi` command kills the
+ * launcher only; without this the training would go on in the background, holding its folder's lock.
+ * The channel does not keep the process alive.
+ */
+function exitWithParent(): void {
+  delete process.env[RELAUNCHED]; // not inherited by the process's own children
+  if (!process.channel) return;
+  process.channel.unref();
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+}
+
 /**
  * Relaunches this Node process (same arguments, stdio and working folder) with the tuned heap and
  * resolves with its exit code; resolves null when no relaunch is needed or possible (already
  * tuned, not glibc, or ZHUYI_TUNED_HEAP=0). Ctrl-C reaches the child through the terminal's
- * process group; SIGTERM and SIGHUP sent to this process are passed on.
+ * process group; SIGTERM and SIGHUP sent to this process are passed on; if this process is killed
+ * outright, the child kills itself (exitWithParent).
  */
 export function relaunchWithTunedHeap(): Promise<number> | null {
+  if (process.env[RELAUNCHED] === '1') exitWithParent();
   if (process.env.ZHUYI_TUNED_HEAP === '0' || heapIsTuned() || !glibcLinux()) return null;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: tunedEnv() });
+  // An IPC channel that closes when this process dies, however it dies (SIGKILL included).
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...tunedEnv(), [RELAUNCHED]: '1' },
+  });
   const ignore = (): void => {};
   process.on('SIGINT', ignore);
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
