@@ -293,6 +293,13 @@ class Gen {
     const exactVal = (): number | null => this.pickValue((v) => v.exact);
     const v = (i: number): Tensor => this.values[i]!.t;
     const axis = (t: Tensor): number => { const d = r.int(0, Math.max(0, t.ndim - 1)); return r.chance(0.3) ? d - t.ndim : d; };
+    // gather's and scatterAdd's index: 1 to 4 along the axis, at most x's size elsewhere (PyTorch's rule).
+    const indexAlong = (t: Tensor): { dim: number; shape: number[]; idx: number } => {
+      const dim = axis(t);
+      const ax = (dim + t.ndim) % t.ndim;
+      const shape = t.shape.map((d, i) => (i === ax ? r.int(1, 4) : r.int(Math.min(1, d), d)));
+      return { dim, shape, idx: this.indices(shape, t.shape[ax]!) };
+    };
     switch (kind) {
       case 'unary': {
         const name = r.pick(UNARY);
@@ -421,10 +428,8 @@ class Gen {
         const x = anyVal()!;
         const t = v(x);
         if (t.ndim === 0) return null;
-        const dim = axis(t);
-        const ax = (dim + t.ndim) % t.ndim;
-        const shape = t.shape.map((d, i) => (i === ax ? r.int(1, 4) : r.int(Math.min(1, d), d)));
-        return op('gather', [x, this.indices(shape, t.shape[ax]!)], { dim });
+        const { dim, idx } = indexAlong(t);
+        return op('gather', [x, idx], { dim });
       }
       case 'indexSelect': {
         const x = anyVal()!;
@@ -437,10 +442,7 @@ class Gen {
         const x = anyVal()!;
         const t = v(x);
         if (t.ndim === 0) return null;
-        const dim = axis(t);
-        const ax = (dim + t.ndim) % t.ndim;
-        const shape = t.shape.map((d, i) => (i === ax ? r.int(1, 4) : r.int(Math.min(1, d), d)));
-        const idx = this.indices(shape, t.shape[ax]!);
+        const { dim, shape, idx } = indexAlong(t);
         return op('scatterAdd', [x, idx, this.input(t.dtype === 'bool' ? 'float32' : t.dtype, shape)], { dim });
       }
       case 'matmul': {
