@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as z from '../../src/index.js';
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
-import { train, type TrainTask } from '../../src/train/trainer.js';
+import { train } from '../../src/train/trainer.js';
+import { makeTask } from './fixtures/regression-task.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zhuyi-disk-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,24 +107,6 @@ test('a really full filesystem (a 128 KB tmpfs): the second save fails, the firs
     spawnSync('umount', [mnt]);
   }
 });
-
-/** A small regression task (the trainer's tests use the same shape of task). */
-function makeTask(): TrainTask<number> {
-  const model = new z.Sequential(new z.Linear(3, 8, { generator: new z.Generator(1) }), new z.Tanh(), new z.Linear(8, 1, { generator: new z.Generator(2) }));
-  const X = z.randn([32, 3], { generator: new z.Generator(3) });
-  const Y = X.sum(1, true).tanh();
-  let epoch = 0;
-  let index = 0;
-  return {
-    model,
-    batchesPerEpoch: 4,
-    *epochBatches() { while (index < 4) yield index++; },
-    startNextEpoch() { epoch++; index = 0; },
-    dataPosition: () => ({ epoch, index }),
-    setDataPosition: (p) => { ({ epoch, index } = p as { epoch: number; index: number }); },
-    loss: (b) => ({ loss: z.mseLoss(model.forward(X.narrow(0, b * 8, 8)), Y.narrow(0, b * 8, 8)), tokens: 8 }),
-  };
-}
 
 test('training stops on a failed save with the path and cause; --resume continues from the last good checkpoint', async () => {
   const out = join(dir, 'run');

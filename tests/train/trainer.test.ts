@@ -5,40 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as z from '../../src/index.js';
-import { train, TrainingError, type TrainTask } from '../../src/train/trainer.js';
+import { train, TrainingError } from '../../src/train/trainer.js';
+import { makeTask } from './fixtures/regression-task.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
-
-/** y = sin-ish regression with dropout (so the RNG state matters); batches from a seeded shuffle. */
-function makeTask(nanAtStep = -1): TrainTask<number> & { model: z.Sequential } {
-  const model = new z.Sequential(new z.Linear(3, 16, { generator: new z.Generator(1) }), new z.Tanh(), new z.Dropout(0.2), new z.Linear(16, 1, { generator: new z.Generator(2) }));
-  const g = new z.Generator(3);
-  const X = z.randn([64, 3], { generator: g });
-  const Y = X.sum(1, true).tanh();
-  const perBatch = 16;
-  let epoch = 0;
-  let index = 0;
-  let calls = 0;
-  const order = (e: number): number[] => Array.from(new z.Generator(100 + e).permutation(4));
-  return {
-    model,
-    batchesPerEpoch: 4,
-    *epochBatches() { while (index < 4) yield order(epoch)[index++]!; },
-    startNextEpoch() { epoch++; index = 0; },
-    dataPosition: () => ({ epoch, index }),
-    setDataPosition: (p) => { ({ epoch, index } = p as { epoch: number; index: number }); },
-    loss(b) {
-      calls++;
-      const x = X.narrow(0, b * perBatch, perBatch);
-      const y = Y.narrow(0, b * perBatch, perBatch);
-      const l = z.mseLoss(model.forward(x), y);
-      return { loss: calls === nanAtStep ? l.mul(NaN) : l, tokens: perBatch };
-    },
-    async validate() {
-      const l = z.noGrad(() => z.mseLoss(model.forward(X), Y));
-      return { valid_loss: await l.item() };
-    },
-  };
-}
 
 async function weights(m: z.Module): Promise<number[]> {
   const out: number[] = [];
