@@ -31,16 +31,12 @@ import { LAST, train } from '../train/trainer.js';
 import { type OptionKeys } from '../tensor/options.js';
 import { finetuneTrainOptions } from './recipe.js';
 import {
-  BertTaskError, TASK_FILE, TOKENIZER_DIR, bertPreset, bestMetricsOf, checkModelFits, exportBest, loadForTraining, tokenizerFromVocab,
+  BERT_COMMON_KEYS, BertTaskError, TASK_FILE, TOKENIZER_DIR, bertPreset, bestMetricsOf, checkModelFits, exportBest, loadForTraining, tokenizerFromVocab,
   type BertRunResult, type FinetuneSourceOptions,
 } from './run.js';
 
 /** Every option the fine-tuning runs share (each task's checkOptions adds its own). */
-export const FINETUNE_SOURCE_KEYS: OptionKeys<FinetuneSourceOptions> = {
-  train: 1, valid: 1, model: 1, init: 1, vocab: 1, vocabSize: 1, size: 1, modelOptions: 1, maxSeqLength: 1, batchTokens: 1, seed: 1, lowercase: 1, log: 1,
-  outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, batchSize: 1, eps: 1, warmupRatio: 1, noDecay: 1,
-  gradAccum: 1, resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, stopAfterSteps: 1,
-};
+export const FINETUNE_SOURCE_KEYS: OptionKeys<FinetuneSourceOptions> = { ...BERT_COMMON_KEYS, train: 1, valid: 1, model: 1, init: 1, vocab: 1, vocabSize: 1 };
 
 /** @deprecated The options every fine-tuning run shares: use FinetuneSourceOptions. */
 export type HeadFinetuneOptions = FinetuneSourceOptions;

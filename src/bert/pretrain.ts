@@ -30,7 +30,7 @@ import {  LAST, pickTrainOptions, train } from '../train/trainer.js';
 import { withRunLock } from '../train/lock.js';
 import { checkOptions } from '../tensor/options.js';
 
-import { BertTaskError, TASK_FILE, TOKENIZER_DIR, bertPreset, bestMetricsOf, checkModelFits, checkSeqLength, exportBest, loadForTraining, sequenceBatches, tokenizerFromVocab, attentionMask, type BertCommonOptions, type BertRunResult } from './run.js';
+import { BERT_COMMON_KEYS, BertTaskError, TASK_FILE, TOKENIZER_DIR, bertPreset, bestMetricsOf, checkModelFits, checkSeqLength, exportBest, loadForTraining, sequenceBatches, tokenizerFromVocab, attentionMask, type BertCommonOptions, type BertRunResult } from './run.js';
 
 /** Options of `pretrainBert`: the corpus, masking and NSP settings, plus what every run takes. */
 export interface PretrainOptions extends BertCommonOptions {
@@ -170,7 +170,9 @@ export function pretrainingLoss(model: BertForPreTraining, t: PretrainingBatchTe
 
 /** Pretrains BERT (MLM + NSP) on a corpus into `outDir` (or continues it with `resume`). */
 export async function pretrainBert(o: PretrainOptions): Promise<BertRunResult> {
-  o = checkOptions('pretrainBert', o, { corpus: 1, model: 1, vocab: 1, vocabSize: 1, wholeWordMask: 1, maskProb: 1, shortSeqProb: 1, dynamicMasking: 1, validFraction: 1, maxValidInstances: 1, size: 1, modelOptions: 1, maxSeqLength: 1, batchTokens: 1, seed: 1, lowercase: 1, log: 1, outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, batchSize: 1, eps: 1, warmupRatio: 1, noDecay: 1, gradAccum: 1, resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, stopAfterSteps: 1 });
+  o = checkOptions('pretrainBert', o, {
+    ...BERT_COMMON_KEYS, corpus: 1, model: 1, vocab: 1, vocabSize: 1, wholeWordMask: 1, maskProb: 1, shortSeqProb: 1, dynamicMasking: 1, validFraction: 1, maxValidInstances: 1,
+  });
   return withRunLock(o.outDir, 'pretrainBert', () => pretrainBertLocked(o), o.log);
 }
 

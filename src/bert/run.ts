@@ -29,6 +29,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { BEST, LOG, type TrainOptions, type TrainSummary } from '../train/trainer.js';
+import type { OptionKeys } from '../tensor/options.js';
 
 export class BertTaskError extends ZhuyiError {}
 
@@ -71,6 +72,13 @@ export interface BertCommonOptions extends Omit<TrainOptions, 'meta'> {
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
+
+/** Every key of BertCommonOptions: what each run's checkOptions list starts from. */
+export const BERT_COMMON_KEYS: OptionKeys<BertCommonOptions> = {
+  size: 1, modelOptions: 1, maxSeqLength: 1, batchTokens: 1, batchSize: 1, seed: 1, lowercase: 1, log: 1,
+  outDir: 1, epochs: 1, maxSteps: 1, lr: 1, warmup: 1, schedule: 1, weightDecay: 1, betas: 1, clipNorm: 1, eps: 1, warmupRatio: 1, noDecay: 1,
+  gradAccum: 1, resume: 1, saveEvery: 1, validEvery: 1, logEvery: 1, progress: 1, stopAfterSteps: 1,
+};
 
 /** What every fine-tuning run takes besides its data format: its files and where the model comes from. */
 export interface FinetuneSourceOptions extends BertCommonOptions {
