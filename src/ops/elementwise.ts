@@ -298,7 +298,7 @@ defineOp({
   onnx: (b, n) => {
     if (n.out.dtype !== 'bool') return b.node('Where', n.inputs)[0]!;
     // ONNX Runtime has no bool Where kernel: select in uint8 and cast back.
-    const u8 = (x: string): string => b.node('Cast', [x], { to: 2 })[0]!;
+    const u8 = (x: string): string => b.node('Cast', [x], { to: onnxDTypeCode('uint8') })[0]!;
     return b.node('Cast', [b.node('Where', [n.inputs[0]!, u8(n.inputs[1]!), u8(n.inputs[2]!)])[0]!], { to: onnxDTypeCode('bool') })[0]!;
   },
 });

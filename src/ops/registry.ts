@@ -43,10 +43,10 @@ export interface OnnxBuilder {
 }
 
 /** ONNX TensorProto.DataType codes: the one table of them (lowerings, the ort backend and export use it). */
-export const ONNX_DTYPE = { float32: 1, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 } as const;
+export const ONNX_DTYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 } as const;
 
 /** The ONNX TensorProto.DataType code of a zhuyi dtype (or int64, which ONNX wants for shapes and indices). */
-export function onnxDTypeCode(dtype: DType | 'int64' | 'int8'): number {
+export function onnxDTypeCode(dtype: DType | 'int64' | 'int8' | 'uint8'): number {
   return ONNX_DTYPE[dtype];
 }
 
