@@ -12,8 +12,7 @@ import type { BertPreTrainedModel } from '../models/bert/pretrained.js';
 import type { BertConfig } from '../models/bert/config.js';
 import { noGrad } from '../tensor/grad-mode.js';
 import { Tensor } from '../tensor/tensor.js';
-import { type TraceOutput, type TracedGraph, exampleSizes, trace } from './trace.js';
-import { ExportError } from './weights.js';
+import { ExportError, type TraceOutput, type TracedGraph, exampleSizes, trace } from './trace.js';
 
 /** Architectures export supports. */
 export const BERT_ARCHITECTURES = [

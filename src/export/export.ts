@@ -23,15 +23,14 @@ import { CONFIG_FILE as TRANSLATE_CONFIG_FILE } from '../translate/translator.js
 import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
 import { BERT_ARCHITECTURES, type BertArchitecture, traceBert } from './bert.js';
 import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo, manifestJson } from './manifest.js';
-import { DEFAULT_OPSET, checkOpset } from './trace.js';
+import { DEFAULT_OPSET, ExportError, checkOpset } from './trace.js';
 import { TRANSFORMERS_JS_MODEL, TRANSFORMERS_JS_QUANTIZED, TRANSFORMERS_JS_TASKS, copyFiles, listFiles, writeHubLayout } from './folder.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { exportTranslation } from './translation.js';
-import { ExportError } from './weights.js';
 import { checkOptions } from '../tensor/options.js';
 import { progressBar } from '../io/progress.js';
 
-export { ExportError } from './weights.js';
+export { ExportError } from './trace.js';
 
 export interface ExportOptions {
   /** ONNX opset of the graphs (18 to 21; default 18). */

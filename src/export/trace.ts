@@ -14,14 +14,15 @@ import type { Module } from '../nn/module.js';
 import { ONNX_DTYPE } from '../ops/registry.js';
 import { buildGraph } from '../tensor/realize.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { ZhuyiError } from '../tensor/errors.js';
 import type { TensorInfo } from './manifest.js';
-import { ExportError } from './weights.js';
+
+export class ExportError extends ZhuyiError {}
 
 /** Opsets export writes: 18 brings reductions with axes as an input (the lowerings use them); ORT 1.30 runs up to 23. */
 export const MIN_OPSET = 18;
 export const MAX_OPSET = 21;
 export const DEFAULT_OPSET = 18;
-
 
 /** The IR version that goes with an opset (onnx/onnx Versioning.md). */
 function irVersion(opset: number): number {
