@@ -8,6 +8,7 @@ import { ArgumentError } from '../tensor/errors.js';
 import { type OptionKeys, checkOptions } from '../tensor/options.js';
 import { noGrad } from '../tensor/grad-mode.js';
 import { realize } from '../tensor/realize.js';
+import { SentenceBeam } from './beam.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface StepResult<S> {
@@ -116,36 +117,26 @@ export async function greedySearch<S>(stepper: DecoderStepper<S>, initial: S, ba
   });
 }
 
-function penalty(length: number, alpha: number): number {
-  return alpha === 0 ? 1 : ((5 + length) / 6) ** alpha;
-}
-
-interface Beam { tokens: number[]; logProb: number; attention?: number[][] }
-
 /**
- * Batched beam search. Every sentence keeps `beamSize` live rows; a hypothesis that emits EOS moves
- * to that sentence's finished list. A sentence stops when its best finished score beats what any
- * live beam could still reach (live scores only fall as they grow, up to the length penalty bound),
- * or at its length cap.
+ * Batched beam search. Every sentence keeps `beamSize` live rows; the bookkeeping of each sentence
+ * (candidates, finished hypotheses, when it stops) is beam.ts's SentenceBeam, the same the runner
+ * of exported models uses. Rows of a closed sentence still run (fixed shapes) until all close or
+ * reach their length caps.
  */
 export async function beamSearch<S>(stepper: DecoderStepper<S>, initial: S, batch: number, opts: BeamOptions): Promise<Hypothesis[][]> {
   opts = checkOptions('beamSearch', opts, BEAM_OPTIONS);
   const K = opts.beamSize;
   if (!Number.isInteger(K) || K < 1) throw new ArgumentError(`beamSearch: beamSize must be a positive integer, got ${K}`);
-  const alpha = opts.lengthPenalty ?? 0;
-  const nBest = Math.min(opts.nBest ?? 1, K);
+  const settings = { beamSize: K, eos: opts.eos, lengthPenalty: opts.lengthPenalty ?? 0, nBest: Math.min(opts.nBest ?? 1, K) };
   return noGrad(async () => {
     const caps = lengthCaps(opts, batch);
-    // Start with one row per sentence; after the first step each sentence has K rows.
-    let beams: Beam[][] = Array.from({ length: batch }, () => [{ tokens: [], logProb: 0 }]);
-    const finished: Hypothesis[][] = Array.from({ length: batch }, () => []);
-    const closed = new Array<boolean>(batch).fill(false);
+    const beams = caps.map((cap) => new SentenceBeam<Hypothesis>({ ...settings, cap }, { tokens: [], logProb: 0, score: 0 }));
     let state = initial;
+    // One row per sentence to start; after the first step each sentence has K rows.
     let rowsPerSentence = 1;
     let last = new Int32Array(batch).fill(opts.bos);
     for (let t = 0; t < Math.max(...caps); t++) {
-      const rows = batch * rowsPerSentence;
-      const r = stepper.step(Tensor.fromBuffer(last, [rows]), state, t);
+      const r = stepper.step(Tensor.fromBuffer(last, [batch * rowsPerSentence]), state, t);
       const { logProbs, state: next, attention } = r;
       await realizeStep(r);
       const lp = await rowsOf(logProbs);
@@ -154,69 +145,20 @@ export async function beamSearch<S>(stepper: DecoderStepper<S>, initial: S, batc
       const S = attention ? attention.shape[attention.ndim - 1]! : 0;
       const pick = new Int32Array(batch * K);
       const nextLast = new Int32Array(batch * K).fill(opts.eos);
-      const nextBeams: Beam[][] = [];
-      for (let b = 0; b < batch; b++) {
-        const live = beams[b]!;
-        const candidates: { row: number; token: number; logProb: number }[] = [];
-        if (!closed[b]) {
-          live.forEach((beam, j) => {
-            const row = b * rowsPerSentence + j;
-            // Keep the best 2K tokens of this row: enough to fill K live beams even if K of them end.
-            const top = topIndices(lp, row * V, V, 2 * K);
-            for (const v of top) candidates.push({ row, token: v, logProb: beam.logProb + lp[row * V + v]! });
-          });
-          candidates.sort((x, y) => y.logProb - x.logProb);
-        }
-        const kept: Beam[] = [];
-        for (const c of candidates) {
-          const parent = live[c.row - b * rowsPerSentence]!;
-          const attention = attn ? [...(parent.attention ?? []), Array.from(attn.subarray(c.row * S, (c.row + 1) * S))] : undefined;
-          const length = parent.tokens.length + 1;
-          if (c.token === opts.eos || length >= caps[b]!) {
-            const tokens = c.token === opts.eos ? parent.tokens : [...parent.tokens, c.token];
-            finished[b]!.push({ tokens, logProb: c.logProb, score: c.logProb / penalty(length, alpha), attention });
-            continue;
-          }
-          if (kept.length < K) {
-            pick[b * K + kept.length] = c.row;
-            nextLast[b * K + kept.length] = c.token;
-            kept.push({ tokens: [...parent.tokens, c.token], logProb: c.logProb, attention });
-          }
-          if (kept.length === K && finished[b]!.length >= nBest) break;
-        }
-        // Rows of a closed sentence still run (fixed shapes); they repeat row 0 of the sentence.
-        for (let j = kept.length; j < K; j++) pick[b * K + j] = b * rowsPerSentence;
-        nextBeams.push(kept);
-        const best = Math.max(-Infinity, ...finished[b]!.map((h) => h.score));
-        const bestLive = kept.length ? kept[0]!.logProb / penalty(caps[b]!, alpha) : -Infinity;
-        // With alpha > 0 the penalty grows with length, so a live beam's best reachable score is its score at the cap.
-        if (kept.length === 0 || (finished[b]!.length >= nBest && best >= (alpha > 0 ? bestLive : kept[0]!.logProb))) closed[b] = true;
-      }
-      if (closed.every(Boolean)) break;
+      beams.forEach((beam, b) => {
+        const first = b * rowsPerSentence;
+        const rows = beam.advance(lp, first, V, (parent, row, _token, base) => ({
+          ...base, score: 0, attention: attn ? [...(parent.attention ?? []), Array.from(attn.subarray((first + row) * S, (first + row + 1) * S))] : undefined,
+        }));
+        // A closed sentence's rows, and the slots its kept beams leave, repeat its row 0 (EOS as the token).
+        for (let j = 0; j < K; j++) pick[b * K + j] = first + (rows[j] ?? 0);
+        rows.forEach((_, j) => { nextLast[b * K + j] = beam.live[j]!.tokens[beam.live[j]!.tokens.length - 1]!; });
+      });
+      if (beams.every((beam) => beam.closed)) break;
       state = stepper.select(next, Tensor.fromBuffer(pick, [batch * K]));
-      beams = nextBeams;
       rowsPerSentence = K;
       last = nextLast;
     }
-    return finished.map((list, b) => {
-      const all = list.length ? list : beams[b]!.map((x) => ({ ...x, score: x.logProb / penalty(x.tokens.length, alpha) }));
-      return [...all].sort((x, y) => y.score - x.score).slice(0, nBest);
-    });
+    return beams.map((beam) => beam.best());
   });
-}
-
-/** Indices of the k largest values of a[offset .. offset+n). */
-function topIndices(a: ArrayLike<number>, offset: number, n: number, k: number): number[] {
-  const idx: number[] = [];
-  for (let v = 0; v < n; v++) {
-    const x = a[offset + v]!;
-    if (idx.length < k) {
-      idx.push(v);
-      idx.sort((p, q) => a[offset + q]! - a[offset + p]!);
-    } else if (x > a[offset + idx[k - 1]!]!) {
-      idx[k - 1] = v;
-      for (let i = k - 1; i > 0 && a[offset + idx[i]!]! > a[offset + idx[i - 1]!]!; i--) [idx[i], idx[i - 1]] = [idx[i - 1]!, idx[i]!];
-    }
-  }
-  return idx;
 }

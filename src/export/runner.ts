@@ -29,7 +29,8 @@
  * Results follow zhuyi's own pipelines (src/bert/pipelines/index.ts, Translator.translate with
  * greedy search): the same tokenization, the same score arithmetic (src/bert/pipelines/scores.ts). A forward
  * is cached for the last input, so `fillMask(t)` then `attentions(t)` runs the model once.
- * Translation decodes one sentence greedily, the decoder graph once per output token.
+ * Translation decodes one sentence, greedily or with beam search (the per-sentence core of zhuyi's
+ * beamSearch, src/decode/beam.ts), the decoder graph once per step.
  */
 import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
 import {
@@ -43,6 +44,7 @@ import type { Tokenizer } from '../text/tokenizer.js';
 import { ZhuyiError } from '../tensor/errors.js';
 import { type BertManifest, MANIFEST_FILE, type Manifest, type TokenizerInfo, type TranslationManifest, checkManifest, parseManifest } from './manifest.js';
 import { checkOptions } from '../tensor/options.js';
+import { SentenceBeam } from '../decode/beam.js';
 
 export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction, QaAnswer } from '../bert/pipelines/scores.js';
 export type { Manifest, BertManifest, TranslationManifest } from './manifest.js';
@@ -285,7 +287,7 @@ export interface TranslationResult {
 }
 
 /** One hypothesis of the runner's search: tokens, per-step log p, and per step the attention block (layers * heads * S values). */
-interface RunnerBeam { ids: number[]; stepLogProbs: number[]; logProb: number; attention: Float32Array[] }
+interface RunnerBeam { tokens: number[]; stepLogProbs: number[]; logProb: number; attention: Float32Array[] }
 
 /** The rows `rows` of a tensor along `axis` (beam search reorders the state this way). */
 function pickRows(Tensor: TensorConstructor, t: OrtTensor, axis: number, rows: readonly number[]): OrtTensor {
@@ -381,7 +383,8 @@ export class ExportedTranslator {
       for (const [name, t] of Object.entries(rowsOf)) rowsOf[name] = pickRows(this.Tensor, t, this.batchAxis(name), rows);
     };
     const best = K === 1 ? await this.greedy(step, cap) : await this.beam(step, select, cap, K, o.lengthPenalty ?? 0);
-    const n = best.ids.length;
+    const ids = best.tokens;
+    const n = ids.length;
     let attention: number[][][][] | null = null;
     if (decoding.attention) {
       // Per step (layers, heads, S) or (S): attention[layer][head][token][source].
@@ -390,9 +393,9 @@ export class ExportedTranslator {
       attention = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => best.attention.slice(0, n).map((a) => Array.from(a.subarray((l * H + h) * S, (l * H + h + 1) * S)))));
     }
     return {
-      text: this.target.decode(best.ids),
-      tokens: best.ids.map((id) => this.target.vocab.token(id)),
-      ids: best.ids,
+      text: this.target.decode(ids),
+      tokens: ids.map((id) => this.target.vocab.token(id)),
+      ids,
       sourceTokens,
       sourceIds,
       attention,
@@ -404,64 +407,39 @@ export class ExportedTranslator {
   /** zhuyi's greedySearch for one sentence. */
   private async greedy(step: (prefixes: number[][]) => Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }>, cap: number): Promise<RunnerBeam> {
     const { bosId, eosId } = this.manifest.config;
-    const h: RunnerBeam = { ids: [], stepLogProbs: [], logProb: 0, attention: [] };
+    const h: RunnerBeam = { tokens: [], stepLogProbs: [], logProb: 0, attention: [] };
     for (let t = 0; t < cap; t++) {
-      const { logProbs: lp, attention } = await step([[bosId, ...h.ids]]);
+      const { logProbs: lp, attention } = await step([[bosId, ...h.tokens]]);
       let best = 0;
       for (let v = 1; v < lp.length; v++) if (lp[v]! > lp[best]!) best = v;
       h.stepLogProbs.push(lp[best]!);
       h.logProb += lp[best]!;
       if (attention) h.attention.push(attention.slice());
       if (best === eosId) break;
-      h.ids.push(best);
+      h.tokens.push(best);
     }
     return h;
   }
 
-  /** zhuyi's beamSearch (src/decode/search.ts) for one sentence: K live rows, the best finished hypothesis by score. */
+  /** zhuyi's beamSearch for one sentence, through the same per-sentence core (src/decode/beam.ts). */
   private async beam(step: (prefixes: number[][]) => Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }>, select: (rows: number[]) => void,
     cap: number, K: number, alpha: number): Promise<RunnerBeam> {
     const { bosId, eosId } = this.manifest.config;
-    const penalty = (length: number): number => (alpha === 0 ? 1 : ((5 + length) / 6) ** alpha);
-    let live: RunnerBeam[] = [{ ids: [], stepLogProbs: [], logProb: 0, attention: [] }];
-    const finished: (RunnerBeam & { score: number })[] = [];
+    const beam = new SentenceBeam<RunnerBeam>({ beamSize: K, eos: eosId, cap, lengthPenalty: alpha, nBest: 1 }, { tokens: [], stepLogProbs: [], logProb: 0, attention: [] });
     let prefixes = [[bosId]];
     for (let t = 0; t < cap; t++) {
       const { logProbs: lp, V, attention } = await step(prefixes);
       const A = attention ? attention.length / prefixes.length : 0;
-      const candidates: { row: number; token: number; logProb: number }[] = [];
-      live.forEach((beam, row) => {
-        const top = Array.from({ length: V }, (_, v) => v).sort((a, b) => lp[row * V + b]! - lp[row * V + a]! || a - b).slice(0, 2 * K);
-        for (const v of top) candidates.push({ row, token: v, logProb: beam.logProb + lp[row * V + v]! });
-      });
-      candidates.sort((x, y) => y.logProb - x.logProb);
-      const kept: RunnerBeam[] = [];
-      const pick: number[] = [];
-      for (const c of candidates) {
-        const parent = live[c.row]!;
-        const grown = {
-          ids: [...parent.ids, c.token], stepLogProbs: [...parent.stepLogProbs, lp[c.row * V + c.token]!], logProb: c.logProb,
-          attention: attention ? [...parent.attention, attention.slice(c.row * A, (c.row + 1) * A)] : [],
-        };
-        const length = grown.ids.length;
-        if (c.token === eosId || length >= cap) {
-          if (c.token === eosId) grown.ids.pop();
-          finished.push({ ...grown, score: c.logProb / penalty(length) });
-          continue;
-        }
-        if (kept.length < K) { kept.push(grown); pick.push(c.row); }
-        if (kept.length === K && finished.length >= 1) break;
-      }
-      const bestFinished = Math.max(-Infinity, ...finished.map((h) => h.score));
-      const bestLive = kept.length ? kept[0]!.logProb / penalty(cap) : -Infinity;
-      if (kept.length === 0 || (finished.length >= 1 && bestFinished >= (alpha > 0 ? bestLive : kept[0]!.logProb))) break;
+      const pick = beam.advance(lp, 0, V, (parent, row, token, base) => ({
+        ...base, stepLogProbs: [...parent.stepLogProbs, lp[row * V + token]!], attention: attention ? [...parent.attention, attention.slice(row * A, (row + 1) * A)] : [],
+      }));
+      if (beam.closed) break;
       // Rows stay K wide (zhuyi's fixed shapes): a short list repeats row 0.
       while (pick.length < K) pick.push(0);
       select(pick);
-      live = kept;
-      prefixes = [...kept.map((b) => [bosId, ...b.ids]), ...Array.from({ length: K - kept.length }, () => [bosId, ...kept[0]!.ids.slice(0, -1), eosId])];
+      const kept = beam.live;
+      prefixes = [...kept.map((b) => [bosId, ...b.tokens]), ...Array.from({ length: K - kept.length }, () => [bosId, ...kept[0]!.tokens.slice(0, -1), eosId])];
     }
-    const all = finished.length ? finished : live.map((b) => ({ ...b, score: b.logProb / penalty(b.ids.length) }));
-    return [...all].sort((x, y) => y.score - x.score)[0]!;
+    return beam.best()[0]!;
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * The bookkeeping of beam search for one sentence, free of tensors: log-probabilities in, kept
+ * hypotheses out. zhuyi's batched beamSearch (search.ts) and the runner of exported models
+ * (export/runner.ts, which runs in browsers too) both decode through it, so they keep the same
+ * hypotheses, finish them the same way and stop at the same step.
+ *
+ * Each step, every live hypothesis proposes its 2K best next tokens (enough to fill K live beams
+ * even if K of them end); the candidates, best first, either finish (EOS, or the length cap) or
+ * fill the K live slots. The sentence closes when its best finished score beats what any live beam
+ * could still reach (live log-probabilities only fall as they grow; with a length penalty the bound
+ * is the score at the cap), or when nothing is left alive.
+ */
+
+/** What the core reads of a hypothesis; callers extend it (attention, per-step log-probabilities). */
+export interface Scored {
+  /** Output tokens, EOS excluded. */
+  tokens: number[];
+  /** Sum of token log-probabilities (EOS included when reached). */
+  logProb: number;
+}
+
+export type Finished<H extends Scored> = H & { score: number };
+
+export interface BeamSettings {
+  beamSize: number;
+  eos: number;
+  /** Output tokens at most (EOS not counted): a hypothesis that reaches it finishes. */
+  cap: number;
+  /** GNMT length penalty exponent alpha: score = logProb / ((5 + |Y|) / 6)^alpha; 0 = raw log-probability. */
+  lengthPenalty: number;
+  /** Finished hypotheses wanted before the sentence may close (at most beamSize). */
+  nBest: number;
+}
+
+/** GNMT's length penalty ((5 + length) / 6)^alpha (Wu et al. 2016, eq. 14). */
+export function lengthPenalty(length: number, alpha: number): number {
+  return alpha === 0 ? 1 : ((5 + length) / 6) ** alpha;
+}
+
+/** Indices of the k largest values of a[offset .. offset+n), largest first; ties keep the lower index first. */
+export function topIndices(a: ArrayLike<number>, offset: number, n: number, k: number): number[] {
+  const idx: number[] = [];
+  for (let v = 0; v < n; v++) {
+    const x = a[offset + v]!;
+    if (idx.length < k) {
+      idx.push(v);
+      idx.sort((p, q) => a[offset + q]! - a[offset + p]!);
+    } else if (x > a[offset + idx[k - 1]!]!) {
+      idx[k - 1] = v;
+      for (let i = k - 1; i > 0 && a[offset + idx[i]!]! > a[offset + idx[i - 1]!]!; i--) [idx[i], idx[i - 1]] = [idx[i - 1]!, idx[i]!];
+    }
+  }
+  return idx;
+}
+
+/**
+ * Builds a child hypothesis: `base` holds its tokens (EOS dropped) and log-probability; the caller
+ * adds what it tracks. `row` is the parent's index in `live`, `token` the token chosen.
+ */
+export type Extend<H extends Scored> = (parent: H, row: number, token: number, base: Scored) => H;
+
+/** One sentence's beams. */
+export class SentenceBeam<H extends Scored> {
+  /** The live hypotheses, best first (one before the first step). */
+  live: H[];
+  readonly finished: Finished<H>[] = [];
+  closed = false;
+
+  constructor(readonly settings: BeamSettings, start: H) {
+    this.live = [start];
+  }
+
+  /**
+   * One step: `logProbs[(first + j) * V + v]` is log p(v) after live hypothesis j. Returns, for each
+   * new live hypothesis, the index in the previous `live` of the one it continues (a closed
+   * sentence returns none).
+   */
+  advance(logProbs: ArrayLike<number>, first: number, V: number, extend: Extend<H>): number[] {
+    if (this.closed) return [];
+    const { beamSize: K, eos, cap, lengthPenalty: alpha, nBest } = this.settings;
+    const candidates: { row: number; token: number; logProb: number }[] = [];
+    this.live.forEach((h, row) => {
+      const offset = (first + row) * V;
+      for (const v of topIndices(logProbs, offset, V, 2 * K)) candidates.push({ row, token: v, logProb: h.logProb + logProbs[offset + v]! });
+    });
+    candidates.sort((x, y) => y.logProb - x.logProb);
+    const kept: H[] = [];
+    const rows: number[] = [];
+    for (const c of candidates) {
+      const parent = this.live[c.row]!;
+      const length = parent.tokens.length + 1;
+      if (c.token === eos || length >= cap) {
+        const child = extend(parent, c.row, c.token, { tokens: c.token === eos ? parent.tokens : [...parent.tokens, c.token], logProb: c.logProb });
+        this.finished.push({ ...child, score: c.logProb / lengthPenalty(length, alpha) });
+        continue;
+      }
+      if (kept.length < K) {
+        kept.push(extend(parent, c.row, c.token, { tokens: [...parent.tokens, c.token], logProb: c.logProb }));
+        rows.push(c.row);
+      }
+      if (kept.length === K && this.finished.length >= nBest) break;
+    }
+    const best = Math.max(-Infinity, ...this.finished.map((h) => h.score));
+    const bestLive = kept.length ? kept[0]!.logProb / lengthPenalty(cap, alpha) : -Infinity;
+    if (kept.length === 0 || (this.finished.length >= nBest && best >= (alpha > 0 ? bestLive : kept[0]!.logProb))) this.closed = true;
+    this.live = kept;
+    return rows;
+  }
+
+  /** The nBest hypotheses by score: the finished ones, or the live ones if none finished. */
+  best(): Finished<H>[] {
+    const alpha = this.settings.lengthPenalty;
+    const all = this.finished.length ? this.finished : this.live.map((h) => ({ ...h, score: h.logProb / lengthPenalty(h.tokens.length, alpha) }));
+    return [...all].sort((x, y) => y.score - x.score).slice(0, this.settings.nBest);
+  }
+}

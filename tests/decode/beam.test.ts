@@ -1,0 +1,53 @@
+/**
+ * The per-sentence beam core (src/decode/beam.ts) that beamSearch and the export runner share, on
+ * hand-computed steps: which candidates finish (EOS dropped from the tokens, the cap's token kept),
+ * which stay live and whose rows they continue, and when the sentence closes.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type Scored, SentenceBeam, lengthPenalty, topIndices } from '../../src/decode/beam.js';
+import { assertClose } from '../helpers.js';
+
+const EOS = 1;
+const rows = (...ps: number[][]): Float64Array => Float64Array.from(ps.flat(), Math.log);
+interface Traced extends Scored { path: string }
+const extend = (parent: Traced, row: number, token: number, base: Scored): Traced => ({ ...base, path: `${parent.path}>${row}:${token}` });
+
+test('two steps of K = 2: EOS finishes without its token, live beams keep their parents, a better finished hypothesis closes', () => {
+  const beam = new SentenceBeam<Traced>({ beamSize: 2, eos: EOS, cap: 3, lengthPenalty: 0, nBest: 1 }, { tokens: [], logProb: 0, path: '' });
+  // Step 1, one row: 0 (0.5), EOS (0.3), 2 (0.2).
+  assert.deepEqual(beam.advance(rows([0.5, 0.3, 0.2]), 0, 3, extend), [0, 0]);
+  assert.deepEqual(beam.live.map((h) => h.tokens), [[0], [2]]);
+  assert.deepEqual(beam.finished.map((h) => [h.tokens, h.path]), [[[], '>0:1']]);
+  assertClose([beam.finished[0]!.logProb, beam.finished[0]!.score], [Math.log(0.3), Math.log(0.3)]);
+  assert.equal(beam.closed, false, 'log 0.3 < log 0.5 of the best live beam');
+  // Step 2, rows [0] and [2] (given from row 5 on, as in a batch): [0] EOS (0.8) finishes at log 0.4;
+  // [2, 0] (log 0.18) and [0, 0] (log 0.05, tied with [0, 2]: the lower token first) stay live.
+  const lp = new Float64Array(7 * 3).fill(NaN);
+  lp.set(rows([0.1, 0.8, 0.1], [0.9, 0.05, 0.05]), 5 * 3);
+  assert.deepEqual(beam.advance(lp, 5, 3, extend), [1, 0]);
+  assert.deepEqual(beam.live.map((h) => [h.tokens, h.path]), [[[2, 0], '>0:2>1:0'], [[0, 0], '>0:0>0:0']]);
+  assertClose(beam.live.map((h) => h.logProb), [Math.log(0.2 * 0.9), Math.log(0.5 * 0.1)]);
+  assert.equal(beam.closed, true, 'log 0.4 beats every live beam');
+  assert.deepEqual(beam.advance(lp, 5, 3, extend), [], 'a closed sentence keeps nothing');
+  const [best] = beam.best();
+  assert.deepEqual(best!.tokens, [0]);
+  assertClose([best!.logProb], [Math.log(0.5 * 0.8)]);
+});
+
+test('the length cap finishes every candidate with its token; best() ranks by the penalised score', () => {
+  const beam = new SentenceBeam<Traced>({ beamSize: 2, eos: EOS, cap: 1, lengthPenalty: 1, nBest: 3 }, { tokens: [], logProb: 0, path: '' });
+  assert.deepEqual(beam.advance(rows([0.5, 0.3, 0.2]), 0, 3, extend), []);
+  assert.equal(beam.closed, true, 'nothing left alive');
+  const best = beam.best();
+  assert.deepEqual(best.map((h) => h.tokens), [[0], [], [2]]);
+  // Length 1 everywhere (EOS counts): penalty ((5 + 1) / 6)^1 = 1.
+  assertClose(best.map((h) => h.score), [Math.log(0.5), Math.log(0.3), Math.log(0.2)]);
+});
+
+test('lengthPenalty is GNMT\'s ((5 + |Y|) / 6)^alpha; topIndices orders ties by index', () => {
+  assert.equal(lengthPenalty(7, 0), 1);
+  assertClose([lengthPenalty(1, 1), lengthPenalty(7, 0.5)], [1, Math.SQRT2]);
+  assert.deepEqual(topIndices([0, 3, 1, 3, 2, 3], 1, 5, 3), [0, 2, 4]); // values 3, 1, 3, 2, 3 from offset 1
+  assert.deepEqual(topIndices([5, 4, 4, 4], 0, 4, 2), [0, 1]);
+});
