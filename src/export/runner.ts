@@ -33,9 +33,10 @@
  * beamSearch, src/decode/beam.ts), the decoder graph once per step.
  */
 import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
+import { answerQuestion, classifyTexts, classifyTokens, maskPositions } from '../bert/pipelines/core.js';
 import {
-  type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
-  type QaAnswer, bestAnswers, classificationFunction, labelOf, labelScores, maskPredictions, windowAnswers, windowEntities,
+  type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelOf, type LabelScore, type TokenEntity,
+  type QaAnswer, classificationFunction, labelOf, maskPredictions,
 } from '../bert/pipelines/scores.js';
 import type { BertEncoding } from '../text/bert/encoding.js';
 import { BertTokenizerCore, type BertTokenizerFiles } from '../text/bert/tokenizer-core.js';
@@ -151,14 +152,11 @@ export class ExportedBert {
     return Math.min(this.tokenizer?.modelMaxLength ?? Infinity, Number(this.manifest.config.max_position_embeddings ?? Infinity));
   }
 
-  /** Runs the graph on one encoded input (batch of one). */
-  async forward(enc: BertEncoding): Promise<Record<string, Output>> {
-    const T = enc.inputIds.length;
-    const feeds = {
-      input_ids: int64(this.Tensor, enc.inputIds, [1, T]),
-      attention_mask: int64(this.Tensor, enc.attentionMask, [1, T]),
-      token_type_ids: int64(this.Tensor, enc.tokenTypeIds, [1, T]),
-    };
+  /** Runs the graph on one encoded input, or a batch of equally long ones. */
+  async forward(encodings: BertEncoding | readonly BertEncoding[]): Promise<Record<string, Output>> {
+    const batch: readonly BertEncoding[] = 'inputIds' in encodings ? [encodings] : encodings;
+    const feed = (k: 'inputIds' | 'attentionMask' | 'tokenTypeIds'): OrtTensor => int64(this.Tensor, batch.flatMap((e) => e[k]), [batch.length, batch[0]!.inputIds.length]);
+    const feeds = { input_ids: feed('inputIds'), attention_mask: feed('attentionMask'), token_type_ids: feed('tokenTypeIds') };
     const res = await this.session.run(feeds);
     const out: Record<string, Output> = {};
     for (const o of this.manifest.graphs.model.outputs) out[o.name] = floats(res[o.name], o.name);
@@ -201,11 +199,8 @@ export class ExportedBert {
     const { topK = 5 } = checkOptions('ExportedBert.fillMask', options, { topK: 1 });
     this.needArchitecture('fillMask', ['BertForMaskedLM', 'BertForPreTraining']);
     const tok = this.needTokenizer('fillMask');
-    const maskId = tok.convertTokensToIds(tok.maskToken);
-    if (tok.vocab[maskId] !== tok.maskToken) throw new RunnerError(`fillMask: the tokenizer's mask token ${JSON.stringify(tok.maskToken)} is not in its vocabulary`);
     const { encoding, outputs } = await this.run(text, null, false);
-    const positions = encoding.inputIds.flatMap((id, t) => (id === maskId ? [t] : []));
-    if (positions.length === 0) throw new RunnerError(`fillMask: no mask token (${tok.maskToken}) in the text ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)}`);
+    const positions = maskPositions('fillMask', RunnerError, tok, encoding.inputIds, text);
     const logits = outputs.logits ?? outputs.prediction_logits!; // (1, T, V)
     const V = logits.dims[2]!;
     const rows = new Float32Array(positions.length * V);
@@ -213,24 +208,25 @@ export class ExportedBert {
     return maskPredictions(tok, encoding.inputIds, positions, rows, V, Math.min(topK, V));
   }
 
-  /** HF's text classification: labels with scores, best first; topK 1 by default, null for all. */
+  /** HF's text classification, as zhuyi's `classify` pipeline: labels with scores, best first; topK 1 by default, null for all. */
   async classify(text: string, o: { topK?: number | null; functionToApply?: ClassificationFunction; textPair?: string } = {}): Promise<LabelScore[]> {
     o = checkOptions('ExportedBert.classify', o, { topK: 1, functionToApply: 1, textPair: 1 });
     this.needArchitecture('classify', ['BertForSequenceClassification']);
-    const { outputs } = await this.run(text, o.textPair ?? null);
-    const row = Array.from(outputs.logits!.data);
-    const fn = o.functionToApply ?? classificationFunction(this.manifest.config.problem_type as string | null | undefined, row.length);
-    return labelScores(row, fn, o.topK === undefined ? 1 : o.topK, labelOf(this.manifest.config.id2label as Record<string, string>));
+    const K = this.labels.length;
+    const fn = o.functionToApply ?? classificationFunction(this.manifest.config.problem_type as string | null | undefined, K);
+    const [scores] = await classifyTexts('classify', RunnerError, this.needTokenizer('classify'), this.maxLength, [text], { ...o, functionToApply: fn }, K, this.label, async (encs) => (await this.forward(encs)).logits!.data);
+    return scores!;
   }
 
-  /** HF's token classification (NER) over the text, truncated to maxLength; entities carry character offsets. */
-  async tokenClassify(text: string, o: { aggregation?: AggregationStrategy; ignoreLabels?: readonly string[] } = {}): Promise<(TokenEntity | EntityGroup)[]> {
-    o = checkOptions('ExportedBert.tokenClassify', o, { aggregation: 1, ignoreLabels: 1 });
+  /** HF's token classification (NER), as zhuyi's `tokenClassify` pipeline (windows with `stride`); entities carry character offsets. */
+  async tokenClassify(text: string, o: { aggregation?: AggregationStrategy; ignoreLabels?: readonly string[]; stride?: number } = {}): Promise<(TokenEntity | EntityGroup)[]> {
+    o = checkOptions('ExportedBert.tokenClassify', o, { aggregation: 1, ignoreLabels: 1, stride: 1 });
     this.needArchitecture('tokenClassify', ['BertForTokenClassification']);
-    const tok = this.needTokenizer('tokenClassify');
-    const { encoding, outputs } = await this.run(text);
-    const logits = outputs.logits!;
-    return windowEntities(tok, text, encoding, logits.data, 0, logits.dims[2]!, o.aggregation ?? 'none', new Set(o.ignoreLabels ?? ['O']), labelOf(this.manifest.config.id2label as Record<string, string>));
+    return classifyTokens('tokenClassify', RunnerError, this.needTokenizer('tokenClassify'), this.maxLength, text, o, this.label, async (windows) => (await this.forward(windows)).logits!.data);
+  }
+
+  private get label(): LabelOf {
+    return labelOf(this.manifest.config.id2label as Record<string, string>);
   }
 
   /**
@@ -241,25 +237,10 @@ export class ExportedBert {
   async answer(question: string, context: string, o: { topK?: number; maxAnswerLength?: number; maxSeqLength?: number; docStride?: number; handleImpossibleAnswer?: boolean; alignToWords?: boolean } = {}): Promise<QaAnswer | QaAnswer[]> {
     o = checkOptions('ExportedBert.answer', o, { topK: 1, maxAnswerLength: 1, maxSeqLength: 1, docStride: 1, handleImpossibleAnswer: 1, alignToWords: 1 });
     this.needArchitecture('answer', ['BertForQuestionAnswering']);
-    const tok = this.needTokenizer('answer');
-    if (question.trim() === '' || tok.tokenize(context).length === 0) throw new RunnerError('answer: the question or the context is empty');
-    const seqLen = Math.min(o.maxSeqLength ?? 384, this.maxLength);
-    const room = seqLen - tok.tokenize(question).length - 3;
-    if (room < 1) throw new RunnerError(`answer: the question leaves no room for the context in ${seqLen}-token windows (maxSeqLength)`);
-    const enc = tok.encode(question, context, {
-      truncation: 'only_second', maxLength: seqLen, stride: o.docStride ?? Math.min(128, Math.floor(seqLen / 2), room - 1), returnOverflowingTokens: true,
-      returnOffsetsMapping: true, returnSpecialTokensMask: true, padding: true,
+    return answerQuestion('answer', RunnerError, this.needTokenizer('answer'), this.maxLength, question, context, o, async (windows) => {
+      const out = await this.forward(windows);
+      return { start: out.start_logits!.data, end: out.end_logits!.data };
     });
-    const topK = o.topK ?? 1;
-    const found = new Map<string, QaAnswer>();
-    let nullScore = Infinity;
-    for (const w of [enc, ...(enc.overflowing ?? [])]) {
-      const out = await this.forward(w);
-      const span = { maxAnswerLength: o.maxAnswerLength ?? 15, alignToWords: o.alignToWords ?? true, topK };
-      nullScore = Math.min(nullScore, windowAnswers(tok, context, w, out.start_logits!.data, out.end_logits!.data, 0, tok.convertTokensToIds(tok.clsToken), span, found));
-    }
-    const best = bestAnswers(found, o.handleImpossibleAnswer ? nullScore : null, topK);
-    return o.topK === undefined ? best[0]! : best;
   }
 }
 

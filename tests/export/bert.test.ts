@@ -227,6 +227,13 @@ describe('the runner on onnxruntime-node gives zhuyi\'s pipeline results', () =>
       assert.deepEqual(strip(got), strip(want), aggregation);
       assertClose(got.map((e) => e.score), want.map((e) => e.score), { atol: 1e-5, what: `tokenClassify ${aggregation} scores` });
     }
+    // Longer than the 40 positions: windows overlapping by 4 tokens, run as one batch, merged as the pipeline merges them.
+    const long = Array.from({ length: 6 }, () => text).join(' . ');
+    const want = await tokenClassify(ner, tok, long, { aggregation: 'simple', ignoreLabels: [], stride: 4 });
+    const got = await exportedNer.tokenClassify(long, { aggregation: 'simple', ignoreLabels: [], stride: 4 });
+    assert.ok(want.length > 0 && want[want.length - 1]!.end > 200, 'the entities reach past the first window');
+    assert.deepEqual(got.map((e) => [e.word, e.start, e.end]), want.map((e) => [e.word, e.start, e.end]));
+    assertClose(got.map((e) => e.score), want.map((e) => e.score), { atol: 1e-5, what: 'tokenClassify with stride' });
   });
 });
 
