@@ -9,9 +9,12 @@
  * reverse direction starts at each sequence's last valid step. Deviation: the output keeps all T
  * steps (pad_packed_sequence(..., total_length=T)) rather than trimming to max(lengths).
  *
- * Without gradients (no-grad mode, or nothing that requires one) GRU and LSTM run each layer as one
- * `gru` / `lstm` op (ops/rnn.ts: ONNX's GRU / LSTM on ort), which takes `lengths` as a tensor, so an
- * exported encoder keeps its source length symbolic; with gradients, the cell loop below.
+ * `lengths` given as a tensor, without gradients (no-grad mode, or nothing that requires one): each
+ * layer is one `gru` / `lstm` op (ops/rnn.ts; ONNX's GRU / LSTM on ort) that reads the lengths
+ * inside the graph, so an exported encoder keeps its source length symbolic (export traces with
+ * src_lengths as a tensor). Otherwise the cell loop below, which is also the faster of the two on
+ * ONNX Runtime for batched work (measured: B 32, S 30, H 256, bidirectional: loop ~60 ms, ONNX GRU
+ * ~80 ms; a decoder step of 128 rows, H 512: ~11 vs ~15 ms; one sentence of 20: ~18 vs ~6 ms).
  */
 import * as F from '../ops/functional.js';
 import { rnnLayer } from '../ops/rnn.js';
@@ -158,7 +161,10 @@ export interface RNNOptions {
 }
 
 export interface RNNForwardOptions {
-  /** Valid length of every sequence in the batch (1 <= length <= T), as for pack_padded_sequence. */
+  /**
+   * Valid length of every sequence in the batch (1 <= length <= T), as for pack_padded_sequence.
+   * A tensor (int32 (B)) may be lazy when no gradient is needed: the layers then read it inside the graph.
+   */
   lengths?: readonly number[] | Tensor;
 }
 
@@ -224,16 +230,11 @@ abstract class RNNBase extends Module {
     return new Map(this.namedDirectParameters()).get(`${name}_l${layer}${reverse ? '_reverse' : ''}`)!;
   }
 
-  /** `lengths` for the fused op: a lazy tensor as it is, numbers checked; null when every sequence is full. */
-  private lengthsTensor(lengths: readonly number[] | Tensor | undefined, T: number, B: number): Tensor | null {
-    if (lengths === undefined) return null;
-    if (lengths instanceof Tensor) {
-      if (lengths.shape.length !== 1 || lengths.shape[0] !== B) throw new ShapeError(`${this.mode}: lengths ${fmtShape(lengths.shape)} for a batch of ${B}`);
-      if (lengths.buffer !== null) this.stepMasks(lengths, T, B); // realized: checked now
-      return F.cast(lengths, 'int32');
-    }
-    this.stepMasks(lengths, T, B);
-    return Tensor.fromBuffer(Int32Array.from(lengths), [B]);
+  /** `lengths` for the fused op: checked now if realized (a lazy tensor is checked when the op runs). */
+  private lengthsTensor(lengths: Tensor, T: number, B: number): Tensor {
+    if (lengths.shape.length !== 1 || lengths.shape[0] !== B) throw new ShapeError(`${this.mode}: lengths ${fmtShape(lengths.shape)} for a batch of ${B}`);
+    if (lengths.buffer !== null) this.stepMasks(lengths, T, B);
+    return F.cast(lengths, 'int32');
   }
 
   /** Layer `layer` in every direction as one `gru` / `lstm` op over x (T, B, In) from states (D, B, H). */
@@ -297,8 +298,8 @@ abstract class RNNBase extends Module {
     const hInit = initial(h0, 'h0');
     const cInit = this.mode === 'LSTM' ? initial(c0, 'c0') : null;
     if (unbatched && opts.lengths !== undefined) throw new ArgumentError(`${name}: lengths need a batched input`);
-    const fused = !isGradEnabled() || ![x, hInit, cInit, ...this.parameters()].some((t) => t?.requiresGrad);
-    const lengths = fused ? this.lengthsTensor(opts.lengths, T, B) : null;
+    const fused = opts.lengths instanceof Tensor && (!isGradEnabled() || ![x, hInit, cInit, ...this.parameters()].some((t) => t?.requiresGrad));
+    const lengths = fused ? this.lengthsTensor(opts.lengths as Tensor, T, B) : null;
     const masks = fused ? null : this.stepMasks(opts.lengths, T, B);
     const hN: Tensor[] = [];
     const cN: Tensor[] = [];

@@ -1,7 +1,8 @@
 /**
  * The whole-sequence `gru` / `lstm` ops (src/ops/rnn.ts) against the cell loop of src/nn/rnn.ts,
- * the path gradients take: GRU and LSTM modules run once with gradients (the loop) and once in
- * no-grad mode (the op), padded rows, both directions, stacked layers, given states. float64 on js
+ * the path gradients take: GRU and LSTM modules run once with lengths as numbers (the loop) and
+ * once in no-grad mode with lengths as a tensor (the op, as export traces them), padded rows, both
+ * directions, stacked layers, given states. float64 on js
  * to 1e-6 (the two compute the same sums in the same order), float32 on ort (ONNX's GRU / LSTM
  * operators) to 1e-5. The op's PyTorch golden is `gru_packed_bidirectional` in tests/golden/ops.json.
  */
@@ -50,12 +51,12 @@ for (const backend of backendsUnderTest()) {
         const x = z.randn(c.x).to(dt);
         const h0 = c.states ? z.randn([m.numLayers * D, B, m.hiddenSize]).to(dt) : null;
         const c0 = c.states ? z.randn([m.numLayers * D, B, m.hiddenSize]).to(dt) : null;
-        const run = (): [Tensor, Tensor | [Tensor, Tensor]] => {
-          const o = c.lengths ? { lengths: c.lengths } : {};
-          return m instanceof z.LSTM ? m.forward(x, h0 && c0 ? [h0, c0] : null, o) : m.forward(x, h0, o);
-        };
-        const loop = flat(run());
-        const fused = flat(z.noGrad(run));
+        const run = (o: z.RNNForwardOptions): [Tensor, Tensor | [Tensor, Tensor]] => (m instanceof z.LSTM ? m.forward(x, h0 && c0 ? [h0, c0] : null, o) : m.forward(x, h0, o));
+        const T = m.batchFirst ? c.x[1]! : c.x[0]!;
+        // The loop: lengths as numbers (or none); the op: lengths as a tensor, without gradients.
+        const loop = flat(run(c.lengths ? { lengths: c.lengths } : {}));
+        const fused = flat(z.noGrad(() => run({ lengths: z.tensor(c.lengths ?? Array<number>(B).fill(T), { dtype: 'int32' }) })));
+        assert.ok(!opsOf(flat(z.noGrad(() => run(c.lengths ? { lengths: c.lengths } : {})))).includes(m instanceof z.LSTM ? 'lstm' : 'gru'), 'lengths as numbers: the loop, gradients or not');
         const mode = m instanceof z.LSTM ? 'lstm' : 'gru';
         assert.ok(!opsOf(loop).includes(mode), 'with gradients the module runs the cell loop');
         const fusedOps = opsOf(fused);
