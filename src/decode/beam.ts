@@ -1,6 +1,6 @@
 /**
- * The bookkeeping of beam search for one sentence, free of tensors: log-probabilities in, kept
- * hypotheses out. zhuyi's batched beamSearch (search.ts) and the runner of exported models
+ * The bookkeeping of greedy and beam search for one sentence, free of tensors: log-probabilities
+ * in, kept hypotheses out. zhuyi's batched beamSearch (search.ts) and the runner of exported models
  * (export/runner.ts, which runs in browsers too) both decode through it, so they keep the same
  * hypotheses, finish them the same way and stop at the same step.
  *
@@ -30,6 +30,24 @@ export interface BeamSettings {
   lengthPenalty: number;
   /** Finished hypotheses wanted before the sentence may close (at most beamSize). */
   nBest: number;
+}
+
+/** Output tokens allowed (EOS not counted): maxLength, and ceil(sourceLength * ratio + offset) when both are given; at least 1. */
+export function lengthCap(maxLength: number, sourceLength?: number, ratio?: number, offset = 0): number {
+  const byRatio = sourceLength !== undefined && ratio !== undefined ? Math.ceil(sourceLength * ratio + offset) : Infinity;
+  return Math.max(1, Math.min(maxLength, byRatio));
+}
+
+/**
+ * One step of greedy search for one hypothesis: the most probable token of its row (the lowest id
+ * among ties) ends it if it is EOS, else is appended; reaching `cap` tokens ends it too.
+ */
+export function greedyStep(h: Scored, logProbs: ArrayLike<number>, offset: number, V: number, eos: number, cap: number): { token: number; done: boolean } {
+  let token = 0;
+  for (let v = 1; v < V; v++) if (logProbs[offset + v]! > logProbs[offset + token]!) token = v;
+  h.logProb += logProbs[offset + token]!;
+  if (token !== eos) h.tokens.push(token);
+  return { token, done: token === eos || h.tokens.length >= cap };
 }
 
 /** GNMT's length penalty ((5 + length) / 6)^alpha (Wu et al. 2016, eq. 14). */

@@ -8,7 +8,7 @@ import { ArgumentError } from '../tensor/errors.js';
 import { type OptionKeys, checkOptions } from '../tensor/options.js';
 import { noGrad } from '../tensor/grad-mode.js';
 import { realize } from '../tensor/realize.js';
-import { SentenceBeam } from './beam.js';
+import { SentenceBeam, greedyStep, lengthCap } from './beam.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface StepResult<S> {
@@ -68,11 +68,7 @@ export interface Hypothesis {
 }
 
 function lengthCaps(opts: SearchOptions, batch: number): number[] {
-  return Array.from({ length: batch }, (_, i) => {
-    const src = opts.sourceLengths?.[i];
-    const byRatio = src !== undefined && opts.maxLengthRatio !== undefined ? Math.ceil(src * opts.maxLengthRatio + (opts.maxLengthOffset ?? 0)) : Infinity;
-    return Math.max(1, Math.min(opts.maxLength, byRatio));
-  });
+  return Array.from({ length: batch }, (_, i) => lengthCap(opts.maxLength, opts.sourceLengths?.[i], opts.maxLengthRatio, opts.maxLengthOffset));
 }
 
 async function rowsOf(t: Tensor): Promise<Float32Array | Float64Array> {
@@ -101,14 +97,10 @@ export async function greedySearch<S>(stepper: DecoderStepper<S>, initial: S, ba
       const nextTokens = new Int32Array(batch);
       for (let b = 0; b < batch; b++) {
         if (done[b]) { nextTokens[b] = opts.eos; continue; }
-        let best = 0;
-        for (let v = 1; v < V; v++) if (lp[b * V + v]! > lp[b * V + best]!) best = v;
-        hyps[b]!.logProb += lp[b * V + best]!;
+        const { token, done: ended } = greedyStep(hyps[b]!, lp, b * V, V, opts.eos, caps[b]!);
         if (attn) (hyps[b]!.attention ??= []).push(Array.from(attn.subarray(b * S, (b + 1) * S)));
-        if (best === opts.eos) done[b] = true;
-        else hyps[b]!.tokens.push(best);
-        if (hyps[b]!.tokens.length >= caps[b]!) done[b] = true;
-        nextTokens[b] = best;
+        done[b] = ended;
+        nextTokens[b] = token;
       }
       last = nextTokens;
     }

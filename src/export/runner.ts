@@ -45,7 +45,7 @@ import type { Tokenizer } from '../text/tokenizer.js';
 import { ZhuyiError } from '../tensor/errors.js';
 import { type BertManifest, MANIFEST_FILE, type Manifest, type TokenizerInfo, type TranslationManifest, checkManifest, parseManifest } from './manifest.js';
 import { checkOptions } from '../tensor/options.js';
-import { SentenceBeam } from '../decode/beam.js';
+import { SentenceBeam, greedyStep, lengthCap } from '../decode/beam.js';
 
 export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction, QaAnswer } from '../bert/pipelines/scores.js';
 export type { Manifest, BertManifest, TranslationManifest } from './manifest.js';
@@ -333,7 +333,7 @@ export class ExportedTranslator {
       sourceTokens = [this.source.vocab.token(this.source.vocab.unkId)];
     }
     const S = sourceIds.length;
-    const cap = Math.max(1, Math.min(o.maxLength ?? Infinity, Math.ceil(S * decoding.maxLength.ratio + decoding.maxLength.offset)));
+    const cap = lengthCap(o.maxLength ?? Infinity, S, decoding.maxLength.ratio, decoding.maxLength.offset);
     const encoderFeeds: Record<string, OrtTensor> = { src: int64(this.Tensor, sourceIds, [1, S]), src_lengths: int64(this.Tensor, [S], [1]) };
     // Per row: every decoder input but the token (state, encoder outputs, src_lengths); one row to start.
     const encoded = await this.encoder.run(encoderFeeds);
@@ -385,19 +385,16 @@ export class ExportedTranslator {
     };
   }
 
-  /** zhuyi's greedySearch for one sentence. */
+  /** zhuyi's greedySearch for one sentence, through the same step (src/decode/beam.ts). */
   private async greedy(step: (prefixes: number[][]) => Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }>, cap: number): Promise<RunnerBeam> {
     const { bosId, eosId } = this.manifest.config;
     const h: RunnerBeam = { tokens: [], stepLogProbs: [], logProb: 0, attention: [] };
-    for (let t = 0; t < cap; t++) {
-      const { logProbs: lp, attention } = await step([[bosId, ...h.tokens]]);
-      let best = 0;
-      for (let v = 1; v < lp.length; v++) if (lp[v]! > lp[best]!) best = v;
-      h.stepLogProbs.push(lp[best]!);
-      h.logProb += lp[best]!;
+    for (let done = false; !done;) {
+      const { logProbs: lp, V, attention } = await step([[bosId, ...h.tokens]]);
+      const r = greedyStep(h, lp, 0, V, eosId, cap);
+      h.stepLogProbs.push(lp[r.token]!);
       if (attention) h.attention.push(attention.slice());
-      if (best === eosId) break;
-      h.tokens.push(best);
+      done = r.done;
     }
     return h;
   }

@@ -33,13 +33,11 @@ import { MAX_SOURCE, sourcePaddingMask } from '../models/translate/common.js';
 import type { Module } from '../nn/module.js';
 import * as F from '../ops/functional.js';
 import { noGrad } from '../tensor/grad-mode.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { loadTranslator } from '../translate/translator.js';
 import { copyFiles } from './folder.js';
 import { DECODING_RECIPE, MANIFEST_FORMAT, MANIFEST_VERSION, type TokenizerInfo, type TranslationManifest } from './manifest.js';
-import { type TraceInput, type TraceOutput, type TracedGraph, exampleSizes, trace } from './trace.js';
-
-const PRODUCER = 'zhuyi';
+import { PRODUCER, type TraceInput, type TraceOutput, type TracedGraph, example, exampleSizes, trace } from './trace.js';
 
 function copyTokenizer(dir: string, out: string, side: 'source' | 'target'): TokenizerInfo {
   const from = join(dir, side);
@@ -48,13 +46,6 @@ function copyTokenizer(dir: string, out: string, side: 'source' | 'target'): Tok
     kind: 'zhuyi', dir: `tokenizer/${side}`, files: copyFiles(from, out, `tokenizer/${side}`, names),
     rebuild: 'tokenizerFromFiles({name: text}) from zhuyi\'s src/text/files.ts (zhuyi-tokenizer.json names the kind: char, word or bpe)',
   };
-}
-
-/** An example input of the trace: `shape` filled with `value`. */
-function example(name: string, shape: number[], axes: (string | null)[], doc: string, dtype: 'int32' | 'float32' = 'float32', value = 0): TraceInput {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = dtype === 'int32' ? new Int32Array(n).fill(value) : new Float32Array(n).fill(value);
-  return { name, tensor: Tensor.fromBuffer(data, shape), axes, doc };
 }
 
 const ids = (B: number, doc = 'the previous token (BOS at the first step)'): TraceInput => example('input_ids', [B, 1], ['batch_size', null], doc, 'int32', 1);
@@ -186,14 +177,14 @@ export async function exportTranslation(dir: string, out: string, opset: number,
     : translator.kind === 'seq2seq' ? [seq2seqEncoder(model as Seq2Seq), seq2seqDecoder(model as Seq2Seq)]
       : [attentionEncoder(model as AttentionSeq2Seq), attentionDecoder(model as AttentionSeq2Seq)];
   step('writing encoder.onnx, decoder.onnx');
-  writeFileAtomic(join(out, 'encoder.onnx'), encoder.encode(opset, PRODUCER));
-  writeFileAtomic(join(out, 'decoder.onnx'), decoder.graph.encode(opset, PRODUCER));
+  writeFileAtomic(join(out, 'encoder.onnx'), encoder.encode(opset));
+  writeFileAtomic(join(out, 'decoder.onnx'), decoder.graph.encode(opset));
   const config = translator.model.config as unknown as TranslationManifest['config'];
   return {
     format: MANIFEST_FORMAT, version: MANIFEST_VERSION, kind: 'translation', opset, producer: PRODUCER,
     graphs: {
-      encoder: { file: 'encoder.onnx', inputs: encoder.inputs, outputs: encoder.outputs },
-      decoder: { file: 'decoder.onnx', inputs: decoder.graph.inputs, outputs: decoder.graph.outputs },
+      encoder: encoder.info('encoder.onnx'),
+      decoder: decoder.graph.info('decoder.onnx'),
     },
     config: { ...config, modelKind: translator.kind },
     decoding: { tokens: 'last', state: decoder.state, logProbs: 'log_probs', attention: decoder.attention, maxLength: { ratio: 2, offset: 10 }, recipe: DECODING_RECIPE },

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Scored, SentenceBeam, lengthPenalty, topIndices } from '../../src/decode/beam.js';
+import { type Scored, SentenceBeam, greedyStep, lengthCap, lengthPenalty, topIndices } from '../../src/decode/beam.js';
 import { assertClose } from '../helpers.js';
 
 const EOS = 1;
@@ -50,4 +50,20 @@ test('lengthPenalty is GNMT\'s ((5 + |Y|) / 6)^alpha; topIndices orders ties by 
   assertClose([lengthPenalty(1, 1), lengthPenalty(7, 0.5)], [1, Math.SQRT2]);
   assert.deepEqual(topIndices([0, 3, 1, 3, 2, 3], 1, 5, 3), [0, 2, 4]); // values 3, 1, 3, 2, 3 from offset 1
   assert.deepEqual(topIndices([5, 4, 4, 4], 0, 4, 2), [0, 1]);
+});
+
+test('greedyStep appends the argmax (lowest id among ties), ends at EOS without appending it, or at the cap; lengthCap', () => {
+  const h: Scored = { tokens: [], logProb: 0 };
+  assert.deepEqual(greedyStep(h, rows([0.4, 0.2, 0.4]), 0, 3, EOS, 2), { token: 0, done: false });
+  assert.deepEqual(greedyStep(h, rows([0, 0, 0, 0.1, 0.3, 0.6]), 3, 3, EOS, 2), { token: 2, done: true }, 'the cap');
+  assert.deepEqual(h.tokens, [0, 2]);
+  assertClose([h.logProb], [Math.log(0.4 * 0.6)]);
+  const e: Scored = { tokens: [5], logProb: -1 };
+  assert.deepEqual(greedyStep(e, rows([0.1, 0.8, 0.1]), 0, 3, EOS, 9), { token: EOS, done: true });
+  assert.deepEqual(e.tokens, [5]);
+  assertClose([e.logProb], [-1 + Math.log(0.8)]);
+  assert.equal(lengthCap(50, 7, 2, 10), 24);
+  assert.equal(lengthCap(20, 7, 2, 10), 20);
+  assert.equal(lengthCap(50), 50);
+  assert.equal(lengthCap(50, 3, 0, 0), 1, 'at least one token');
 });
