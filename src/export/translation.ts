@@ -23,9 +23,9 @@
  *                of the prefix (the stepper masks tokens equal to padId); cross_attentions (batch_size,
  *                layers, H, src_len) of the new position out
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/safetensors.js';
+import { tokenizerFileNames } from '../text/io.js';
 import type { AttentionSeq2Seq } from '../models/translate/attention-seq2seq.js';
 import type { Seq2Seq } from '../models/translate/seq2seq.js';
 import type { TransformerSeq2Seq } from '../models/translate/transformer.js';
@@ -41,9 +41,8 @@ import { PRODUCER, type TraceInput, type TraceOutput, type TracedGraph, example,
 
 function copyTokenizer(dir: string, out: string, side: 'source' | 'target'): TokenizerInfo {
   const from = join(dir, side);
-  const names = readdirSync(from).filter((n) => !n.startsWith('.') && statSync(join(from, n)).isFile()).sort();
   return {
-    kind: 'zhuyi', dir: `tokenizer/${side}`, files: copyFiles(from, out, `tokenizer/${side}`, names),
+    kind: 'zhuyi', dir: `tokenizer/${side}`, files: copyFiles(from, out, `tokenizer/${side}`, tokenizerFileNames(from)),
     rebuild: 'tokenizerFromFiles({name: text}) from zhuyi\'s src/text/files.ts (zhuyi-tokenizer.json names the kind: char, word or bpe)',
   };
 }
