@@ -215,7 +215,7 @@ abstract class RNNBase extends Module {
     if (lengths === undefined) return null;
     let lens: number[];
     if (lengths instanceof Tensor) {
-      if (lengths.buffer === null) throw new ArgumentError(`${this.mode}: realize lengths first (they decide the graph's masks)`);
+      if (lengths.buffer === null) throw new ArgumentError(`${this.mode}: realize lengths first (with gradients the cell loop builds its masks from their values), or run without gradients (noGrad)`);
       lens = Array.from(lengths.buffer, Number);
     } else lens = [...lengths];
     if (lens.length !== B) throw new ShapeError(`${this.mode}: ${lens.length} lengths for a batch of ${B}`);

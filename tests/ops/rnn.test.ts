@@ -95,6 +95,12 @@ describe('gru / lstm op checks', () => {
     assert.throws(() => rnnLayer('gru', z.zeros([4, 2, 3]), w(1, 6, 3), z.zeros([1, 2, 2]), null, z.tensor([1, 2, 3], { dtype: 'int32' })), /gru: lengths must be int32 \(2\)/);
     assert.throws(() => rnnLayer('lstm', z.zeros([4, 2, 3]), w(1, 6, 3), z.zeros([1, 2, 2]), null, null), /lstm: needs c0/);
   });
+  test('lazy lengths need no-grad mode (with gradients the cell loop reads their values)', () => {
+    const gru = new z.GRU(2, 3);
+    const lazy = z.add(z.tensor([3, 1], { dtype: 'int32' }), 1);
+    assert.throws(() => gru.forward(z.randn([4, 2, 2]), null, { lengths: lazy }), /GRU: realize lengths first .*or run without gradients \(noGrad\)/);
+    assert.throws(() => z.noGrad(() => gru.forward(z.randn([4, 2, 2]), null, { lengths: z.tensor([4, 2, 1], { dtype: 'int32' }) })), /GRU: lengths \[3\] for a batch of 2/);
+  });
   test('lengths outside [1, T] are refused when the op runs', async () => {
     const y = rnnLayer('gru', z.zeros([4, 2, 3]), w(1, 6, 3), z.zeros([1, 2, 2]), null, z.tensor([4, 5], { dtype: 'int32' })).y;
     await onBackend('js', async () => { await assert.rejects(() => y.data(), /gru: lengths must be integers in \[1, T=4\], got 5 for row 1/); });
