@@ -33,10 +33,10 @@
  * beamSearch, src/decode/beam.ts), the decoder graph once per step.
  */
 import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
-import { answerQuestion, classifyTexts, classifyTokens, maskPositions } from '../bert/pipelines/core.js';
+import { answerQuestion, classifyTexts, classifyTokens, fillMaskAt } from '../bert/pipelines/core.js';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelOf, type LabelScore, type TokenEntity,
-  type QaAnswer, classificationFunction, labelOf, maskPredictions,
+  type QaAnswer, classificationFunction, labelOf,
 } from '../bert/pipelines/scores.js';
 import type { BertEncoding } from '../text/bert/encoding.js';
 import { BertTokenizerCore, type BertTokenizerFiles } from '../text/bert/tokenizer-core.js';
@@ -195,17 +195,17 @@ export class ExportedBert {
   }
 
   /** HF's fill-mask: the topK tokens (default 5) at every mask token of the text, one list per mask. */
-  async fillMask(text: string, options: { topK?: number } = {}): Promise<FillMaskPrediction[][]> {
-    const { topK = 5 } = checkOptions('ExportedBert.fillMask', options, { topK: 1 });
+  async fillMask(text: string, options: { topK?: number; targets?: readonly string[] } = {}): Promise<FillMaskPrediction[][]> {
+    options = checkOptions('ExportedBert.fillMask', options, { topK: 1, targets: 1 });
     this.needArchitecture('fillMask', ['BertForMaskedLM', 'BertForPreTraining']);
-    const tok = this.needTokenizer('fillMask');
-    const { encoding, outputs } = await this.run(text, null, false);
-    const positions = maskPositions('fillMask', RunnerError, tok, encoding.inputIds, text);
-    const logits = outputs.logits ?? outputs.prediction_logits!; // (1, T, V)
-    const V = logits.dims[2]!;
-    const rows = new Float32Array(positions.length * V);
-    positions.forEach((t, i) => rows.set(logits.data.subarray(t * V, (t + 1) * V), i * V));
-    return maskPredictions(tok, encoding.inputIds, positions, rows, V, Math.min(topK, V));
+    const V = Number(this.manifest.config.vocab_size);
+    return fillMaskAt('fillMask', RunnerError, this.needTokenizer('fillMask'), this.maxLength, V, text, options, async (_, positions) => {
+      const { outputs } = await this.run(text, null, false); // the run attentions(text) reuses
+      const logits = (outputs.logits ?? outputs.prediction_logits!).data; // (1, T, V)
+      const rows = new Float32Array(positions.length * V);
+      positions.forEach((t, i) => rows.set(logits.subarray(t * V, (t + 1) * V), i * V));
+      return rows;
+    });
   }
 
   /** HF's text classification, as zhuyi's `classify` pipeline: labels with scores, best first; topK 1 by default, null for all. */

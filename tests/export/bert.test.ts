@@ -174,9 +174,10 @@ describe('the runner on onnxruntime-node gives zhuyi\'s pipeline results', () =>
     const out = await saved('run-mlm', model);
     const exported = await loadExport(runtime(out));
     assert.ok(exported instanceof ExportedBert);
-    for (const text of ['the cat [MASK] on the mat .', '[MASK] dogs run , [MASK] !']) {
-      const want = await fillMask(model, tok, text, { topK: 4 });
-      const got = await exported.fillMask(text, { topK: 4 });
+    for (const [text, options] of [['the cat [MASK] on the mat .', { topK: 4 }], ['[MASK] dogs run , [MASK] !', { topK: 4 }], ['the [MASK] sat', { topK: 2, targets: ['cat', 'dog', 'mat'] }]] as const) {
+      const want = await fillMask(model, tok, text, options);
+      const got = await exported.fillMask(text, options);
+      if ('targets' in options) assert.ok(got[0]!.length === 2 && got[0]!.every((p) => options.targets.includes(p.token as never)), 'only the targets are ranked');
       assert.deepEqual(got.map((l) => l.map((p) => [p.tokenId, p.token, p.sequence])), want.map((l) => l.map((p) => [p.tokenId, p.token, p.sequence])));
       assertClose(got.flat().map((p) => p.score), want.flat().map((p) => p.score), { atol: 1e-5, rtol: 1e-4, what: 'fill-mask scores' });
     }

@@ -10,8 +10,8 @@ import type { BertEncoding } from '../../text/bert/encoding.js';
 import { BertTokenizerError } from '../../text/bert/errors.js';
 import type { BertTokenizerCore } from '../../text/bert/tokenizer-core.js';
 import {
-  type AggregationStrategy, type ClassificationFunction, type EntityGroup, type LabelOf, type LabelScore, type QaAnswer, type TokenEntity,
-  bestAnswers, labelScores, resolveOverlaps, windowAnswers, windowEntities,
+  type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelOf, type LabelScore, type QaAnswer, type TokenEntity,
+  bestAnswers, labelScores, maskPredictions, resolveOverlaps, windowAnswers, windowEntities,
 } from './scores.js';
 
 export type ErrorClass = new (message: string) => Error;
@@ -35,8 +35,39 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+export interface FillMaskAtOptions { topK?: number; targets?: readonly string[] }
+
+/**
+ * fill-mask: the topK tokens (default 5) at every mask token of `text`, one list per mask; with
+ * `targets`, only those vocabulary tokens are ranked (probabilities stay those of the full
+ * softmax). `rowsAt` gives the logits (M, V) at the mask positions of the encoded text.
+ */
+export async function fillMaskAt(P: string, Err: ErrorClass, tokenizer: BertTokenizerCore, limit: number, V: number, text: string, o: FillMaskAtOptions,
+  rowsAt: (encoding: BertEncoding, positions: number[]) => Promise<ArrayLike<number>>): Promise<FillMaskPrediction[][]> {
+  const { topK = 5, targets } = o;
+  positiveInt(P, Err, 'topK', topK);
+  const enc = tokenizer.encode(text);
+  if (enc.inputIds.length > limit) throw new Err(`${P}: the text is ${enc.inputIds.length} tokens with [CLS] and [SEP]; the model takes at most ${limit}`);
+  const positions = maskPositions(P, Err, tokenizer, enc.inputIds, text);
+  let targetIds: number[] | undefined;
+  if (targets) {
+    if (targets.length === 0) throw new Err(`${P}: targets is empty`);
+    targetIds = [...new Set(targets.map((t) => {
+      const id = tokenizer.vocab.indexOf(t);
+      if (id >= 0) return id;
+      const pieces = tokenizer.tokenize(t);
+      if (pieces.length !== 1 || pieces[0] === tokenizer.unkToken) throw new Err(`${P}: target ${JSON.stringify(t)} is not one vocabulary token (it tokenizes to ${JSON.stringify(pieces)})`);
+      return tokenizer.convertTokensToIds(pieces[0]!);
+    }))];
+    const bad = targetIds.find((id) => id >= V);
+    if (bad !== undefined) throw new Err(`${P}: target id ${bad} is outside the model's vocabulary (${V})`);
+  }
+  const rows = await rowsAt(enc, positions);
+  return maskPredictions(tokenizer, enc.inputIds, positions, rows, V, Math.min(topK, targetIds ? targetIds.length : V), targetIds);
+}
+
 /** fill-mask: the positions of the mask token in `inputIds`, checked (the token is in the vocabulary, and in the text). */
-export function maskPositions(P: string, Err: ErrorClass, tokenizer: BertTokenizerCore, inputIds: readonly number[], text: string): number[] {
+function maskPositions(P: string, Err: ErrorClass, tokenizer: BertTokenizerCore, inputIds: readonly number[], text: string): number[] {
   const maskToken = tokenizer.maskToken;
   const maskId = tokenizer.convertTokensToIds(maskToken);
   if (tokenizer.vocab[maskId] !== maskToken) throw new Err(`${P}: the tokenizer's mask token ${JSON.stringify(maskToken)} is not in its vocabulary`);

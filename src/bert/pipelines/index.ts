@@ -26,9 +26,9 @@ import { BertModel } from '../../models/bert/modeling.js';
 import type { BertPreTrainedModel } from '../../models/bert/pretrained-core.js';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
-  classificationFunction, labelOf, maskPredictions, type QaAnswer,
+  classificationFunction, labelOf, type QaAnswer,
 } from './scores.js';
-import { answerQuestion, chunks, classifyTexts, classifyTokens, lengthLimit as coreLengthLimit, maskPositions, positiveInt as checkPositive } from './core.js';
+import { answerQuestion, chunks, classifyTexts, classifyTokens, fillMaskAt, lengthLimit as coreLengthLimit, positiveInt as checkPositive } from './core.js';
 export type { QaAnswer } from './scores.js';
 import { checkOptions } from '../../tensor/options.js';
 
@@ -107,43 +107,21 @@ export interface FillMaskOptions {
  * Returns one list per mask, even for a single mask.
  */
 export async function fillMask(model: BertForMaskedLM | BertForPreTraining, tokenizer: BertTokenizer, text: string, options: FillMaskOptions = {}): Promise<FillMaskPrediction[][]> {
-  const { topK = 5, targets } = checkOptions('fillMask', options, { topK: 1, targets: 1 });
+  options = checkOptions('fillMask', options, { topK: 1, targets: 1 });
   const P = 'fillMask';
   const m = expectModel<BertForMaskedLM | BertForPreTraining>(P, model, [BertForMaskedLM, BertForPreTraining]);
   expectTokenizer(P, tokenizer);
-  positiveInt(P, 'topK', topK);
-  const enc = tokenizer.encode(text);
-  const limit = lengthLimit(tokenizer, m);
-  if (enc.inputIds.length > limit) throw new PipelineError(`${P}: the text is ${enc.inputIds.length} tokens with [CLS] and [SEP]; the model takes at most ${limit}`);
-  const positions = maskPositions(P, PipelineError, tokenizer, enc.inputIds, text);
-  const V = m.config.vocabSize;
-  let targetIds: number[] | undefined;
-  if (targets) {
-    if (targets.length === 0) throw new PipelineError(`${P}: targets is empty`);
-    targetIds = [...new Set(targets.map((t) => {
-      const id = tokenizer.vocab.indexOf(t);
-      if (id >= 0) return id;
-      const pieces = tokenizer.tokenize(t);
-      if (pieces.length !== 1 || pieces[0] === tokenizer.unkToken) {
-        throw new PipelineError(`${P}: target ${JSON.stringify(t)} is not one vocabulary token (it tokenizes to ${JSON.stringify(pieces)})`);
-      }
-      return tokenizer.convertTokensToIds(pieces[0]!);
-    }))];
-    const bad = targetIds.find((id) => id >= V);
-    if (bad !== undefined) throw new PipelineError(`${P}: target id ${bad} is outside the model's vocabulary (${V})`);
-  }
-
-  // Only the mask rows go through the MLM head: the head works token by token, so this equals
-  // slicing the full (1, T, V) logits.
-  const logits = buildInEval(m, () => {
-    const ids = tensor([enc.inputIds], { dtype: 'int32' });
-    const hidden = m.bert.forward(ids, { tokenTypeIds: tensor([enc.tokenTypeIds], { dtype: 'int32' }) }).lastHiddenState; // (1, T, C)
-    const atMasks = F.indexSelect(hidden, 1, tensor(positions, { dtype: 'int32' })); // (1, M, C)
-    return m.cls.predictions.forward(atMasks); // (1, M, V)
+  return fillMaskAt(P, PipelineError, tokenizer, lengthLimit(tokenizer, m), m.config.vocabSize, text, options, (enc, positions) => {
+    // Only the mask rows go through the MLM head: the head works token by token, so this equals
+    // slicing the full (1, T, V) logits.
+    const logits = buildInEval(m, () => {
+      const ids = tensor([enc.inputIds], { dtype: 'int32' });
+      const hidden = m.bert.forward(ids, { tokenTypeIds: tensor([enc.tokenTypeIds], { dtype: 'int32' }) }).lastHiddenState; // (1, T, C)
+      const atMasks = F.indexSelect(hidden, 1, tensor(positions, { dtype: 'int32' })); // (1, M, C)
+      return m.cls.predictions.forward(atMasks); // (1, M, V)
+    });
+    return logits.data();
   });
-  const data = await logits.data();
-  const k = Math.min(topK, targetIds ? targetIds.length : V);
-  return maskPredictions(tokenizer, enc.inputIds, positions, data, V, k, targetIds);
 }
 
 // ---- text classification -------------------------------------------------------------------------
