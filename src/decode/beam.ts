@@ -1,8 +1,10 @@
 /**
- * The bookkeeping of greedy and beam search for one sentence, free of tensors: log-probabilities
- * in, kept hypotheses out. zhuyi's batched beamSearch (search.ts) and the runner of exported models
- * (export/runner.ts, which runs in browsers too) both decode through it, so they keep the same
- * hypotheses, finish them the same way and stop at the same step.
+ * Greedy and beam search free of tensors: a decoder seen as plain arrays (RowDecoder: tokens in,
+ * log-probabilities out), the loops over it (greedyDecode, beamDecode) and each sentence's
+ * bookkeeping (greedyStep, SentenceBeam). zhuyi's greedySearch / beamSearch (search.ts, over a
+ * model's tensors) and the runner of exported models (export/runner.ts, over ONNX Runtime, in
+ * browsers too) both decode through them, so they keep the same hypotheses, finish them the same
+ * way and stop at the same step.
  *
  * Each step, every live hypothesis proposes its 2K best next tokens (enough to fill K live beams
  * even if K of them end); the candidates, best first, either finish (EOS, or the length cap) or
@@ -131,4 +133,87 @@ export class SentenceBeam<H extends Scored> {
     const all = this.finished.length ? this.finished : this.live.map((h) => ({ ...h, score: h.logProb / lengthPenalty(h.tokens.length, alpha) }));
     return [...all].sort((x, y) => y.score - x.score).slice(0, this.settings.nBest);
   }
+}
+
+// ---- the search loops, over a decoder seen as plain arrays --------------------------------------
+
+/** One decoder step's results: log p of the next token (rows, V) and the step's attention (rows, A), if any. */
+export interface RowStep { logProbs: ArrayLike<number>; V: number; attention: ArrayLike<number> | null }
+
+/**
+ * A decoder over plain arrays: zhuyi's DecoderStepper on tensors (search.ts) or an export's graphs
+ * on ONNX Runtime (export/runner.ts), so both decode through the same loops.
+ */
+export interface RowDecoder {
+  /**
+   * One step for every row: `last[r]` is row r's newest token (EOS for a finished row or one that
+   * pads a sentence's beams), `prefixes[r]` a live row's tokens so far, BOS first.
+   */
+  step(last: readonly number[], prefixes: readonly (readonly number[])[], t: number): Promise<RowStep>;
+  /** Keeps the state rows `rows` (repeated as listed) for the next step. */
+  select(rows: readonly number[]): void;
+}
+
+/** A decoded hypothesis, with log p of each chosen token (EOS included) and, per step, its attention row (null without attention). */
+export interface Decoded extends Scored { score: number; stepLogProbs: number[]; attention: number[][] | null }
+
+const startDecoded = (): Decoded => ({ tokens: [], logProb: 0, score: 0, stepLogProbs: [], attention: null });
+const rowOf = (a: ArrayLike<number>, row: number, A: number): number[] => Array.from({ length: A }, (_, i) => a[row * A + i]!);
+
+/** Greedy search of a batch, one sentence per row, each until EOS or its length cap. */
+export async function greedyDecode(decoder: RowDecoder, caps: readonly number[], bos: number, eos: number): Promise<Decoded[]> {
+  const hyps = caps.map(startDecoded);
+  const done = caps.map(() => false);
+  let last = caps.map(() => bos);
+  for (let t = 0; t < Math.max(...caps) && done.some((d) => !d); t++) {
+    const { logProbs, V, attention } = await decoder.step(last, hyps.map((h) => [bos, ...h.tokens]), t);
+    const A = attention ? attention.length / last.length : 0;
+    last = hyps.map((h, b) => {
+      if (done[b]) return eos;
+      const r = greedyStep(h, logProbs, b * V, V, eos, caps[b]!);
+      h.stepLogProbs.push(logProbs[b * V + r.token]!);
+      if (attention) (h.attention ??= []).push(rowOf(attention, b, A));
+      done[b] = r.done;
+      return r.token;
+    });
+  }
+  for (const h of hyps) h.score = h.logProb;
+  return hyps;
+}
+
+/**
+ * Beam search of a batch: every sentence keeps `beamSize` live rows (one before the first step),
+ * each sentence's bookkeeping a SentenceBeam. Rows of a closed sentence, and the slots its kept
+ * beams leave, repeat its row 0 and feed EOS (the shapes stay fixed) until every sentence closes.
+ */
+export async function beamDecode(decoder: RowDecoder, caps: readonly number[], settings: Omit<BeamSettings, 'cap'>, bos: number): Promise<Finished<Decoded>[][]> {
+  const K = settings.beamSize;
+  const beams = caps.map((cap) => new SentenceBeam<Decoded>({ ...settings, cap }, startDecoded()));
+  let rowsPerSentence = 1;
+  let last = caps.map(() => bos);
+  let prefixes = caps.map(() => [bos]);
+  for (let t = 0; t < Math.max(...caps); t++) {
+    const { logProbs, V, attention } = await decoder.step(last, prefixes, t);
+    const A = attention ? attention.length / last.length : 0;
+    const pick: number[] = [];
+    last = [];
+    prefixes = [];
+    beams.forEach((beam, b) => {
+      const first = b * rowsPerSentence;
+      const rows = beam.advance(logProbs, first, V, (parent, row, token, base) => ({
+        ...base, score: 0, stepLogProbs: [...parent.stepLogProbs, logProbs[(first + row) * V + token]!],
+        attention: attention ? [...(parent.attention ?? []), rowOf(attention, first + row, A)] : null,
+      }));
+      for (let j = 0; j < K; j++) {
+        const h = j < rows.length ? beam.live[j]! : null;
+        pick.push(first + (rows[j] ?? 0));
+        last.push(h ? h.tokens[h.tokens.length - 1]! : settings.eos);
+        prefixes.push(h ? [bos, ...h.tokens] : [bos, ...(beam.live[0]?.tokens.slice(0, -1) ?? []), settings.eos]);
+      }
+    });
+    if (beams.every((beam) => beam.closed)) break;
+    decoder.select(pick);
+    rowsPerSentence = K;
+  }
+  return beams.map((beam) => beam.best());
 }

@@ -45,7 +45,7 @@ import type { Tokenizer } from '../text/tokenizer.js';
 import { ZhuyiError } from '../tensor/errors.js';
 import { type BertManifest, MANIFEST_FILE, type Manifest, type TokenizerInfo, type TranslationManifest, checkManifest, parseManifest } from './manifest.js';
 import { checkOptions } from '../tensor/options.js';
-import { SentenceBeam, greedyStep, lengthCap } from '../decode/beam.js';
+import { type RowDecoder, beamDecode, greedyDecode, lengthCap } from '../decode/beam.js';
 
 export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction, QaAnswer } from '../bert/pipelines/scores.js';
 export type { Manifest, BertManifest, TranslationManifest } from './manifest.js';
@@ -267,9 +267,6 @@ export interface TranslationResult {
   stepLogProbs: number[];
 }
 
-/** One hypothesis of the runner's search: tokens, per-step log p, and per step the attention block (layers * heads * S values). */
-interface RunnerBeam { tokens: number[]; stepLogProbs: number[]; logProb: number; attention: Float32Array[] }
-
 /** The rows `rows` of a tensor along `axis` (beam search reorders the state this way). */
 function pickRows(Tensor: TensorConstructor, t: OrtTensor, axis: number, rows: readonly number[]): OrtTensor {
   const dims = [...t.dims];
@@ -350,20 +347,24 @@ export class ExportedTranslator {
     }
     const tokenInput = this.manifest.graphs.decoder.inputs.some((i) => i.name === 'input_ids') ? 'input_ids' : 'tokens';
     const masked = this.manifest.graphs.decoder.inputs.some((i) => i.name === 'attention_mask');
-    // One decoder run: each row's tokens so far (BOS first); only the newest is fed, with the padding mask of all.
-    const step = async (prefixes: readonly number[][]): Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }> => {
-      const last = prefixes.map((p) => p[p.length - 1]!);
-      const feeds: Record<string, OrtTensor> = { ...rowsOf, [tokenInput]: int64(this.Tensor, last, tokenInput === 'input_ids' ? [last.length, 1] : [last.length]) };
-      if (masked) feeds.attention_mask = int64(this.Tensor, prefixes.flatMap((p) => p.map((id) => (id === config.padId ? 0 : 1))), [prefixes.length, prefixes[0]!.length]);
-      const out = await this.decoder.run(feeds);
-      const lp = out[decoding.logProbs]!;
-      for (const s of decoding.state) rowsOf[s.input] = out[s.output]!;
-      return { logProbs: lp.data as Float32Array, V: lp.dims[1]!, attention: decoding.attention ? out[decoding.attention.output]!.data as Float32Array : null };
+    // zhuyi's greedySearch / beamSearch loops (src/decode/beam.ts), one decoder run per step: the
+    // newest token of each row, with the padding mask of its tokens so far; beams reorder the rows.
+    const decoder: RowDecoder = {
+      step: async (last, prefixes) => {
+        const feeds: Record<string, OrtTensor> = { ...rowsOf, [tokenInput]: int64(this.Tensor, last, tokenInput === 'input_ids' ? [last.length, 1] : [last.length]) };
+        if (masked) feeds.attention_mask = int64(this.Tensor, prefixes.flatMap((p) => p.map((id) => (id === config.padId ? 0 : 1))), [prefixes.length, prefixes[0]!.length]);
+        const out = await this.decoder.run(feeds);
+        const lp = out[decoding.logProbs]!;
+        for (const s of decoding.state) rowsOf[s.input] = out[s.output]!;
+        return { logProbs: lp.data as Float32Array, V: lp.dims[1]!, attention: decoding.attention ? out[decoding.attention.output]!.data as Float32Array : null };
+      },
+      select: (rows) => {
+        for (const [name, t] of Object.entries(rowsOf)) rowsOf[name] = pickRows(this.Tensor, t, this.batchAxis(name), rows);
+      },
     };
-    const select = (rows: readonly number[]): void => {
-      for (const [name, t] of Object.entries(rowsOf)) rowsOf[name] = pickRows(this.Tensor, t, this.batchAxis(name), rows);
-    };
-    const best = K === 1 ? await this.greedy(step, cap) : await this.beam(step, select, cap, K, o.lengthPenalty ?? 0);
+    const { bosId, eosId } = config;
+    const best = K === 1 ? (await greedyDecode(decoder, [cap], bosId, eosId))[0]!
+      : (await beamDecode(decoder, [cap], { beamSize: K, eos: eosId, lengthPenalty: o.lengthPenalty ?? 0, nBest: 1 }, bosId))[0]![0]!;
     const ids = best.tokens;
     const n = ids.length;
     let attention: number[][][][] | null = null;
@@ -371,7 +372,7 @@ export class ExportedTranslator {
       // Per step (layers, heads, S) or (S): attention[layer][head][token][source].
       const axes = decoding.attention.axes;
       const [L, H] = axes.length === 4 ? [axes[1] as number, axes[2] as number] : [1, 1];
-      attention = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => best.attention.slice(0, n).map((a) => Array.from(a.subarray((l * H + h) * S, (l * H + h + 1) * S)))));
+      attention = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => best.attention!.slice(0, n).map((a) => a.slice((l * H + h) * S, (l * H + h + 1) * S))));
     }
     return {
       text: this.target.decode(ids),
@@ -383,41 +384,5 @@ export class ExportedTranslator {
       logProb: best.logProb,
       stepLogProbs: best.stepLogProbs,
     };
-  }
-
-  /** zhuyi's greedySearch for one sentence, through the same step (src/decode/beam.ts). */
-  private async greedy(step: (prefixes: number[][]) => Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }>, cap: number): Promise<RunnerBeam> {
-    const { bosId, eosId } = this.manifest.config;
-    const h: RunnerBeam = { tokens: [], stepLogProbs: [], logProb: 0, attention: [] };
-    for (let done = false; !done;) {
-      const { logProbs: lp, V, attention } = await step([[bosId, ...h.tokens]]);
-      const r = greedyStep(h, lp, 0, V, eosId, cap);
-      h.stepLogProbs.push(lp[r.token]!);
-      if (attention) h.attention.push(attention.slice());
-      done = r.done;
-    }
-    return h;
-  }
-
-  /** zhuyi's beamSearch for one sentence, through the same per-sentence core (src/decode/beam.ts). */
-  private async beam(step: (prefixes: number[][]) => Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }>, select: (rows: number[]) => void,
-    cap: number, K: number, alpha: number): Promise<RunnerBeam> {
-    const { bosId, eosId } = this.manifest.config;
-    const beam = new SentenceBeam<RunnerBeam>({ beamSize: K, eos: eosId, cap, lengthPenalty: alpha, nBest: 1 }, { tokens: [], stepLogProbs: [], logProb: 0, attention: [] });
-    let prefixes = [[bosId]];
-    for (let t = 0; t < cap; t++) {
-      const { logProbs: lp, V, attention } = await step(prefixes);
-      const A = attention ? attention.length / prefixes.length : 0;
-      const pick = beam.advance(lp, 0, V, (parent, row, token, base) => ({
-        ...base, stepLogProbs: [...parent.stepLogProbs, lp[row * V + token]!], attention: attention ? [...parent.attention, attention.slice(row * A, (row + 1) * A)] : [],
-      }));
-      if (beam.closed) break;
-      // Rows stay K wide (zhuyi's fixed shapes): a short list repeats row 0.
-      while (pick.length < K) pick.push(0);
-      select(pick);
-      const kept = beam.live;
-      prefixes = [...kept.map((b) => [bosId, ...b.tokens]), ...Array.from({ length: K - kept.length }, () => [bosId, ...kept[0]!.tokens.slice(0, -1), eosId])];
-    }
-    return beam.best()[0]!;
   }
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Scored, SentenceBeam, greedyStep, lengthCap, lengthPenalty, topIndices } from '../../src/decode/beam.js';
+import { type Decoded, type RowDecoder, type Scored, SentenceBeam, beamDecode, greedyDecode, greedyStep, lengthCap, lengthPenalty, topIndices } from '../../src/decode/beam.js';
 import { assertClose } from '../helpers.js';
 
 const EOS = 1;
@@ -66,4 +66,50 @@ test('greedyStep appends the argmax (lowest id among ties), ends at EOS without 
   assert.equal(lengthCap(20, 7, 2, 10), 20);
   assert.equal(lengthCap(50), 50);
   assert.equal(lengthCap(50, 3, 0, 0), 1, 'at least one token');
+});
+
+/** A Markov "decoder" over plain arrays (log p of the next token given the last), recording what it is fed. */
+function markov(P: number[][]): RowDecoder & { fed: { last: number[]; prefixes: number[][] }[]; selected: number[][] } {
+  const V = P.length;
+  const fed: { last: number[]; prefixes: number[][] }[] = [];
+  const selected: number[][] = [];
+  return {
+    fed, selected,
+    step: async (last, prefixes) => {
+      fed.push({ last: [...last], prefixes: prefixes.map((p) => [...p]) });
+      return { logProbs: Float64Array.from(last.flatMap((tok) => P[tok]!.map(Math.log))), V, attention: Float64Array.from(last.flatMap((tok) => [tok, 1 - tok])) }; // attention (rows, 2)
+    },
+    select: (rows) => { selected.push([...rows]); },
+  };
+}
+
+test('the loops over plain arrays: greedy and beam feed each row its newest token and prefix, EOS for padding rows; stepLogProbs add up', async () => {
+  // BOS 0, EOS 1: from 0, token 2 (0.6) or 3 (0.3); 2 ends (EOS 0.9); 3 goes on to 2 (0.9).
+  const P = [[0, 0.1, 0.6, 0.3], [0, 1, 0, 0], [0, 0.9, 0.05, 0.05], [0, 0.05, 0.9, 0.05]];
+  const g = markov(P);
+  const [h] = await greedyDecode(g, [5], 0, EOS);
+  assert.deepEqual(h!.tokens, [2]);
+  assert.deepEqual(g.fed.map((f) => f.prefixes), [[[0]], [[0, 2]]]);
+  assertClose(h!.stepLogProbs, [Math.log(0.6), Math.log(0.9)]);
+  assertClose([h!.logProb, h!.score], [Math.log(0.54), Math.log(0.54)]);
+  assert.deepEqual(h!.attention, [[0, 1], [2, -1]], 'each step\'s attention row');
+
+  const b = markov(P);
+  const [[best]] = await beamDecode(b, [5], { beamSize: 2, eos: EOS, lengthPenalty: 0, nBest: 1 }, 0) as [[Decoded]];
+  assert.deepEqual(best.tokens, [2]);
+  assertClose([best.stepLogProbs.reduce((x, y) => x + y)], [best.logProb]);
+  // Step 1 keeps [2] and [3]; step 2 finishes [2] EOS (0.54) and keeps [3, 2] (0.27) and [2, 2] (0.03): 0.54 wins, the search stops.
+  assert.deepEqual(b.fed.map((f) => f.last), [[0], [2, 3]]);
+  assert.deepEqual(b.fed[1]!.prefixes, [[0, 2], [0, 3]]);
+  assert.deepEqual(b.selected, [[0, 0]]);
+});
+
+test('beamDecode pads a sentence\'s rows with EOS and row 0 when fewer than K stay alive', async () => {
+  // Two tokens, BOS 0 and EOS 1: after the first step, one live beam ([0]) for K = 2; the other slot
+  // repeats row 0 and feeds EOS, with a prefix as long as the live ones.
+  const b = markov([[0.7, 0.3], [0, 1]]);
+  await beamDecode(b, [3], { beamSize: 2, eos: EOS, lengthPenalty: 0, nBest: 2 }, 0);
+  assert.deepEqual(b.fed[1]!.last, [0, EOS]);
+  assert.deepEqual(b.fed[1]!.prefixes, [[0, 0], [0, EOS]]);
+  assert.deepEqual(b.selected[0], [0, 0]);
 });
