@@ -11,9 +11,8 @@
 import type { BertPreTrainedModel } from '../models/bert/pretrained.js';
 import type { BertConfig } from '../models/bert/config.js';
 import { noGrad } from '../tensor/grad-mode.js';
-import { Tensor } from '../tensor/tensor.js';
-import { type TraceOutput, type TracedGraph, exampleSizes, trace } from './trace.js';
-import { ExportError } from './weights.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ExportError, type TraceOutput, type TracedGraph, example, exampleSizes, trace } from './trace.js';
 
 /** Architectures export supports. */
 export const BERT_ARCHITECTURES = [
@@ -52,18 +51,14 @@ export function traceBert(model: BertPreTrainedModel, config: BertConfig, archit
   const [B, T] = sizes as [number, number];
   const shape = choices ? [B, sizes[2]!, T] : [B, T];
   const axes = choices ? ['batch_size', 'num_choices', 'sequence_length'] : ['batch_size', 'sequence_length'];
-  const n = shape.reduce((a, b) => a * b, 1);
-  const ids = (f: (i: number) => number): Tensor => Tensor.fromBuffer(Int32Array.from({ length: n }, (_, i) => f(i)), shape);
-  const inputIds = ids((i) => i % config.vocabSize);
-  const attentionMask = ids(() => 1);
-  const tokenTypeIds = ids(() => 0);
+  const inputs = [
+    example('input_ids', shape, axes, 'token ids: [CLS] A [SEP] (B [SEP]), padded', 'int32', (i) => i % config.vocabSize),
+    example('attention_mask', shape, axes, '1 for tokens, 0 for padding', 'int32', 1),
+    example('token_type_ids', shape, axes, '0 for segment A, 1 for B', 'int32', 0),
+  ] as const;
   const forward = (model as unknown as { forward(x: Tensor, o: object): Forward }).forward.bind(model);
-  const o = noGrad(() => forward(inputIds, { attentionMask, tokenTypeIds, outputAttentions: true }));
+  const o = noGrad(() => forward(inputs[0].tensor, { attentionMask: inputs[1].tensor, tokenTypeIds: inputs[2].tensor, outputAttentions: true }));
   const attentions = o.attentions!.map((tensor, l) => ({ name: `attention_${l}`, tensor, doc: `layer ${l}'s attention probabilities` }));
-  const graph = trace(architecture, model, [
-    { name: 'input_ids', tensor: inputIds, axes, doc: 'token ids: [CLS] A [SEP] (B [SEP]), padded' },
-    { name: 'attention_mask', tensor: attentionMask, axes, doc: '1 for tokens, 0 for padding' },
-    { name: 'token_type_ids', tensor: tokenTypeIds, axes, doc: '0 for segment A, 1 for B' },
-  ], [...headOutputs(architecture, o), ...attentions]);
+  const graph = trace(architecture, model, inputs, [...headOutputs(architecture, o), ...attentions]);
   return { graph, attentions: attentions.map((a) => a.name) };
 }

@@ -23,15 +23,14 @@ import { CONFIG_FILE as TRANSLATE_CONFIG_FILE } from '../translate/translator.js
 import { BERT_TOKENIZER_FILES } from '../text/bert/tokenizer-core.js';
 import { BERT_ARCHITECTURES, type BertArchitecture, traceBert } from './bert.js';
 import { type BertManifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TokenizerInfo, manifestJson } from './manifest.js';
-import { DEFAULT_OPSET, checkOpset } from './trace.js';
+import { DEFAULT_OPSET, ExportError, PRODUCER, checkOpset } from './trace.js';
 import { TRANSFORMERS_JS_MODEL, TRANSFORMERS_JS_QUANTIZED, TRANSFORMERS_JS_TASKS, copyFiles, listFiles, writeHubLayout } from './folder.js';
 import { BertTokenizer } from '../text/bert/tokenizer.js';
 import { exportTranslation } from './translation.js';
-import { ExportError } from './weights.js';
 import { checkOptions } from '../tensor/options.js';
 import { progressBar } from '../io/progress.js';
 
-export { ExportError } from './weights.js';
+export { ExportError } from './trace.js';
 
 export interface ExportOptions {
   /** ONNX opset of the graphs (18 to 21; default 18). */
@@ -50,8 +49,6 @@ export interface ExportOptions {
   /** Also write onnx/model_quantized.onnx, int8 weights (transformers.js's dtype 'q8'; default false). */
   quantize?: boolean;
 }
-
-export const PRODUCER = 'zhuyi';
 
 /** Announces the export stage about to run (the progress bar's text). */
 export type Step = (stage: string) => void;
@@ -85,7 +82,7 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
   step('tracing the graph');
   const { graph, attentions } = traceBert(model, config, architecture);
   step('writing model.onnx');
-  writeFileAtomic(join(out, 'model.onnx'), graph.encode(opset, PRODUCER));
+  writeFileAtomic(join(out, 'model.onnx'), graph.encode(opset));
   const tokenizerFiles = copyFiles(dir, out, 'tokenizer', BERT_TOKENIZER_FILES);
   if (tokenizerFiles.length === 0) log(`export: ${dir} has no tokenizer files (vocab.txt or tokenizer.json); the export has no tokenizer`);
   const hfConfig = config.toJSON([architecture]) as Record<string, unknown>;
@@ -96,12 +93,12 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
     // Without a tokenizer there is nothing to build tokenizer.json from: transformers.js then needs one added.
     const hubTokenizer = (): Record<string, string> => (tokenizerFiles.length > 0 ? BertTokenizer.fromPretrained(dir).toFiles() : {});
     step('writing onnx/model.onnx');
-    writeHubLayout(out, { from: dir, config: hfConfig, model: hubGraph.encode(opset, PRODUCER), tokenizerFiles: hubTokenizer });
+    writeHubLayout(out, { from: dir, config: hfConfig, model: hubGraph.encode(opset), tokenizerFiles: hubTokenizer });
     transformersJs = { task, model: TRANSFORMERS_JS_MODEL, attentions: Boolean(options.transformersJsAttentions) };
     if (options.quantize) {
       step('quantizing');
       const { graph: quantized, count: n } = hubGraph.quantized();
-      writeFileAtomic(join(out, TRANSFORMERS_JS_QUANTIZED), quantized.encode(opset, PRODUCER));
+      writeFileAtomic(join(out, TRANSFORMERS_JS_QUANTIZED), quantized.encode(opset));
       transformersJs.quantized = TRANSFORMERS_JS_QUANTIZED;
       log(`export: ${TRANSFORMERS_JS_QUANTIZED}: ${n} weight matrices as int8 (one scale per row)`);
     }
@@ -114,7 +111,7 @@ async function exportBert(dir: string, out: string, opset: number, log: (line: s
   };
   return {
     format: MANIFEST_FORMAT, version: MANIFEST_VERSION, kind: 'bert', opset, producer: PRODUCER, architecture,
-    graphs: { model: { file: 'model.onnx', inputs: graph.inputs, outputs: graph.outputs } },
+    graphs: { model: graph.info('model.onnx') },
     attentions,
     config: hfConfig,
     tokenizer,

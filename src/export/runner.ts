@@ -29,12 +29,14 @@
  * Results follow zhuyi's own pipelines (src/bert/pipelines/index.ts, Translator.translate with
  * greedy search): the same tokenization, the same score arithmetic (src/bert/pipelines/scores.ts). A forward
  * is cached for the last input, so `fillMask(t)` then `attentions(t)` runs the model once.
- * Translation decodes one sentence greedily, the decoder graph once per output token.
+ * Translation decodes one sentence, greedily or with beam search (the per-sentence core of zhuyi's
+ * beamSearch, src/decode/beam.ts), the decoder graph once per step.
  */
 import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
+import { answerQuestion, classifyTexts, classifyTokens, fillMaskAt } from '../bert/pipelines/core.js';
 import {
-  type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
-  type QaAnswer, bestAnswers, classificationFunction, labelOf, labelScores, maskPredictions, windowAnswers, windowEntities,
+  type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelOf, type LabelScore, type TokenEntity,
+  type QaAnswer, classificationFunction, labelOf,
 } from '../bert/pipelines/scores.js';
 import type { BertEncoding } from '../text/bert/encoding.js';
 import { BertTokenizerCore, type BertTokenizerFiles } from '../text/bert/tokenizer-core.js';
@@ -43,6 +45,7 @@ import type { Tokenizer } from '../text/tokenizer.js';
 import { ZhuyiError } from '../tensor/errors.js';
 import { type BertManifest, MANIFEST_FILE, type Manifest, type TokenizerInfo, type TranslationManifest, checkManifest, parseManifest } from './manifest.js';
 import { checkOptions } from '../tensor/options.js';
+import { type RowDecoder, beamDecode, greedyDecode, lengthCap } from '../decode/beam.js';
 
 export type { FillMaskPrediction, LabelScore, TokenEntity, EntityGroup, AggregationStrategy, ClassificationFunction, QaAnswer } from '../bert/pipelines/scores.js';
 export type { Manifest, BertManifest, TranslationManifest } from './manifest.js';
@@ -149,14 +152,11 @@ export class ExportedBert {
     return Math.min(this.tokenizer?.modelMaxLength ?? Infinity, Number(this.manifest.config.max_position_embeddings ?? Infinity));
   }
 
-  /** Runs the graph on one encoded input (batch of one). */
-  async forward(enc: BertEncoding): Promise<Record<string, Output>> {
-    const T = enc.inputIds.length;
-    const feeds = {
-      input_ids: int64(this.Tensor, enc.inputIds, [1, T]),
-      attention_mask: int64(this.Tensor, enc.attentionMask, [1, T]),
-      token_type_ids: int64(this.Tensor, enc.tokenTypeIds, [1, T]),
-    };
+  /** Runs the graph on one encoded input, or a batch of equally long ones. */
+  async forward(encodings: BertEncoding | readonly BertEncoding[]): Promise<Record<string, Output>> {
+    const batch: readonly BertEncoding[] = 'inputIds' in encodings ? [encodings] : encodings;
+    const feed = (k: 'inputIds' | 'attentionMask' | 'tokenTypeIds'): OrtTensor => int64(this.Tensor, batch.flatMap((e) => e[k]), [batch.length, batch[0]!.inputIds.length]);
+    const feeds = { input_ids: feed('inputIds'), attention_mask: feed('attentionMask'), token_type_ids: feed('tokenTypeIds') };
     const res = await this.session.run(feeds);
     const out: Record<string, Output> = {};
     for (const o of this.manifest.graphs.model.outputs) out[o.name] = floats(res[o.name], o.name);
@@ -195,40 +195,38 @@ export class ExportedBert {
   }
 
   /** HF's fill-mask: the topK tokens (default 5) at every mask token of the text, one list per mask. */
-  async fillMask(text: string, options: { topK?: number } = {}): Promise<FillMaskPrediction[][]> {
-    const { topK = 5 } = checkOptions('ExportedBert.fillMask', options, { topK: 1 });
+  async fillMask(text: string, options: { topK?: number; targets?: readonly string[] } = {}): Promise<FillMaskPrediction[][]> {
+    options = checkOptions('ExportedBert.fillMask', options, { topK: 1, targets: 1 });
     this.needArchitecture('fillMask', ['BertForMaskedLM', 'BertForPreTraining']);
-    const tok = this.needTokenizer('fillMask');
-    const maskId = tok.convertTokensToIds(tok.maskToken);
-    if (tok.vocab[maskId] !== tok.maskToken) throw new RunnerError(`fillMask: the tokenizer's mask token ${JSON.stringify(tok.maskToken)} is not in its vocabulary`);
-    const { encoding, outputs } = await this.run(text, null, false);
-    const positions = encoding.inputIds.flatMap((id, t) => (id === maskId ? [t] : []));
-    if (positions.length === 0) throw new RunnerError(`fillMask: no mask token (${tok.maskToken}) in the text ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)}`);
-    const logits = outputs.logits ?? outputs.prediction_logits!; // (1, T, V)
-    const V = logits.dims[2]!;
-    const rows = new Float32Array(positions.length * V);
-    positions.forEach((t, i) => rows.set(logits.data.subarray(t * V, (t + 1) * V), i * V));
-    return maskPredictions(tok, encoding.inputIds, positions, rows, V, Math.min(topK, V));
+    const V = Number(this.manifest.config.vocab_size);
+    return fillMaskAt('fillMask', RunnerError, this.needTokenizer('fillMask'), this.maxLength, V, text, options, async (_, positions) => {
+      const { outputs } = await this.run(text, null, false); // the run attentions(text) reuses
+      const logits = (outputs.logits ?? outputs.prediction_logits!).data; // (1, T, V)
+      const rows = new Float32Array(positions.length * V);
+      positions.forEach((t, i) => rows.set(logits.subarray(t * V, (t + 1) * V), i * V));
+      return rows;
+    });
   }
 
-  /** HF's text classification: labels with scores, best first; topK 1 by default, null for all. */
+  /** HF's text classification, as zhuyi's `classify` pipeline: labels with scores, best first; topK 1 by default, null for all. */
   async classify(text: string, o: { topK?: number | null; functionToApply?: ClassificationFunction; textPair?: string } = {}): Promise<LabelScore[]> {
     o = checkOptions('ExportedBert.classify', o, { topK: 1, functionToApply: 1, textPair: 1 });
     this.needArchitecture('classify', ['BertForSequenceClassification']);
-    const { outputs } = await this.run(text, o.textPair ?? null);
-    const row = Array.from(outputs.logits!.data);
-    const fn = o.functionToApply ?? classificationFunction(this.manifest.config.problem_type as string | null | undefined, row.length);
-    return labelScores(row, fn, o.topK === undefined ? 1 : o.topK, labelOf(this.manifest.config.id2label as Record<string, string>));
+    const K = this.labels.length;
+    const fn = o.functionToApply ?? classificationFunction(this.manifest.config.problem_type as string | null | undefined, K);
+    const [scores] = await classifyTexts('classify', RunnerError, this.needTokenizer('classify'), this.maxLength, [text], { ...o, functionToApply: fn }, K, this.label, async (encs) => (await this.forward(encs)).logits!.data);
+    return scores!;
   }
 
-  /** HF's token classification (NER) over the text, truncated to maxLength; entities carry character offsets. */
-  async tokenClassify(text: string, o: { aggregation?: AggregationStrategy; ignoreLabels?: readonly string[] } = {}): Promise<(TokenEntity | EntityGroup)[]> {
-    o = checkOptions('ExportedBert.tokenClassify', o, { aggregation: 1, ignoreLabels: 1 });
+  /** HF's token classification (NER), as zhuyi's `tokenClassify` pipeline (windows with `stride`); entities carry character offsets. */
+  async tokenClassify(text: string, o: { aggregation?: AggregationStrategy; ignoreLabels?: readonly string[]; stride?: number } = {}): Promise<(TokenEntity | EntityGroup)[]> {
+    o = checkOptions('ExportedBert.tokenClassify', o, { aggregation: 1, ignoreLabels: 1, stride: 1 });
     this.needArchitecture('tokenClassify', ['BertForTokenClassification']);
-    const tok = this.needTokenizer('tokenClassify');
-    const { encoding, outputs } = await this.run(text);
-    const logits = outputs.logits!;
-    return windowEntities(tok, text, encoding, logits.data, 0, logits.dims[2]!, o.aggregation ?? 'none', new Set(o.ignoreLabels ?? ['O']), labelOf(this.manifest.config.id2label as Record<string, string>));
+    return classifyTokens('tokenClassify', RunnerError, this.needTokenizer('tokenClassify'), this.maxLength, text, o, this.label, async (windows) => (await this.forward(windows)).logits!.data);
+  }
+
+  private get label(): LabelOf {
+    return labelOf(this.manifest.config.id2label as Record<string, string>);
   }
 
   /**
@@ -239,25 +237,10 @@ export class ExportedBert {
   async answer(question: string, context: string, o: { topK?: number; maxAnswerLength?: number; maxSeqLength?: number; docStride?: number; handleImpossibleAnswer?: boolean; alignToWords?: boolean } = {}): Promise<QaAnswer | QaAnswer[]> {
     o = checkOptions('ExportedBert.answer', o, { topK: 1, maxAnswerLength: 1, maxSeqLength: 1, docStride: 1, handleImpossibleAnswer: 1, alignToWords: 1 });
     this.needArchitecture('answer', ['BertForQuestionAnswering']);
-    const tok = this.needTokenizer('answer');
-    if (question.trim() === '' || tok.tokenize(context).length === 0) throw new RunnerError('answer: the question or the context is empty');
-    const seqLen = Math.min(o.maxSeqLength ?? 384, this.maxLength);
-    const room = seqLen - tok.tokenize(question).length - 3;
-    if (room < 1) throw new RunnerError(`answer: the question leaves no room for the context in ${seqLen}-token windows (maxSeqLength)`);
-    const enc = tok.encode(question, context, {
-      truncation: 'only_second', maxLength: seqLen, stride: o.docStride ?? Math.min(128, Math.floor(seqLen / 2), room - 1), returnOverflowingTokens: true,
-      returnOffsetsMapping: true, returnSpecialTokensMask: true, padding: true,
+    return answerQuestion('answer', RunnerError, this.needTokenizer('answer'), this.maxLength, question, context, o, async (windows) => {
+      const out = await this.forward(windows);
+      return { start: out.start_logits!.data, end: out.end_logits!.data };
     });
-    const topK = o.topK ?? 1;
-    const found = new Map<string, QaAnswer>();
-    let nullScore = Infinity;
-    for (const w of [enc, ...(enc.overflowing ?? [])]) {
-      const out = await this.forward(w);
-      const span = { maxAnswerLength: o.maxAnswerLength ?? 15, alignToWords: o.alignToWords ?? true, topK };
-      nullScore = Math.min(nullScore, windowAnswers(tok, context, w, out.start_logits!.data, out.end_logits!.data, 0, tok.convertTokensToIds(tok.clsToken), span, found));
-    }
-    const best = bestAnswers(found, o.handleImpossibleAnswer ? nullScore : null, topK);
-    return o.topK === undefined ? best[0]! : best;
   }
 }
 
@@ -283,9 +266,6 @@ export interface TranslationResult {
   /** log p of the token chosen at each step, EOS included when reached. */
   stepLogProbs: number[];
 }
-
-/** One hypothesis of the runner's search: tokens, per-step log p, and per step the attention block (layers * heads * S values). */
-interface RunnerBeam { ids: number[]; stepLogProbs: number[]; logProb: number; attention: Float32Array[] }
 
 /** The rows `rows` of a tensor along `axis` (beam search reorders the state this way). */
 function pickRows(Tensor: TensorConstructor, t: OrtTensor, axis: number, rows: readonly number[]): OrtTensor {
@@ -350,7 +330,7 @@ export class ExportedTranslator {
       sourceTokens = [this.source.vocab.token(this.source.vocab.unkId)];
     }
     const S = sourceIds.length;
-    const cap = Math.max(1, Math.min(o.maxLength ?? Infinity, Math.ceil(S * decoding.maxLength.ratio + decoding.maxLength.offset)));
+    const cap = lengthCap(o.maxLength ?? Infinity, S, decoding.maxLength.ratio, decoding.maxLength.offset);
     const encoderFeeds: Record<string, OrtTensor> = { src: int64(this.Tensor, sourceIds, [1, S]), src_lengths: int64(this.Tensor, [S], [1]) };
     // Per row: every decoder input but the token (state, encoder outputs, src_lengths); one row to start.
     const encoded = await this.encoder.run(encoderFeeds);
@@ -367,101 +347,42 @@ export class ExportedTranslator {
     }
     const tokenInput = this.manifest.graphs.decoder.inputs.some((i) => i.name === 'input_ids') ? 'input_ids' : 'tokens';
     const masked = this.manifest.graphs.decoder.inputs.some((i) => i.name === 'attention_mask');
-    // One decoder run: each row's tokens so far (BOS first); only the newest is fed, with the padding mask of all.
-    const step = async (prefixes: readonly number[][]): Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }> => {
-      const last = prefixes.map((p) => p[p.length - 1]!);
-      const feeds: Record<string, OrtTensor> = { ...rowsOf, [tokenInput]: int64(this.Tensor, last, tokenInput === 'input_ids' ? [last.length, 1] : [last.length]) };
-      if (masked) feeds.attention_mask = int64(this.Tensor, prefixes.flatMap((p) => p.map((id) => (id === config.padId ? 0 : 1))), [prefixes.length, prefixes[0]!.length]);
-      const out = await this.decoder.run(feeds);
-      const lp = out[decoding.logProbs]!;
-      for (const s of decoding.state) rowsOf[s.input] = out[s.output]!;
-      return { logProbs: lp.data as Float32Array, V: lp.dims[1]!, attention: decoding.attention ? out[decoding.attention.output]!.data as Float32Array : null };
+    // zhuyi's greedySearch / beamSearch loops (src/decode/beam.ts), one decoder run per step: the
+    // newest token of each row, with the padding mask of its tokens so far; beams reorder the rows.
+    const decoder: RowDecoder = {
+      step: async (last, prefixes) => {
+        const feeds: Record<string, OrtTensor> = { ...rowsOf, [tokenInput]: int64(this.Tensor, last, tokenInput === 'input_ids' ? [last.length, 1] : [last.length]) };
+        if (masked) feeds.attention_mask = int64(this.Tensor, prefixes.flatMap((p) => p.map((id) => (id === config.padId ? 0 : 1))), [prefixes.length, prefixes[0]!.length]);
+        const out = await this.decoder.run(feeds);
+        const lp = out[decoding.logProbs]!;
+        for (const s of decoding.state) rowsOf[s.input] = out[s.output]!;
+        return { logProbs: lp.data as Float32Array, V: lp.dims[1]!, attention: decoding.attention ? out[decoding.attention.output]!.data as Float32Array : null };
+      },
+      select: (rows) => {
+        for (const [name, t] of Object.entries(rowsOf)) rowsOf[name] = pickRows(this.Tensor, t, this.batchAxis(name), rows);
+      },
     };
-    const select = (rows: readonly number[]): void => {
-      for (const [name, t] of Object.entries(rowsOf)) rowsOf[name] = pickRows(this.Tensor, t, this.batchAxis(name), rows);
-    };
-    const best = K === 1 ? await this.greedy(step, cap) : await this.beam(step, select, cap, K, o.lengthPenalty ?? 0);
-    const n = best.ids.length;
+    const { bosId, eosId } = config;
+    const best = K === 1 ? (await greedyDecode(decoder, [cap], bosId, eosId))[0]!
+      : (await beamDecode(decoder, [cap], { beamSize: K, eos: eosId, lengthPenalty: o.lengthPenalty ?? 0, nBest: 1 }, bosId))[0]![0]!;
+    const ids = best.tokens;
+    const n = ids.length;
     let attention: number[][][][] | null = null;
     if (decoding.attention) {
       // Per step (layers, heads, S) or (S): attention[layer][head][token][source].
       const axes = decoding.attention.axes;
       const [L, H] = axes.length === 4 ? [axes[1] as number, axes[2] as number] : [1, 1];
-      attention = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => best.attention.slice(0, n).map((a) => Array.from(a.subarray((l * H + h) * S, (l * H + h + 1) * S)))));
+      attention = Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => best.attention!.slice(0, n).map((a) => a.slice((l * H + h) * S, (l * H + h + 1) * S))));
     }
     return {
-      text: this.target.decode(best.ids),
-      tokens: best.ids.map((id) => this.target.vocab.token(id)),
-      ids: best.ids,
+      text: this.target.decode(ids),
+      tokens: ids.map((id) => this.target.vocab.token(id)),
+      ids,
       sourceTokens,
       sourceIds,
       attention,
       logProb: best.logProb,
       stepLogProbs: best.stepLogProbs,
     };
-  }
-
-  /** zhuyi's greedySearch for one sentence. */
-  private async greedy(step: (prefixes: number[][]) => Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }>, cap: number): Promise<RunnerBeam> {
-    const { bosId, eosId } = this.manifest.config;
-    const h: RunnerBeam = { ids: [], stepLogProbs: [], logProb: 0, attention: [] };
-    for (let t = 0; t < cap; t++) {
-      const { logProbs: lp, attention } = await step([[bosId, ...h.ids]]);
-      let best = 0;
-      for (let v = 1; v < lp.length; v++) if (lp[v]! > lp[best]!) best = v;
-      h.stepLogProbs.push(lp[best]!);
-      h.logProb += lp[best]!;
-      if (attention) h.attention.push(attention.slice());
-      if (best === eosId) break;
-      h.ids.push(best);
-    }
-    return h;
-  }
-
-  /** zhuyi's beamSearch (src/decode/search.ts) for one sentence: K live rows, the best finished hypothesis by score. */
-  private async beam(step: (prefixes: number[][]) => Promise<{ logProbs: Float32Array; V: number; attention: Float32Array | null }>, select: (rows: number[]) => void,
-    cap: number, K: number, alpha: number): Promise<RunnerBeam> {
-    const { bosId, eosId } = this.manifest.config;
-    const penalty = (length: number): number => (alpha === 0 ? 1 : ((5 + length) / 6) ** alpha);
-    let live: RunnerBeam[] = [{ ids: [], stepLogProbs: [], logProb: 0, attention: [] }];
-    const finished: (RunnerBeam & { score: number })[] = [];
-    let prefixes = [[bosId]];
-    for (let t = 0; t < cap; t++) {
-      const { logProbs: lp, V, attention } = await step(prefixes);
-      const A = attention ? attention.length / prefixes.length : 0;
-      const candidates: { row: number; token: number; logProb: number }[] = [];
-      live.forEach((beam, row) => {
-        const top = Array.from({ length: V }, (_, v) => v).sort((a, b) => lp[row * V + b]! - lp[row * V + a]! || a - b).slice(0, 2 * K);
-        for (const v of top) candidates.push({ row, token: v, logProb: beam.logProb + lp[row * V + v]! });
-      });
-      candidates.sort((x, y) => y.logProb - x.logProb);
-      const kept: RunnerBeam[] = [];
-      const pick: number[] = [];
-      for (const c of candidates) {
-        const parent = live[c.row]!;
-        const grown = {
-          ids: [...parent.ids, c.token], stepLogProbs: [...parent.stepLogProbs, lp[c.row * V + c.token]!], logProb: c.logProb,
-          attention: attention ? [...parent.attention, attention.slice(c.row * A, (c.row + 1) * A)] : [],
-        };
-        const length = grown.ids.length;
-        if (c.token === eosId || length >= cap) {
-          if (c.token === eosId) grown.ids.pop();
-          finished.push({ ...grown, score: c.logProb / penalty(length) });
-          continue;
-        }
-        if (kept.length < K) { kept.push(grown); pick.push(c.row); }
-        if (kept.length === K && finished.length >= 1) break;
-      }
-      const bestFinished = Math.max(-Infinity, ...finished.map((h) => h.score));
-      const bestLive = kept.length ? kept[0]!.logProb / penalty(cap) : -Infinity;
-      if (kept.length === 0 || (finished.length >= 1 && bestFinished >= (alpha > 0 ? bestLive : kept[0]!.logProb))) break;
-      // Rows stay K wide (zhuyi's fixed shapes): a short list repeats row 0.
-      while (pick.length < K) pick.push(0);
-      select(pick);
-      live = kept;
-      prefixes = [...kept.map((b) => [bosId, ...b.ids]), ...Array.from({ length: K - kept.length }, () => [bosId, ...kept[0]!.ids.slice(0, -1), eosId])];
-    }
-    const all = finished.length ? finished : live.map((b) => ({ ...b, score: b.logProb / penalty(b.ids.length) }));
-    return [...all].sort((x, y) => y.score - x.score)[0]!;
   }
 }

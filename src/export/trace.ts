@@ -9,24 +9,22 @@
  * value, so `exampleSizes` picks values that no weight, buffer or config number of the model has.
  */
 import { type ExportInput, type ExportedGraph, lowerForExport } from '../backends/ort/builder.js';
-import { type NodeSpec, encodeModel } from '../backends/ort/proto.js';
+import { type NodeSpec, encodeModel, irVersion } from '../backends/ort/proto.js';
 import type { Module } from '../nn/module.js';
 import { ONNX_DTYPE } from '../ops/registry.js';
 import { buildGraph } from '../tensor/realize.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { TensorInfo } from './manifest.js';
-import { ExportError } from './weights.js';
+import { Tensor } from '../tensor/tensor.js';
+import { ZhuyiError } from '../tensor/errors.js';
+import type { GraphInfo, TensorInfo } from './manifest.js';
+
+export class ExportError extends ZhuyiError {}
 
 /** Opsets export writes: 18 brings reductions with axes as an input (the lowerings use them); ORT 1.30 runs up to 23. */
 export const MIN_OPSET = 18;
 export const MAX_OPSET = 21;
 export const DEFAULT_OPSET = 18;
-
-
-/** The IR version that goes with an opset (onnx/onnx Versioning.md). */
-function irVersion(opset: number): number {
-  return opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
-}
+/** The producer_name of every exported graph and the manifest's `producer`. */
+export const PRODUCER = 'zhuyi';
 
 export function checkOpset(opset: number): void {
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) throw new ExportError(`export: opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${opset}`);
@@ -70,11 +68,19 @@ export interface TraceOutput {
   axes?: (string | number)[];
 }
 
+/** An example input of a trace: `shape` filled with `value` (or value(i) at flat index i). */
+export function example(name: string, shape: number[], axes: (string | null)[], doc: string, dtype: 'int32' | 'float32' = 'float32', value: number | ((i: number) => number) = 0): TraceInput {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const at = typeof value === 'number' ? () => value : value;
+  const data = dtype === 'int32' ? Int32Array.from({ length: n }, (_, i) => at(i)) : Float32Array.from({ length: n }, (_, i) => at(i));
+  return { name, tensor: Tensor.fromBuffer(data, shape), axes, doc };
+}
+
 /** A traced, lowered graph: encode it (at any supported opset), drop outputs, quantize its weights. */
 export class TracedGraph {
   constructor(private readonly g: ExportedGraph, readonly inputs: TensorInfo[], readonly outputs: TensorInfo[], readonly name: string) {}
 
-  encode(opset = DEFAULT_OPSET, producer = 'zhuyi'): Uint8Array {
+  encode(opset = DEFAULT_OPSET, producer = PRODUCER): Uint8Array {
     checkOpset(opset);
     return encodeModel({
       irVersion: irVersion(opset),
@@ -86,6 +92,11 @@ export class TracedGraph {
       inputs: this.g.inputs,
       outputs: this.g.outputs,
     });
+  }
+
+  /** The manifest's entry for the graph written to `file`. */
+  info(file: string): GraphInfo {
+    return { file, inputs: this.inputs, outputs: this.outputs };
   }
 
   /** The same graph without the named outputs (e.g. the attentions a consumer does not read). */

@@ -1,9 +1,14 @@
 /**
  * A translation folder (zhuyi-translate.json, from `zhuyi translate train`) -> encoder.onnx and
  * decoder.onnx (one decoding step), the source and target tokenizers, and the manifest's decoding
- * recipe. Every decoder step is traced from the model's own step code (trace.ts); so is the
- * Transformer's encoder. The RNN encoders' time loop runs in JavaScript, one graph node per step, so
- * a trace would fix the source length: they are written with ONNX's GRU / LSTM (translate-rnn.ts).
+ * recipe. Every graph is traced from the model's own code (trace.ts): the encoders' forward and one
+ * decoder step. The RNN encoders trace to ONNX's GRU / LSTM (the `gru` / `lstm` ops that nn/rnn.ts
+ * runs without gradients), whose sequence_lens keeps the source length a symbol.
+ *
+ * Every encoder takes src (batch_size, src_len) and src_lengths (batch_size):
+ *   seq2seq      state_h (L, batch_size, H) [, state_c] [, state_context (batch_size, H)] out
+ *   attention    memory (batch_size, src_len, 2He) (the annotations) [, projected_keys], state_s (s_0) out
+ *   transformer  past_key_values.{i}.encoder.key/value out (see below)
  *
  * Every decoder takes the newest token only, input_ids (batch_size, 1), and carries its state:
  *   seq2seq      state_h (L, batch_size, H) [, state_c] in, next_state_h [, next_state_c] out
@@ -18,49 +23,28 @@
  *                of the prefix (the stepper masks tokens equal to padId); cross_attentions (batch_size,
  *                layers, H, src_len) of the new position out
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/safetensors.js';
+import { tokenizerFileNames } from '../text/io.js';
 import type { AttentionSeq2Seq } from '../models/translate/attention-seq2seq.js';
 import type { Seq2Seq } from '../models/translate/seq2seq.js';
 import type { TransformerSeq2Seq } from '../models/translate/transformer.js';
+import { MAX_SOURCE, sourcePaddingMask } from '../models/translate/common.js';
 import type { Module } from '../nn/module.js';
 import * as F from '../ops/functional.js';
-import { arange } from '../tensor/creation.js';
 import { noGrad } from '../tensor/grad-mode.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { loadTranslator } from '../translate/translator.js';
 import { copyFiles } from './folder.js';
-import { DECODING_RECIPE, MANIFEST_FORMAT, MANIFEST_VERSION, type TensorInfo, type TokenizerInfo, type TranslationManifest } from './manifest.js';
-import { GraphBuilder } from './onnx-builder.js';
-import { type TraceInput, type TraceOutput, type TracedGraph, exampleSizes, trace } from './trace.js';
-import { emitAttentionEncoder, emitSeq2SeqEncoder } from './translate-rnn.js';
-import { Weights } from './weights.js';
-
-const PRODUCER = 'zhuyi';
-/** The longest source a traced padding mask covers (its positions are a constant sliced to src_len). */
-const MAX_SOURCE = 4096;
+import { DECODING_RECIPE, MANIFEST_FORMAT, MANIFEST_VERSION, type TokenizerInfo, type TranslationManifest } from './manifest.js';
+import { PRODUCER, type TraceInput, type TraceOutput, type TracedGraph, example, exampleSizes, trace } from './trace.js';
 
 function copyTokenizer(dir: string, out: string, side: 'source' | 'target'): TokenizerInfo {
   const from = join(dir, side);
-  const names = readdirSync(from).filter((n) => !n.startsWith('.') && statSync(join(from, n)).isFile()).sort();
   return {
-    kind: 'zhuyi', dir: `tokenizer/${side}`, files: copyFiles(from, out, `tokenizer/${side}`, names),
+    kind: 'zhuyi', dir: `tokenizer/${side}`, files: copyFiles(from, out, `tokenizer/${side}`, tokenizerFileNames(from)),
     rebuild: 'tokenizerFromFiles({name: text}) from zhuyi\'s src/text/files.ts (zhuyi-tokenizer.json names the kind: char, word or bpe)',
   };
-}
-
-/** An example input of the trace: `shape` filled with `value`. */
-function example(name: string, shape: number[], axes: (string | null)[], doc: string, dtype: 'int32' | 'float32' = 'float32', value = 0): TraceInput {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = dtype === 'int32' ? new Int32Array(n).fill(value) : new Float32Array(n).fill(value);
-  return { name, tensor: Tensor.fromBuffer(data, shape), axes, doc };
-}
-
-/** Bool (B, S), true at padding s >= length: from src_lengths (B) inside the graph. */
-function paddingMask(lengths: Tensor, S: number): Tensor {
-  const positions = F.slice(arange(MAX_SOURCE), 0, 0, S); // (S): a constant cut at the graph's source length
-  return F.ge(F.unsqueeze(positions, 0), F.unsqueeze(lengths, 1)); // (1, S) >= (B, 1)
 }
 
 const ids = (B: number, doc = 'the previous token (BOS at the first step)'): TraceInput => example('input_ids', [B, 1], ['batch_size', null], doc, 'int32', 1);
@@ -68,6 +52,39 @@ const lengthsInput = (B: number, S: number): TraceInput => example('src_lengths'
 const out = (name: string, tensor: Tensor, doc: string, axes?: (string | number)[]): TraceOutput => ({ name, tensor, doc, ...(axes ? { axes } : {}) });
 
 interface Decoder { graph: TracedGraph; state: { input: string; output: string }[]; attention: { output: string; axes: (string | number)[] } | null }
+
+/** An encoder's inputs, src (B, S) and src_lengths (B), at example sizes that are none of the model's. */
+function sourceInputs(model: TranslationModule): { src: TraceInput; lengths: TraceInput; S: number } {
+  const [B, S] = exampleSizes(model, 2, Math.min(MAX_SOURCE, model.config.maxLen ?? Infinity), model.config) as [number, number];
+  return { src: example('src', [B, S], ['batch_size', 'src_len'], 'source token ids, padded', 'int32', model.config.bosId), lengths: lengthsInput(B, S), S };
+}
+type TranslationModule = Module & { config: { bosId: number; maxLen?: number } };
+
+/** Sutskever / Cho: the encoder's final states, the decoder's first (and Cho's summary c). */
+function seq2seqEncoder(model: Seq2Seq): TracedGraph {
+  const { src, lengths } = sourceInputs(model);
+  const outputs = noGrad(() => {
+    const v = model.encode(src.tensor, lengths.tensor);
+    return [
+      out('state_h', v.h, 'hidden state per layer'),
+      ...(v.c ? [out('state_c', v.c, 'LSTM cell state per layer')] : []),
+      ...(v.context ? [out('state_context', v.context, "Cho et al.'s summary c (the encoder's top-layer final state), fed to every step")] : []),
+    ];
+  });
+  return trace('seq2seq-encoder', model, [src, lengths], outputs);
+}
+
+/** Bahdanau et al.: the annotations h_j, the keys' projection (once per sentence, A.1.2) and s_0. */
+function attentionEncoder(model: AttentionSeq2Seq): TracedGraph {
+  const { src, lengths } = sourceInputs(model);
+  const score = model.config.attention;
+  const outputs = noGrad(() => {
+    const { annotations, s0 } = model.encoder.forward(src.tensor, lengths.tensor);
+    const keys = score === 'dot' ? [] : [out('projected_keys', model.decoder.attention.projectKeys(annotations), score === 'additive' ? "U_a h_j + b, the keys' share of the scores" : 'W_a h_j')];
+    return [out('memory', annotations, 'annotations [h→; h←] (zero at padding)'), ...keys, out('state_s', s0, 's_0 = tanh(W_s h←_1)')];
+  });
+  return trace('attention-encoder', model, [src, lengths], outputs);
+}
 
 /** Sutskever / Cho: one step of every layer from the previous token and the state. */
 function seq2seqDecoder(model: Seq2Seq): Decoder {
@@ -98,7 +115,7 @@ function attentionDecoder(model: AttentionSeq2Seq): Decoder {
   const outputs = noGrad(() => {
     const d = model.decoder;
     const yEmb = d.embedding.forward(F.squeeze(input.tensor, 1)); // (B, 1) -> (B) -> (B, E)
-    const r = d.step(yEmb, s.tensor, memory.tensor, paddingMask(lengths.tensor, S), keys?.tensor);
+    const r = d.step(yEmb, s.tensor, memory.tensor, sourcePaddingMask(lengths.tensor, S), keys?.tensor);
     return [out('log_probs', F.logSoftmax(d.output(r.features), -1), 'log p(next token)'), out('next_state_s', r.s, 's_i'), out('attention', r.weights, 'α_i over the source (0 at padding)')];
   });
   const graph = trace('attention-decoder', model, [input, s, memory, ...(keys ? [keys] : []), lengths], outputs);
@@ -107,11 +124,9 @@ function attentionDecoder(model: AttentionSeq2Seq): Decoder {
 
 /** The Transformer's encoder: memory, and every decoder layer's cross-attention keys and values of it. */
 function transformerEncoder(model: TransformerSeq2Seq): TracedGraph {
-  const [B, S] = exampleSizes(model, 2, model.config.maxLen, model.config) as [number, number];
-  const src = example('src', [B, S], ['batch_size', 'src_len'], 'source token ids, padded', 'int32', model.config.bosId);
-  const lengths = lengthsInput(B, S);
+  const { src, lengths, S } = sourceInputs(model);
   const outputs = noGrad(() => {
-    const { memory } = model.encode(src.tensor, paddingMask(lengths.tensor, S));
+    const { memory } = model.encode(src.tensor, sourcePaddingMask(lengths.tensor, S));
     return model.transformer.decoder.initCache(memory).flatMap((c, i) => [
       out(`past_key_values.${i}.encoder.key`, c.crossK, `decoder layer ${i}'s cross-attention keys of the memory`),
       out(`past_key_values.${i}.encoder.value`, c.crossV, `decoder layer ${i}'s cross-attention values of the memory`),
@@ -136,7 +151,7 @@ function transformerDecoder(model: TransformerSeq2Seq): Decoder {
     const position = F.reshape(F.sum(F.constant(1, [P], 'int32')), [1]); // the new token's position: the past's length
     const x = model.tgt_positions.forward(F.mul(model.tgt_tok_emb.forward(input.tensor), Math.sqrt(D)), position); // (B, 1, D)
     const caches = past.map((p) => ({ selfK: p.selfK.tensor, selfV: p.selfV.tensor, crossK: p.crossK.tensor, crossV: p.crossV.tensor }));
-    const dec = model.transformer.decoder.step(x, caches, paddingMask(lengths.tensor, S), F.eq(mask.tensor, 0)); // padding keys masked, as the stepper's eq(tokens, pad)
+    const dec = model.transformer.decoder.step(x, caches, sourcePaddingMask(lengths.tensor, S), F.eq(mask.tensor, 0)); // padding keys masked, as the stepper's eq(tokens, pad)
     const cross = F.stack(dec.crossAttentions.map((a) => F.squeeze(a, 2)), 1); // M x (B, H, 1, S) -> (B, M, H, S)
     return [
       out('log_probs', F.logSoftmax(model.generator.forward(F.squeeze(dec.output, 1)), -1), 'log p(next token)'),
@@ -156,29 +171,19 @@ export async function exportTranslation(dir: string, out: string, opset: number,
   step('loading weights');
   const translator = await loadTranslator(dir);
   const model = (translator.model as unknown as Module).eval();
-  let encoder: { file: Uint8Array; inputs: TensorInfo[]; outputs: TensorInfo[] };
-  let decoder: Decoder;
   step('tracing the graphs');
-  if (translator.kind === 'transformer') {
-    const graph = transformerEncoder(model as TransformerSeq2Seq);
-    encoder = { file: graph.encode(opset, PRODUCER), inputs: graph.inputs, outputs: graph.outputs };
-    decoder = transformerDecoder(model as TransformerSeq2Seq);
-  } else {
-    const b = new GraphBuilder(`${translator.kind}-encoder`);
-    const weights = await Weights.of(model, dir);
-    const io = translator.kind === 'seq2seq' ? emitSeq2SeqEncoder(b, weights, model as Seq2Seq) : emitAttentionEncoder(b, weights, model as AttentionSeq2Seq);
-    encoder = { file: b.encode(opset, PRODUCER), ...io };
-    decoder = translator.kind === 'seq2seq' ? seq2seqDecoder(model as Seq2Seq) : attentionDecoder(model as AttentionSeq2Seq);
-  }
+  const [encoder, decoder] = translator.kind === 'transformer' ? [transformerEncoder(model as TransformerSeq2Seq), transformerDecoder(model as TransformerSeq2Seq)]
+    : translator.kind === 'seq2seq' ? [seq2seqEncoder(model as Seq2Seq), seq2seqDecoder(model as Seq2Seq)]
+      : [attentionEncoder(model as AttentionSeq2Seq), attentionDecoder(model as AttentionSeq2Seq)];
   step('writing encoder.onnx, decoder.onnx');
-  writeFileAtomic(join(out, 'encoder.onnx'), encoder.file);
-  writeFileAtomic(join(out, 'decoder.onnx'), decoder.graph.encode(opset, PRODUCER));
+  writeFileAtomic(join(out, 'encoder.onnx'), encoder.encode(opset));
+  writeFileAtomic(join(out, 'decoder.onnx'), decoder.graph.encode(opset));
   const config = translator.model.config as unknown as TranslationManifest['config'];
   return {
     format: MANIFEST_FORMAT, version: MANIFEST_VERSION, kind: 'translation', opset, producer: PRODUCER,
     graphs: {
-      encoder: { file: 'encoder.onnx', inputs: encoder.inputs, outputs: encoder.outputs },
-      decoder: { file: 'decoder.onnx', inputs: decoder.graph.inputs, outputs: decoder.graph.outputs },
+      encoder: encoder.info('encoder.onnx'),
+      decoder: decoder.graph.info('decoder.onnx'),
     },
     config: { ...config, modelKind: translator.kind },
     decoding: { tokens: 'last', state: decoder.state, logProbs: 'log_probs', attention: decoder.attention, maxLength: { ratio: 2, offset: 10 }, recipe: DECODING_RECIPE },

@@ -5,3 +5,4 @@ import './movement.js';
 import './indexing.js';
 import './matmul.js';
 import './nn.js';
+import './rnn.js';

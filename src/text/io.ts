@@ -29,15 +29,15 @@ export function saveTokenizer(dir: string, tokenizer: Tokenizer): void {
   for (const [name, text] of Object.entries(tokenizerFiles(tokenizer))) writeFileAtomic(join(dir, name), text);
 }
 
-/** The text of every file directly in `dir`. */
-export function readTokenizerFiles(dir: string): Record<string, string> {
+/** The files of a tokenizer folder: every file directly in `dir` but hidden ones, sorted. */
+export function tokenizerFileNames(dir: string): string[] {
   if (!existsSync(dir)) throw new TokenizerError(`${dir}: no ${TOKENIZER_CONFIG_FILE} (nor tokenizer.json) to load a tokenizer from`);
-  const files: Record<string, string> = {};
-  for (const name of readdirSync(dir)) {
-    const file = join(dir, name);
-    if (statSync(file).isFile() && !name.startsWith('.')) files[name] = readFileSync(file, 'utf8');
-  }
-  return files;
+  return readdirSync(dir).filter((name) => !name.startsWith('.') && statSync(join(dir, name)).isFile()).sort();
+}
+
+/** The text of every file of the tokenizer folder `dir`. */
+export function readTokenizerFiles(dir: string): Record<string, string> {
+  return Object.fromEntries(tokenizerFileNames(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
 /** Restores a tokenizer saved by `saveTokenizer`; a bare HF tokenizer.json of our BPE shape also loads. */

@@ -11,6 +11,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { nodeDefaults } from '../../src/backends/ort/node.js';
 import { constant, softmaxCrossEntropy } from '../../src/ops/functional.js';
+import { rnnLayer } from '../../src/ops/rnn.js';
 import { assertClose } from '../helpers.js';
 
 type Build = (dt: DType, r: Inputs) => Tensor | Tensor[];
@@ -151,8 +152,19 @@ const ROWS: Row[] = [
     // ORT normalises with float32 accumulators even for double inputs? No: it accumulates in the input type; 1e-5 eps rounding differs.
     tol: { float32: { atol: 3e-5, rtol: 3e-5 }, float64: { atol: 1e-10, rtol: 1e-9 } },
   },
+  // ONNX Runtime's GRU / LSTM are float32 only: float64 runs through float32.
+  { name: 'gru', op: 'gru', dtypes: F, build: (dt, r) => rnnRow('gru', dt, r), tol: VIA_F32 },
+  { name: 'lstm', op: 'lstm', dtypes: F, build: (dt, r) => rnnRow('lstm', dt, r), tol: VIA_F32 },
   { name: 'trilu', op: 'trilu', dtypes: ALL, build: (dt, r) => [z.tril(r.any([2, 4, 5], dt)), z.triu(r.any([4, 3], dt), 1), z.tril(r.any([3, 3], dt), -1)] },
 ];
+
+/** One bidirectional gru / lstm layer over a padded batch (T 4, B 3, I 2, H 3): outputs, h_N, c_N. */
+function rnnRow(mode: 'gru' | 'lstm', dt: DType, r: Inputs): Tensor[] {
+  const G = (mode === 'gru' ? 3 : 4) * 3;
+  const w = { weightIh: r.any([2, G, 2], dt), weightHh: r.any([2, G, 3], dt), biasIh: r.any([2, G], dt), biasHh: r.any([2, G], dt) };
+  const out = rnnLayer(mode, r.any([4, 3, 2], dt), w, r.any([2, 3, 3], dt), mode === 'lstm' ? r.any([2, 3, 3], dt) : null, z.tensor([4, 1, 3], { dtype: 'int32' }));
+  return [out.y, out.h, ...(out.c ? [out.c] : [])];
+}
 
 /** Runs `build` on a backend with fresh inputs and returns the results as plain arrays. */
 async function runOn(backend: string, build: Build, dt: DType): Promise<{ shape: number[]; dtype: DType; data: number[] }[]> {

@@ -174,9 +174,10 @@ describe('the runner on onnxruntime-node gives zhuyi\'s pipeline results', () =>
     const out = await saved('run-mlm', model);
     const exported = await loadExport(runtime(out));
     assert.ok(exported instanceof ExportedBert);
-    for (const text of ['the cat [MASK] on the mat .', '[MASK] dogs run , [MASK] !']) {
-      const want = await fillMask(model, tok, text, { topK: 4 });
-      const got = await exported.fillMask(text, { topK: 4 });
+    for (const [text, options] of [['the cat [MASK] on the mat .', { topK: 4 }], ['[MASK] dogs run , [MASK] !', { topK: 4 }], ['the [MASK] sat', { topK: 2, targets: ['cat', 'dog', 'mat'] }]] as const) {
+      const want = await fillMask(model, tok, text, options);
+      const got = await exported.fillMask(text, options);
+      if ('targets' in options) assert.ok(got[0]!.length === 2 && got[0]!.every((p) => options.targets.includes(p.token as never)), 'only the targets are ranked');
       assert.deepEqual(got.map((l) => l.map((p) => [p.tokenId, p.token, p.sequence])), want.map((l) => l.map((p) => [p.tokenId, p.token, p.sequence])));
       assertClose(got.flat().map((p) => p.score), want.flat().map((p) => p.score), { atol: 1e-5, rtol: 1e-4, what: 'fill-mask scores' });
     }
@@ -227,6 +228,13 @@ describe('the runner on onnxruntime-node gives zhuyi\'s pipeline results', () =>
       assert.deepEqual(strip(got), strip(want), aggregation);
       assertClose(got.map((e) => e.score), want.map((e) => e.score), { atol: 1e-5, what: `tokenClassify ${aggregation} scores` });
     }
+    // Longer than the 40 positions: windows overlapping by 4 tokens, run as one batch, merged as the pipeline merges them.
+    const long = Array.from({ length: 6 }, () => text).join(' . ');
+    const want = await tokenClassify(ner, tok, long, { aggregation: 'simple', ignoreLabels: [], stride: 4 });
+    const got = await exportedNer.tokenClassify(long, { aggregation: 'simple', ignoreLabels: [], stride: 4 });
+    assert.ok(want.length > 0 && want[want.length - 1]!.end > 200, 'the entities reach past the first window');
+    assert.deepEqual(got.map((e) => [e.word, e.start, e.end]), want.map((e) => [e.word, e.start, e.end]));
+    assertClose(got.map((e) => e.score), want.map((e) => e.score), { atol: 1e-5, what: 'tokenClassify with stride' });
   });
 });
 

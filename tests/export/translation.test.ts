@@ -6,7 +6,8 @@
  *   - the graphs in plain onnxruntime-node (imported directly) give zhuyi's teacher-forced
  *     log-probabilities within 1e-4 for a padded batch of two and, from the same files, a batch of
  *     three with other lengths (the axes are dynamic);
- *   - the isomorphic runner's greedy translation equals zhuyi's greedy search token for token, its
+ *   - the isomorphic runner's greedy translation equals zhuyi's greedy search token for token (the
+ *     in-library RNN encoders there run their cell loop, the exported ones ONNX's GRU / LSTM), its
  *     log-probability within 1e-4, and its attention equals zhuyi's (the Transformer: every layer's
  *     and head's cross-attention; the attention RNN: the alignment of each step).
  */
@@ -200,6 +201,14 @@ describe('translation export runs in onnxruntime-node and decodes like zhuyi', (
         assert.equal(keyed, manifest.graphs.encoder.outputs.some((i) => i.name === 'projected_keys'));
         assert.equal(keyed, (options.attention ?? 'additive') !== 'dot');
       }
+      // Every encoder is traced with symbolic batch and source length (the RNNs through ONNX's GRU / LSTM).
+      assert.deepEqual(manifest.graphs.encoder.inputs.map((i) => [i.name, i.axes]), [['src', ['batch_size', 'src_len']], ['src_lengths', ['batch_size']]]);
+      if (kind === 'seq2seq') {
+        const { hidden: H, numLayers: L, cell } = manifest.config as unknown as { hidden: number; numLayers: number; cell: string };
+        const states = [['state_h', [L, 'batch_size', H]], ...(cell === 'lstm' ? [['state_c', [L, 'batch_size', H]]] : []), ...(options.feedContext ? [['state_context', ['batch_size', H]]] : [])];
+        assert.deepEqual(manifest.graphs.encoder.outputs.map((o) => [o.name, o.axes]), states);
+      }
+      if (kind === 'attention') assert.deepEqual(manifest.graphs.encoder.outputs[0]!.axes, ['batch_size', 'src_len', 2 * Number(manifest.config.encoderHidden)]);
       assert.ok(manifest.tokenizer.source.files.includes('zhuyi-tokenizer.json') && manifest.tokenizer.target.files.includes('zhuyi-tokenizer.json'));
       await checkBatch(translator, out, manifest, ['red cat dog big', 'sun'], ['BIG DOG CAT', 'SUN']);
       await checkBatch(translator, out, manifest, ['blue', 'green dog', 'red red red cat sun big'], ['BLUE', 'DOG GREEN', 'BIG SUN CAT RED RED RED']);

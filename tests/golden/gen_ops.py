@@ -218,6 +218,31 @@ case('cross_entropy_rows_mean', [3 * torch.cos(torch.arange(28.0)).reshape(4, 7)
 case('cross_entropy_rows_large_logits', [torch.tensor([[1000.0, 0.0, -1000.0], [3.0, 3.0, 3.0]]), torch.tensor([2, 1])],
      lambda a, t: F.cross_entropy(a, t, label_smoothing=0.3, reduction='sum'))
 
+# whole-sequence recurrent layers (zhuyi's gru / lstm ops): one layer, both directions, padded rows
+# (lengths as pack_padded_sequence takes them). Output [h_n; (c_n;) y], y (T, D, B, H), as the op
+# packs it. Inputs drawn without the generator, as above.
+def wave(scale, k, *s): return scale * torch.sin(k * torch.arange(1.0, 1.0 + math.prod(s))).reshape(s)
+def rnn_packed(mode):
+    def fn(x, wih, whh, bih, bhh, h0, *rest):
+        T, B, I = x.shape
+        D, _, H = whh.shape
+        m = (torch.nn.GRU if mode == 'gru' else torch.nn.LSTM)(I, H, bidirectional=D == 2)
+        with torch.no_grad():
+            for d, sfx in enumerate(['_l0', '_l0_reverse'][:D]):
+                for name, w in [('weight_ih', wih), ('weight_hh', whh), ('bias_ih', bih), ('bias_hh', bhh)]:
+                    getattr(m, name + sfx).copy_(w[d])
+        lengths = rest[-1]
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+        y, state = m(packed, h0 if mode == 'gru' else (h0, rest[0]))
+        y, _ = torch.nn.utils.rnn.pad_packed_sequence(y, total_length=T)
+        finals = [state] if mode == 'gru' else list(state)
+        return torch.cat([f.unsqueeze(0) for f in finals] + [y.reshape(T, B, D, H).permute(0, 2, 1, 3)], 0)
+    return fn
+case('gru_packed_bidirectional', [wave(1.0, 0.7, 4, 3, 2), wave(0.5, 1.3, 2, 9, 2), wave(0.5, 0.9, 2, 9, 3), wave(0.3, 2.1, 2, 9), wave(0.3, 1.7, 2, 9),
+                                  wave(0.4, 0.5, 2, 3, 3), torch.tensor([4, 1, 3])], rnn_packed('gru'), grad=False)
+case('lstm_packed_bidirectional', [wave(1.0, 0.3, 5, 2, 2), wave(0.5, 1.1, 2, 12, 2), wave(0.5, 0.8, 2, 12, 3), wave(0.3, 1.9, 2, 12), wave(0.3, 2.3, 2, 12),
+                                   wave(0.4, 0.6, 2, 2, 3), wave(0.4, 1.4, 2, 2, 3), torch.tensor([2, 5])], rnn_packed('lstm'), grad=False)
+
 def enc(v):
     if isinstance(v, float):
         if math.isnan(v): return 'NaN'

@@ -4,6 +4,7 @@
  */
 import * as z from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { rnnLayer } from '../../src/ops/rnn.js';
 
 type Case = (...xs: Tensor[]) => Tensor;
 const scaled = (parts: Tensor[], dim: number): Tensor => z.cat(parts.map((p, i) => p.mul(i + 1)), dim);
@@ -186,6 +187,14 @@ export const CASES: Record<string, Case> = {
   cross_entropy_rows_smooth_ignore: (a, t) => z.crossEntropy(a!, t!, { labelSmoothing: 0.1, reduction: 'none' }),
   cross_entropy_rows_mean: (a, t) => z.crossEntropy(a!, t!),
   cross_entropy_rows_large_logits: (a, t) => z.crossEntropy(a!, t!, { labelSmoothing: 0.3, reduction: 'sum' }),
+  gru_packed_bidirectional: (x, wih, whh, bih, bhh, h0, lengths) => {
+    const r = rnnLayer('gru', x!, { weightIh: wih!, weightHh: whh!, biasIh: bih!, biasHh: bhh! }, h0!, null, lengths!);
+    return z.cat([r.h.unsqueeze(0), r.y], 0);
+  },
+  lstm_packed_bidirectional: (x, wih, whh, bih, bhh, h0, c0, lengths) => {
+    const r = rnnLayer('lstm', x!, { weightIh: wih!, weightHh: whh!, biasIh: bih!, biasHh: bhh! }, h0!, c0!, lengths!);
+    return z.cat([r.h.unsqueeze(0), r.c!.unsqueeze(0), r.y], 0);
+  },
 };
 
 /**

@@ -8,7 +8,7 @@ import { onnxDTypeCode } from '../../ops/registry.js';
 import type { DType } from '../../tensor/dtype.js';
 import { ZhuyiError, fmtShape } from '../../tensor/errors.js';
 import type { Graph } from '../../tensor/realize.js';
-import { type AttrValue, type NodeSpec, type TensorSpec, type ValueInfoSpec, encodeModel } from './proto.js';
+import { type AttrValue, type NodeSpec, type TensorSpec, type ValueInfoSpec, encodeModel, irVersion } from './proto.js';
 
 /**
  * Opset 18 (ONNX Runtime 1.30 supports up to 23): LayerNormalization (17), ScatterElements with
@@ -17,8 +17,6 @@ import { type AttrValue, type NodeSpec, type TensorSpec, type ValueInfoSpec, enc
 export const OPSET = 18;
 /** ONNX Runtime's contrib operators (Gelu, ...), used where the CPU provider has a fused kernel. */
 export const MS_DOMAIN = 'com.microsoft';
-/** IR version 8 goes with opset 18. */
-const IR_VERSION = 8;
 
 /** A batch or sequence size of the graph, read from a graph input's shape at run time. */
 interface SizeSymbol { readonly name: string; readonly value: number; readonly input: string; readonly axis: number }
@@ -374,7 +372,7 @@ export function lowerGraph(graph: Graph, options: LowerOptions = {}): LoweredMod
   // Symbolic outputs declare no sizes: one may be a product of symbols, or a constant only here.
   const outputShape = (k: number, shape: readonly number[]): (number | string)[] => (symbols.length ? shape.map((_, d) => `o${k}_${d}`) : [...shape]);
   const bytes = encodeModel({
-    irVersion: IR_VERSION,
+    irVersion: irVersion(OPSET),
     opsets: opsetsOf(b, OPSET),
     producer: 'zhuyi',
     graphName: 'zhuyi',

@@ -126,6 +126,11 @@ function writeValueInfo(w: Writer, v: ValueInfoSpec): void {
   }));
 }
 
+/** The IR version that goes with an opset (onnx/onnx Versioning.md). */
+export function irVersion(opset: number): number {
+  return opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
+}
+
 /** Serialises a ModelProto. */
 export function encodeModel(m: ModelSpec): Uint8Array {
   const w = new Writer();

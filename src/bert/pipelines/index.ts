@@ -9,8 +9,8 @@
  *
  * Every pipeline builds its graph with the model in eval mode (dropout off) and without autograd
  * history; the model's own train/eval flags are restored once the graph is built. What follows the
- * forward pass (scores in float64, top-k, grouping) lives in scores.ts, shared with the
- * ONNX runner of src/export.
+ * forward pass (scores in float64, top-k, grouping) lives in scores.ts, and the input checks and
+ * windows in core.ts: both are shared with the ONNX runner of src/export.
  * Character offsets (`start`, `end`) index the caller's original string (the tokenizer's offsets).
  */
 import * as F from '../../ops/functional.js';
@@ -20,16 +20,15 @@ import { noGrad } from '../../tensor/grad-mode.js';
 import { realize } from '../../tensor/realize.js';
 import { type Tensor, tensor } from '../../tensor/tensor.js';
 import type { BertEncoding } from '../../text/bert/encoding.js';
-import { BertTokenizerError } from '../../text/bert/errors.js';
 import type { BertTokenizer } from '../../text/bert/tokenizer.js';
 import { BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification } from '../../models/bert/heads.js';
 import { BertModel } from '../../models/bert/modeling.js';
 import type { BertPreTrainedModel } from '../../models/bert/pretrained-core.js';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelScore, type TokenEntity,
-  classificationFunction, labelOf, labelScores, maskPredictions, resolveOverlaps, windowEntities,
-  type QaAnswer, bestAnswers, windowAnswers,
+  classificationFunction, labelOf, type QaAnswer,
 } from './scores.js';
+import { answerQuestion, chunks, classifyTexts, classifyTokens, fillMaskAt, lengthLimit as coreLengthLimit, positiveInt as checkPositive } from './core.js';
 export type { QaAnswer } from './scores.js';
 import { checkOptions } from '../../tensor/options.js';
 
@@ -57,13 +56,12 @@ function expectTokenizer(pipeline: string, tokenizer: BertTokenizer): void {
 }
 
 function positiveInt(pipeline: string, name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new PipelineError(`${pipeline}: ${name} must be a positive integer, got ${String(v)}`);
-  return v;
+  return checkPositive(pipeline, PipelineError, name, v);
 }
 
 /** Tokens a forward may take: the tokenizer's model_max_length, capped by max_position_embeddings. */
 function lengthLimit(tokenizer: BertTokenizer, model: BertPreTrainedModel): number {
-  return Math.min(tokenizer.modelMaxLength ?? Infinity, model.config.maxPositionEmbeddings);
+  return coreLengthLimit(tokenizer, model.config.maxPositionEmbeddings);
 }
 
 /**
@@ -89,10 +87,10 @@ function batchTensors(encs: readonly BertEncoding[]): BatchTensors {
   return { inputIds: rows('inputIds'), attentionMask: rows('attentionMask'), tokenTypeIds: rows('tokenTypeIds') };
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/** A headed model's forward over equal-length encodings, built in eval mode (buildInEval). */
+function forwardBatch<O>(m: Module & { forward(inputIds: Tensor, o: { attentionMask: Tensor; tokenTypeIds: Tensor }): O }, encs: readonly BertEncoding[]): O {
+  const b = batchTensors(encs);
+  return buildInEval(m, () => m.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds }));
 }
 
 // ---- fill-mask -----------------------------------------------------------------------------------
@@ -109,47 +107,21 @@ export interface FillMaskOptions {
  * Returns one list per mask, even for a single mask.
  */
 export async function fillMask(model: BertForMaskedLM | BertForPreTraining, tokenizer: BertTokenizer, text: string, options: FillMaskOptions = {}): Promise<FillMaskPrediction[][]> {
-  const { topK = 5, targets } = checkOptions('fillMask', options, { topK: 1, targets: 1 });
+  options = checkOptions('fillMask', options, { topK: 1, targets: 1 });
   const P = 'fillMask';
   const m = expectModel<BertForMaskedLM | BertForPreTraining>(P, model, [BertForMaskedLM, BertForPreTraining]);
   expectTokenizer(P, tokenizer);
-  positiveInt(P, 'topK', topK);
-  const maskToken = tokenizer.maskToken;
-  const maskId = tokenizer.convertTokensToIds(maskToken);
-  if (tokenizer.vocab[maskId] !== maskToken) throw new PipelineError(`${P}: the tokenizer's mask token ${JSON.stringify(maskToken)} is not in its vocabulary`);
-  const enc = tokenizer.encode(text);
-  const limit = lengthLimit(tokenizer, m);
-  if (enc.inputIds.length > limit) throw new PipelineError(`${P}: the text is ${enc.inputIds.length} tokens with [CLS] and [SEP]; the model takes at most ${limit}`);
-  const positions = enc.inputIds.flatMap((id, t) => (id === maskId ? [t] : []));
-  if (positions.length === 0) throw new PipelineError(`${P}: no mask token (${maskToken}) in the text ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)}`);
-  const V = m.config.vocabSize;
-  let targetIds: number[] | undefined;
-  if (targets) {
-    if (targets.length === 0) throw new PipelineError(`${P}: targets is empty`);
-    targetIds = [...new Set(targets.map((t) => {
-      const id = tokenizer.vocab.indexOf(t);
-      if (id >= 0) return id;
-      const pieces = tokenizer.tokenize(t);
-      if (pieces.length !== 1 || pieces[0] === tokenizer.unkToken) {
-        throw new PipelineError(`${P}: target ${JSON.stringify(t)} is not one vocabulary token (it tokenizes to ${JSON.stringify(pieces)})`);
-      }
-      return tokenizer.convertTokensToIds(pieces[0]!);
-    }))];
-    const bad = targetIds.find((id) => id >= V);
-    if (bad !== undefined) throw new PipelineError(`${P}: target id ${bad} is outside the model's vocabulary (${V})`);
-  }
-
-  // Only the mask rows go through the MLM head: the head works token by token, so this equals
-  // slicing the full (1, T, V) logits.
-  const logits = buildInEval(m, () => {
-    const ids = tensor([enc.inputIds], { dtype: 'int32' });
-    const hidden = m.bert.forward(ids, { tokenTypeIds: tensor([enc.tokenTypeIds], { dtype: 'int32' }) }).lastHiddenState; // (1, T, C)
-    const atMasks = F.indexSelect(hidden, 1, tensor(positions, { dtype: 'int32' })); // (1, M, C)
-    return m.cls.predictions.forward(atMasks); // (1, M, V)
+  return fillMaskAt(P, PipelineError, tokenizer, lengthLimit(tokenizer, m), m.config.vocabSize, text, options, (enc, positions) => {
+    // Only the mask rows go through the MLM head: the head works token by token, so this equals
+    // slicing the full (1, T, V) logits.
+    const logits = buildInEval(m, () => {
+      const ids = tensor([enc.inputIds], { dtype: 'int32' });
+      const hidden = m.bert.forward(ids, { tokenTypeIds: tensor([enc.tokenTypeIds], { dtype: 'int32' }) }).lastHiddenState; // (1, T, C)
+      const atMasks = F.indexSelect(hidden, 1, tensor(positions, { dtype: 'int32' })); // (1, M, C)
+      return m.cls.predictions.forward(atMasks); // (1, M, V)
+    });
+    return logits.data();
   });
-  const data = await logits.data();
-  const k = Math.min(topK, targetIds ? targetIds.length : V);
-  return maskPredictions(tokenizer, enc.inputIds, positions, data, V, k, targetIds);
 }
 
 // ---- text classification -------------------------------------------------------------------------
@@ -186,31 +158,8 @@ export async function classify(model: BertForSequenceClassification, tokenizer: 
   const m = expectModel<BertForSequenceClassification>(P, model, [BertForSequenceClassification]);
   expectTokenizer(P, tokenizer);
   const single = typeof texts === 'string';
-  const list = single ? [texts] : [...texts];
-  if (list.some((t) => typeof t !== 'string')) throw new PipelineError(`${P}: texts must be strings`);
-  const { topK = 1, batchSize = 32 } = options;
-  if (topK !== null) positiveInt(P, 'topK', topK);
-  positiveInt(P, 'batchSize', batchSize);
   const fn = options.functionToApply ?? defaultClassificationFunction(m);
-  if (!['softmax', 'sigmoid', 'none'].includes(fn)) throw new PipelineError(`${P}: functionToApply must be softmax, sigmoid or none, got ${JSON.stringify(fn)}`);
-  let pairs: string[] | null = null;
-  if (options.textPair !== undefined) {
-    pairs = typeof options.textPair === 'string' ? [options.textPair] : [...options.textPair];
-    if (pairs.length !== list.length) throw new PipelineError(`${P}: ${list.length} texts but ${pairs.length} text pairs`);
-  }
-  const K = m.config.numLabels;
-  const limit = lengthLimit(tokenizer, m);
-  const results: LabelScore[][] = [];
-  const idx = list.map((_, i) => i);
-  for (const part of chunks(idx, batchSize)) {
-    const encs = tokenizer.encodeBatch(part.map((i) => list[i]!), pairs ? part.map((i) => pairs![i]!) : null, { padding: true, truncation: true, maxLength: limit });
-    const b = batchTensors(encs);
-    const logits = buildInEval(m, () => m.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds }).logits); // (B, K)
-    const data = await logits.data();
-    for (let r = 0; r < part.length; r++) {
-      results.push(labelScores(Array.from(data.subarray(r * K, (r + 1) * K)), fn, topK, labelOf(m.config.id2label)));
-    }
-  }
+  const results = await classifyTexts(P, PipelineError, tokenizer, lengthLimit(tokenizer, m), single ? [texts] : [...texts], { ...options, functionToApply: fn }, m.config.numLabels, labelOf(m.config.id2label), (encs) => forwardBatch(m, encs).logits.data()); // (B, K)
   return single ? results[0]! : results;
 }
 
@@ -248,35 +197,7 @@ export async function tokenClassify(model: BertForTokenClassification, tokenizer
   const P = 'tokenClassify';
   const m = expectModel<BertForTokenClassification>(P, model, [BertForTokenClassification]);
   expectTokenizer(P, tokenizer);
-  if (typeof text !== 'string') throw new PipelineError(`${P}: text must be a string, got ${className(text)}`);
-  const { aggregation = 'none', ignoreLabels = ['O'], stride, batchSize = 8 } = options;
-  if (!['none', 'simple', 'first', 'max', 'average'].includes(aggregation)) {
-    throw new PipelineError(`${P}: aggregation must be none, simple, first, max or average, got ${JSON.stringify(aggregation)}`);
-  }
-  positiveInt(P, 'batchSize', batchSize);
-  const limit = lengthLimit(tokenizer, m);
-  if (stride !== undefined) {
-    if (!Number.isInteger(stride) || stride < 0) throw new PipelineError(`${P}: stride must be a non-negative integer, got ${String(stride)}`);
-    if (aggregation === 'none') throw new PipelineError(`${P}: stride splits the text into windows, which needs an aggregation other than 'none' to merge (HF refuses the same)`);
-    if (stride >= limit - 2) throw new PipelineError(`${P}: stride ${stride} must be smaller than the ${limit - 2} text tokens a window holds`);
-  }
-  const enc = tokenizer.encode(text, {
-    truncation: true, maxLength: limit, returnOffsetsMapping: true, returnSpecialTokensMask: true,
-    returnOverflowingTokens: stride !== undefined, stride: stride ?? 0, padding: stride !== undefined,
-  });
-  const windows = [enc, ...(enc.overflowing ?? [])];
-  const K = m.config.numLabels;
-  const ignore = new Set(ignoreLabels);
-  const label = labelOf(m.config.id2label);
-  const all: (TokenEntity | EntityGroup)[] = [];
-  for (const part of chunks(windows, batchSize)) {
-    const b = batchTensors(part);
-    const logits = buildInEval(m, () => m.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds }).logits); // (W, T, K)
-    const data = await logits.data();
-    const T = part[0]!.inputIds.length;
-    part.forEach((w, r) => all.push(...windowEntities(tokenizer, text, w, data, r * T * K, K, aggregation, ignore, label)));
-  }
-  return windows.length > 1 ? resolveOverlaps(all) : all;
+  return classifyTokens(P, PipelineError, tokenizer, lengthLimit(tokenizer, m), text, options, labelOf(m.config.id2label), (windows) => forwardBatch(m, windows).logits.data()); // (W, T, K)
 }
 
 // ---- question answering --------------------------------------------------------------------------
@@ -316,47 +237,11 @@ export async function answer(model: BertForQuestionAnswering, tokenizer: BertTok
   const P = 'answer';
   const m = expectModel<BertForQuestionAnswering>(P, model, [BertForQuestionAnswering]);
   expectTokenizer(P, tokenizer);
-  const { maxAnswerLength = 15, maxSeqLength = 384, handleImpossibleAnswer = false, alignToWords = true, batchSize = 8 } = options;
-  const topK = options.topK ?? 1;
-  positiveInt(P, 'topK', topK);
-  positiveInt(P, 'maxAnswerLength', maxAnswerLength);
-  positiveInt(P, 'maxSeqLength', maxSeqLength);
-  positiveInt(P, 'batchSize', batchSize);
-  if (typeof question !== 'string' || question.trim() === '') throw new PipelineError(`${P}: the question is empty`);
-  if (typeof context !== 'string' || tokenizer.tokenize(context).length === 0) throw new PipelineError(`${P}: the context is empty (no tokens)`);
-  const seqLen = Math.min(maxSeqLength, lengthLimit(tokenizer, m));
-  const questionTokens = tokenizer.tokenize(question).length;
-  const room = seqLen - questionTokens - 3;
-  if (room < 1) throw new PipelineError(`${P}: the question is ${questionTokens} tokens, leaving no room for the context in ${seqLen}-token windows (maxSeqLength)`);
-  const docStride = options.docStride ?? Math.min(128, Math.floor(seqLen / 2), room - 1);
-  if (!Number.isInteger(docStride) || docStride < 0) throw new PipelineError(`${P}: docStride must be a non-negative integer, got ${String(docStride)}`);
-  let enc: BertEncoding;
-  try {
-    enc = tokenizer.encode(question, context, {
-      truncation: 'only_second', maxLength: seqLen, stride: docStride, returnOverflowingTokens: true,
-      returnOffsetsMapping: true, returnSpecialTokensMask: true, padding: true,
-    });
-  } catch (e) {
-    if (e instanceof BertTokenizerError) {
-      throw new PipelineError(`${P}: cannot split the context into windows: ${e.message} (windows of ${seqLen} tokens hold ${room} context tokens; docStride ${docStride} must be smaller)`);
-    }
-    throw e;
-  }
-  const windows = [enc, ...(enc.overflowing ?? [])];
-  const clsId = tokenizer.convertTokensToIds(tokenizer.clsToken);
-  const found = new Map<string, QaAnswer>();
-  let minNullScore = Infinity;
-  for (const part of chunks(windows, batchSize)) {
-    const b = batchTensors(part);
-    const { startLogits, endLogits } = buildInEval(m, () => m.forward(b.inputIds, { attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds })); // (W, T) each
+  return answerQuestion(P, PipelineError, tokenizer, lengthLimit(tokenizer, m), question, context, options, async (windows) => {
+    const { startLogits, endLogits } = forwardBatch(m, windows); // (W, T) each
     await realize(startLogits, endLogits);
-    const startData = startLogits.buffer!;
-    const endData = endLogits.buffer!;
-    const T = part[0]!.inputIds.length;
-    part.forEach((w, r) => { minNullScore = Math.min(minNullScore, windowAnswers(tokenizer, context, w, startData, endData, r * T, clsId, { maxAnswerLength, alignToWords, topK }, found)); });
-  }
-  const best = bestAnswers(found, handleImpossibleAnswer ? minNullScore : null, topK);
-  return options.topK === undefined ? best[0]! : best;
+    return { start: startLogits.buffer!, end: endLogits.buffer! };
+  });
 }
 
 // ---- embeddings ----------------------------------------------------------------------------------

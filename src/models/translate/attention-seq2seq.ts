@@ -90,7 +90,7 @@ export class AttentionEncoder extends Module {
     this.dropout = new Dropout(c.dropout, generator);
   }
   /** src (B, S) -> annotations (B, S, 2He) (zero at padding), s_0 (B, Hd). */
-  forward(src: Tensor, srcLengths: readonly number[]): { annotations: Tensor; s0: Tensor } {
+  forward(src: Tensor, srcLengths: readonly number[] | Tensor): { annotations: Tensor; s0: Tensor } {
     const x = this.dropout.forward(this.embedding.forward(src)); // (B, S) -> (B, S, E)
     const [annotations, hN] = this.rnn.forward(x, null, { lengths: srcLengths }); // (B, S, 2He), (2, B, He)
     const backwardFirst = F.squeeze(F.slice(hN, 0, 1, 2), 0); // h←_1: the backward GRU ends at word 1, (1, B, He) -> (B, He)

@@ -14,6 +14,7 @@
  */
 import { type BeamOptions, type DecoderStepper, type Hypothesis, beamSearch, greedySearch } from '../../decode/search.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../../tensor/errors.js';
+import { arange } from '../../tensor/creation.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../nn/module.js';
 import type { Linear } from '../../nn/layers.js';
@@ -81,8 +82,25 @@ export function checkTarget(name: string, tgtIn: Tensor, B: number): number {
   return tgtIn.shape[1]!;
 }
 
-/** Bool (B, S), true at padded source positions (s >= length): the keyPaddingMask of the attentions. */
-export function sourcePaddingMask(srcLengths: readonly number[], S: number): Tensor {
+/**
+ * The longest source that lengths given as a tensor can describe: their masks and indices compare
+ * against positions 0..S-1 cut from a constant this long, so a traced (exported) graph keeps S a
+ * symbol instead of baking one source length in.
+ */
+export const MAX_SOURCE = 4096;
+
+/** Positions 0..S-1 (S) int32, for lengths given as a tensor (see MAX_SOURCE). */
+export function sourcePositions(S: number): Tensor {
+  if (S > MAX_SOURCE) throw new ShapeError(`source of ${S} tokens: lengths given as a tensor cover at most ${MAX_SOURCE}`);
+  return F.slice(arange(MAX_SOURCE), 0, 0, S);
+}
+
+/**
+ * Bool (B, S), true at padded source positions (s >= length): the keyPaddingMask of the attentions.
+ * Lengths as numbers give a constant; as an int32 tensor (an exported graph's src_lengths), ops.
+ */
+export function sourcePaddingMask(srcLengths: readonly number[] | Tensor, S: number): Tensor {
+  if (srcLengths instanceof Tensor) return F.ge(F.unsqueeze(sourcePositions(S), 0), F.unsqueeze(srcLengths, 1)); // (1, S) >= (B, 1)
   const m = new Uint8Array(srcLengths.length * S);
   srcLengths.forEach((n, b) => m.fill(1, b * S + n, (b + 1) * S));
   return Tensor.fromBuffer(m, [srcLengths.length, S]);

@@ -42,7 +42,7 @@ import * as F from '../../ops/functional.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { type Generator, defaultGenerator } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { type TranslateOptions, type TranslationConfig, checkMaxout, checkSource, checkTarget, checkTranslationConfig, deepOutput, translateWith } from './common.js';
+import { type TranslateOptions, type TranslationConfig, checkMaxout, checkSource, checkTarget, checkTranslationConfig, deepOutput, sourcePositions, translateWith } from './common.js';
 import { checkOptions } from '../../tensor/options.js';
 
 export interface Seq2SeqConfig extends TranslationConfig {
@@ -64,8 +64,15 @@ export interface Seq2SeqConfig extends TranslationConfig {
   reverseSource?: boolean;
 }
 
-/** Gather indices (B, S) that reverse each row's first length tokens and leave its padding in place (ONNX ReverseSequence). */
-export function reversedSourceIndex(srcLengths: readonly number[], S: number): Tensor {
+/**
+ * Gather indices (B, S) that reverse each row's first length tokens and leave its padding in place
+ * (ONNX ReverseSequence): a constant from numbers, ops from an int32 tensor (an exported graph's).
+ */
+export function reversedSourceIndex(srcLengths: readonly number[] | Tensor, S: number): Tensor {
+  if (srcLengths instanceof Tensor) {
+    const [s, n] = [F.unsqueeze(sourcePositions(S), 0), F.unsqueeze(srcLengths, 1)]; // (1, S), (B, 1)
+    return F.where(F.lt(s, n), F.sub(F.sub(n, 1), s), s); // (B, S): n-1-s inside the row, s after it
+  }
   const idx = new Int32Array(srcLengths.length * S);
   srcLengths.forEach((n, b) => {
     for (let s = 0; s < S; s++) idx[b * S + s] = s < n ? n - 1 - s : s;
@@ -83,7 +90,7 @@ export interface RnnState {
 type Rnn = GRU | LSTM;
 
 /** Runs a GRU or LSTM over x (B, T, E) from state s (zeros when null); returns outputs (B, T, H) and the final state. */
-function runRnn(rnn: Rnn, x: Tensor, s: RnnState | null, lengths?: readonly number[]): [Tensor, RnnState] {
+function runRnn(rnn: Rnn, x: Tensor, s: RnnState | null, lengths?: readonly number[] | Tensor): [Tensor, RnnState] {
   const options = lengths ? { lengths } : {};
   if (rnn instanceof LSTM) {
     const [out, [h, c]] = rnn.forward(x, s ? [s.h, s.c!] : null, options);
@@ -113,7 +120,7 @@ export class Seq2SeqEncoder extends Module {
     this.dropout = new Dropout(c.dropout, generator);
     this.reverseSource = c.reverseSource;
   }
-  forward(src: Tensor, srcLengths: readonly number[]): RnnState {
+  forward(src: Tensor, srcLengths: readonly number[] | Tensor): RnnState {
     if (this.reverseSource) src = F.gather(src, 1, reversedSourceIndex(srcLengths, src.shape[1]!)); // x_S..x_1, then the padding
     const x = this.dropout.forward(this.embedding.forward(src)); // (B, S) -> (B, S, E)
     return runRnn(this.rnn, x, null, srcLengths)[1]; // each (L, B, H): the state at each sentence's own last token
@@ -188,7 +195,7 @@ export class Seq2Seq extends Module {
   }
 
   /** The encoder's final state v, with the summary c = v's top layer (B, H) when feedContext. */
-  private encode(src: Tensor, srcLengths: readonly number[]): RnnState {
+  encode(src: Tensor, srcLengths: readonly number[] | Tensor): RnnState {
     const v = this.encoder.forward(src, srcLengths);
     if (!this.config.feedContext) return v;
     const L = v.h.shape[0]!;
