@@ -346,6 +346,8 @@ describe('ort: gradients, cache, one run per step', () => {
     assert.deepEqual(nodeDefaults({ ZHUYI_EP: 'cuda, cpu' }).executionProviders, ['cuda', 'cpu']);
     assert.throws(() => nodeDefaults({ ZHUYI_THREADS: 'many' }), /ZHUYI_THREADS/);
     assert.equal(nodeDefaults({}).cacheSize, 256);
+    assert.equal(nodeDefaults({}).memoryPattern, false);
+    assert.equal(nodeDefaults({ ZHUYI_ORT_MEM_PATTERN: '1' }).memoryPattern, true);
     assert.equal(nodeDefaults({ ZHUYI_ORT_CACHE: '32' }).cacheSize, 32);
     assert.throws(() => nodeDefaults({ ZHUYI_ORT_CACHE: '0' }), /ZHUYI_ORT_CACHE must be a positive integer, got '0'/);
     assert.throws(() => z.configureOrt({ threads: 0 }), /threads/);

@@ -75,6 +75,23 @@ describe('symbolic shapes', () => {
     }
   });
 
+  test('memoryPattern recompiles the session and changes no number (off by default in Node)', async () => {
+    const model = tinyTransformer();
+    await z.realize(...model.parameters());
+    assert.equal(z.ortConfig().memoryPattern, false);
+    const [B, S, T] = SHAPES[0];
+    const off = await values('ort', () => stepGraph(model, B, S, T));
+    z.configureOrt({ memoryPattern: true });
+    try {
+      z.resetOrtStats();
+      const on = await values('ort', () => stepGraph(model, B, S, T));
+      assert.equal(z.ortStats().misses, 1); // the cached session was dropped with the knob
+      assert.deepEqual(on, off);
+    } finally {
+      z.configureOrt({ memoryPattern: undefined });
+    }
+  });
+
   test('sizes follow the ops that move them, not equal values: a head size equal to the batch size stays a constant', () => {
     const x = z.randint(0, 5, [8, 7], { dtype: 'int32' });            // (B, T) token ids: B = 8, T = 7
     const h = z.randn([8, 7, 32]);                                       // (B, T, C)

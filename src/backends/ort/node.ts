@@ -14,7 +14,7 @@ const LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extende
 /**
  * Defaults from the environment: ZHUYI_THREADS, ZHUYI_EP (e.g. "cuda,cpu"), ZHUYI_ORT_OPT,
  * ZHUYI_ORT_ARENA (auto, the default, 1 or 0), ZHUYI_ORT_ARENA_BUDGET_MB, ZHUYI_ORT_SYMBOLIC (1, the
- * default, or 0: compile concrete shapes), ZHUYI_ORT_CACHE (shapes
+ * default, or 0: compile concrete shapes), ZHUYI_ORT_MEM_PATTERN (0, the default, or 1), ZHUYI_ORT_CACHE (shapes
  * kept), ZHUYI_ORT_PROFILE (a profile file prefix).
  */
 export function nodeDefaults(env: NodeJS.ProcessEnv = process.env): Required<OrtOptions> {
@@ -38,6 +38,7 @@ export function nodeDefaults(env: NodeJS.ProcessEnv = process.env): Required<Ort
     memoryArena: arena === 'auto' ? 'auto' : arena === '1',
     arenaBudgetMB: budget,
     symbolicShapes: env.ZHUYI_ORT_SYMBOLIC !== '0',
+    memoryPattern: env.ZHUYI_ORT_MEM_PATTERN === '1',
     profilePrefix: env.ZHUYI_ORT_PROFILE ?? '',
   };
 }
