@@ -57,6 +57,7 @@ describe('symbolic shapes', () => {
       }
       const s = z.ortStats();
       assert.deepEqual([s.misses, s.hits, s.sessions, s.cached], [1, 2, 1, 3]);
+      assert.ok(s.modelBytes > 10_000, `one training graph's model, ${s.modelBytes} bytes`);
     } finally {
       z.configureOrt({ graphOptimizationLevel: undefined });
     }

@@ -86,6 +86,8 @@ export interface OrtStats {
   sessions: number;
   /** Sessions created with ONNX Runtime's memory arena (memoryArena true, or 'auto' within budget). */
   arenaSessions: number;
+  /** Bytes of the ONNX models behind the live sessions (what the cache's memory budget counts). */
+  modelBytes: number;
 }
 
 /** The part of an onnxruntime module (node or web) the backend uses. */
@@ -198,7 +200,7 @@ export class OrtBackend implements Backend {
   private readonly sessions = new Map<string, Shared[]>();
   /** Live sessions created with profiling on: each writes its trace before it is released. */
   private readonly profiled = new Map<Shared, Ort.InferenceSession>();
-  readonly stats: OrtStats = { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0, sessions: 0 };
+  readonly stats: OrtStats = { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0, sessions: 0, modelBytes: 0 };
 
   constructor(private readonly ort: OrtRuntime) {}
 
@@ -225,7 +227,12 @@ export class OrtBackend implements Backend {
 
   private sessionCount(): number {
     let n = 0;
-    for (const list of this.sessions.values()) n += list.length;
+    let bytes = 0;
+    for (const list of this.sessions.values()) {
+      n += list.length;
+      for (const x of list) bytes += x.bytes.length;
+    }
+    this.stats.modelBytes = bytes;
     return n;
   }
 
@@ -354,7 +361,7 @@ export function endOrtProfiling(): void {
 
 /** Counters of the ort backend (zeros before first use). */
 export function ortStats(): OrtStats {
-  return instance ? { ...instance.stats } : { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0, sessions: 0 };
+  return instance ? { ...instance.stats } : { runs: 0, hits: 0, misses: 0, compileMs: 0, fallbacks: 0, cached: 0, arenaSessions: 0, sessions: 0, modelBytes: 0 };
 }
 
 /** Zeroes the counters (not `cached`, which is the cache's size). */
