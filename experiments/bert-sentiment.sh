@@ -3,7 +3,7 @@
 # and ChnSentiCorp (test accuracy), each against the same model fine-tuned from random init with the
 # same vocabulary. Usage: bash experiments/bert-sentiment.sh [en|zh|all] [RUNS_DIR]
 # Runs take tens of minutes on 2 cores; the commands are the measurement, see the issue's closing note.
-# SEEDS (default "0 1") are the fine-tuning seeds; THREADS caps ONNX Runtime's threads (default: every core).
+# SEEDS (default "0 1") are the fine-tuning seeds, FT_EPOCHS (default 6) SST-2's fine-tuning epochs; THREADS caps ONNX Runtime's threads (default: every core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=../shared/data
@@ -13,6 +13,7 @@ RUNS=${2:-runs/sentiment}
 mkdir -p "$RUNS"
 Z="node --import tsx src/cli/main.ts"
 SEEDS=${SEEDS:-0 1}
+FT_EPOCHS=${FT_EPOCHS:-6}
 X=(${THREADS:+--threads "$THREADS"})
 
 pretrain() { # out corpus flags... (skipped when out/hf exists)
@@ -42,7 +43,7 @@ case $WHICH in en|all)
   pretrain "$RUNS/pretrain-en" "$RUNS/corpus-en.txt" --size tiny --vocab-size 8000 --max-seq-length 128 --epochs 6 --lr 2e-3 --dropout 0
   pretrain "$RUNS/pretrain-en-tapt" "$RUNS/corpus-sst2.txt" --model "$RUNS/pretrain-en/hf" --max-seq-length 64 --epochs 8 --lr 1e-3
   finetune en "$RUNS/pretrain-en-tapt/hf" $DATA/sst2-glue/train.tsv $DATA/sst2-glue/dev.tsv $DATA/sst2-glue/test-labeled.tsv \
-    --max-seq-length 66 --epochs 3 --batch-tokens 2048 --lr 3e-4 --dropout 0.1 --valid-every 100
+    --max-seq-length 66 --epochs "$FT_EPOCHS" --batch-tokens 2048 --lr 3e-4 --dropout 0.1 --valid-every 100
   ;;
 esac
 # ChnSentiCorp: validate on dev, report the labelled test set once.
