@@ -52,6 +52,12 @@ export abstract class Module {
     return this._buffers.get(name) ?? null;
   }
 
+  /** A direct parameter by name (property-assigned or registered), or null. */
+  getParameter(name: string): Parameter | null {
+    const own = (this as Record<string, unknown>)[name];
+    return own instanceof Parameter ? own : this._extraParameters.get(name) ?? null;
+  }
+
   /** Direct parameters: property-assigned ones first (assignment order), then registered ones. */
   *namedDirectParameters(): Generator<[string, Parameter]> {
     for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) yield [k, v];

@@ -203,16 +203,26 @@ abstract class RNNBase extends Module {
     }
   }
 
+  /** The parameter `name` of a layer and direction (weight_ih_l0_reverse, ...), or null (a bias of a bias-free RNN). */
+  private weight(name: string, layer: number, reverse = false): Parameter | null {
+    return this.getParameter(`${name}_l${layer}${reverse ? '_reverse' : ''}`);
+  }
+
   private weightsOf(layer: number, reverse: boolean): Weights {
-    const sfx = `_l${layer}${reverse ? '_reverse' : ''}`;
-    const p = new Map(this.namedDirectParameters());
-    const get = (name: string): Parameter | null => p.get(name + sfx) ?? null;
+    const get = (name: string): Parameter | null => this.weight(name, layer, reverse);
     return { wihT: F.transpose(get('weight_ih')!, 0, 1), whhT: F.transpose(get('weight_hh')!, 0, 1), bih: get('bias_ih'), bhh: get('bias_hh') }; // (G*H, In) -> (In, G*H)
   }
 
-  /** Checks and reads `lengths`; returns per-step validity masks (B, 1) or null when every sequence is full. */
+  /** Per-step validity masks (B, 1) from `lengths`, or null when every sequence is full. */
   private stepMasks(lengths: readonly number[] | Tensor | undefined, T: number, B: number): Tensor[] | null {
     if (lengths === undefined) return null;
+    const lens = this.lengthValues(lengths, T, B);
+    if (lens.every((n) => n === T)) return null;
+    return Array.from({ length: T }, (_, t) => Tensor.fromBuffer(Uint8Array.from(lens, (n) => (t < n ? 1 : 0)), [B, 1]));
+  }
+
+  /** Reads `lengths` (numbers or a realized tensor) and checks them: B integers in [1, T]. */
+  private lengthValues(lengths: readonly number[] | Tensor, T: number, B: number): number[] {
     let lens: number[];
     if (lengths instanceof Tensor) {
       if (lengths.buffer === null) throw new ArgumentError(`${this.mode}: realize lengths first (with gradients the cell loop builds its masks from their values), or run without gradients (noGrad)`);
@@ -222,28 +232,23 @@ abstract class RNNBase extends Module {
     for (const n of lens) {
       if (!(Number.isInteger(n) && n >= 1 && n <= T)) throw new ArgumentError(`${this.mode}: lengths must be integers in [1, T=${T}], got ${JSON.stringify(lens)}`);
     }
-    if (lens.every((n) => n === T)) return null;
-    return Array.from({ length: T }, (_, t) => Tensor.fromBuffer(Uint8Array.from(lens, (n) => (t < n ? 1 : 0)), [B, 1]));
-  }
-
-  private weight(name: string, layer: number, reverse = false): Parameter {
-    return new Map(this.namedDirectParameters()).get(`${name}_l${layer}${reverse ? '_reverse' : ''}`)!;
+    return lens;
   }
 
   /** `lengths` for the fused op: checked now if realized (a lazy tensor is checked when the op runs). */
   private lengthsTensor(lengths: Tensor, T: number, B: number): Tensor {
     if (lengths.shape.length !== 1 || lengths.shape[0] !== B) throw new ShapeError(`${this.mode}: lengths ${fmtShape(lengths.shape)} for a batch of ${B}`);
-    if (lengths.buffer !== null) this.stepMasks(lengths, T, B);
+    if (lengths.buffer !== null) this.lengthValues(lengths, T, B);
     return F.cast(lengths, 'int32');
   }
 
   /** Layer `layer` in every direction as one `gru` / `lstm` op over x (T, B, In) from states (D, B, H). */
   private fusedLayer(layer: number, x: Tensor, h0: Tensor, c0: Tensor | null, lengths: Tensor | null): { y: Tensor; h: Tensor; c: Tensor | null } {
     const D = this.bidirectional ? 2 : 1;
-    const stacked = (name: string): Tensor => F.stack(Array.from({ length: D }, (_, d) => this.weight(name, layer, d === 1)), 0); // D x (G*H, *) -> (D, G*H, *)
+    const stacked = (name: string): Tensor => F.stack(Array.from({ length: D }, (_, d) => this.weight(name, layer, d === 1)!), 0); // D x (G*H, *) -> (D, G*H, *)
     const G = GATES[this.mode] * this.hiddenSize;
     const bias = (name: string): Tensor => (this.bias ? stacked(name) : F.constant(0, [D, G], x.dtype));
-    const dt = promote(x.dtype, this.weight('weight_ih', layer).dtype); // one dtype, as the loop's matmul promotes
+    const dt = promote(x.dtype, this.weight('weight_ih', layer)!.dtype); // one dtype, as the loop's matmul promotes
     const w = { weightIh: F.cast(stacked('weight_ih'), dt), weightHh: F.cast(stacked('weight_hh'), dt), biasIh: F.cast(bias('bias_ih'), dt), biasHh: F.cast(bias('bias_hh'), dt) };
     return rnnLayer(this.mode === 'GRU' ? 'gru' : 'lstm', F.cast(x, dt), w, F.cast(h0, dt), c0 && F.cast(c0, dt), lengths);
   }

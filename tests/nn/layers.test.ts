@@ -75,3 +75,16 @@ describe('Dropout', () => {
     assert.deepEqual([...a], [...b]);
   });
 });
+
+describe('Module.getParameter', () => {
+  test('finds a direct parameter, property-assigned or registered, and gives null for others', () => {
+    const lin = new z.Linear(4, 3, { bias: false });
+    assert.equal(lin.getParameter('weight'), lin.weight);
+    assert.equal(lin.getParameter('bias'), null);          // registered as null (bias=False)
+    assert.equal(lin.getParameter('training'), null);      // a property that is not a parameter
+    const gru = new z.GRU(4, 3, { bidirectional: true });
+    const named = new Map(gru.namedParameters());
+    assert.equal(gru.getParameter('weight_hh_l0_reverse'), named.get('weight_hh_l0_reverse'));
+    assert.equal(gru.getParameter('weight_hh_l1'), null);
+  });
+});
