@@ -33,7 +33,7 @@
  * beamSearch, src/decode/beam.ts), the decoder graph once per step.
  */
 import type { InferenceSession, Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
-import { answerQuestion, classifyTexts, classifyTokens, fillMaskAt } from '../bert/pipelines/core.js';
+import { answerQuestion, classifyTexts, classifyTokens, fillMaskAt, lengthLimit } from '../bert/pipelines/core.js';
 import {
   type AggregationStrategy, type ClassificationFunction, type EntityGroup, type FillMaskPrediction, type LabelOf, type LabelScore, type TokenEntity,
   type QaAnswer, classificationFunction, labelOf,
@@ -149,7 +149,7 @@ export class ExportedBert {
 
   /** Tokens a forward may take: the tokenizer's model_max_length, capped by max_position_embeddings. */
   get maxLength(): number {
-    return Math.min(this.tokenizer?.modelMaxLength ?? Infinity, Number(this.manifest.config.max_position_embeddings ?? Infinity));
+    return lengthLimit(this.tokenizer, Number(this.manifest.config.max_position_embeddings ?? Infinity));
   }
 
   /** Runs the graph on one encoded input, or a batch of equally long ones. */

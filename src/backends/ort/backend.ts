@@ -217,7 +217,7 @@ export class OrtBackend implements Backend {
       const list = this.sessions.get(shared.hash) ?? [];
       list.splice(list.indexOf(shared), 1);
       if (list.length === 0) this.sessions.delete(shared.hash);
-      this.stats.sessions = this.sessionCount();
+      this.updateSessionStats();
       return shared.session.then((session) => {
         if (this.profiled.delete(shared)) session.endProfiling();
         return session.release();
@@ -225,15 +225,16 @@ export class OrtBackend implements Backend {
     }).catch(() => {});
   }
 
-  private sessionCount(): number {
+  /** stats.sessions and stats.modelBytes from the live sessions. */
+  private updateSessionStats(): void {
     let n = 0;
     let bytes = 0;
     for (const list of this.sessions.values()) {
       n += list.length;
       for (const x of list) bytes += x.bytes.length;
     }
+    this.stats.sessions = n;
     this.stats.modelBytes = bytes;
-    return n;
   }
 
   /** Writes the trace of every live profiled session (ONNX Runtime's endProfiling); they stop profiling. */
@@ -290,10 +291,10 @@ export class OrtBackend implements Backend {
         const list = this.sessions.get(hash) ?? [];
         if (list.includes(entry)) list.splice(list.indexOf(entry), 1);
         if (list.length === 0) this.sessions.delete(hash);
-        this.stats.sessions = this.sessionCount();
+        this.updateSessionStats();
       });
       this.sessions.set(hash, [...(this.sessions.get(hash) ?? []), entry]);
-      this.stats.sessions = this.sessionCount();
+      this.updateSessionStats();
     }
     const holder = shared;
     const made = holder.session.then((session) => ({ session, inputNames: lowered.inputNames, outputNames: lowered.outputNames, shared: holder }));

@@ -24,9 +24,9 @@ export function positiveInt(P: string, Err: ErrorClass, name: string, v: number)
   return v;
 }
 
-/** Tokens a forward may take: the tokenizer's model_max_length, capped by max_position_embeddings. */
-export function lengthLimit(tokenizer: BertTokenizerCore, maxPositionEmbeddings: number): number {
-  return Math.min(tokenizer.modelMaxLength ?? Infinity, maxPositionEmbeddings);
+/** Tokens a forward may take: the tokenizer's model_max_length (if any), capped by max_position_embeddings. */
+export function lengthLimit(tokenizer: BertTokenizerCore | null, maxPositionEmbeddings: number): number {
+  return Math.min(tokenizer?.modelMaxLength ?? Infinity, maxPositionEmbeddings);
 }
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
