@@ -200,8 +200,9 @@ export function registerTranslate(program: Command): void {
     .addOption(new Option('--bleu-tokenize <name>', 'sacreBLEU tokenizer (none for pre-tokenized references); default 13a, zh for Chinese').choices(['13a', 'zh', 'none']))
     .option('--length-penalty <x>', 'GNMT length penalty alpha for beam search', '0.6')
     .addOption(checkpointOption())
-    .option('--json', 'one JSON object on stdout: the metrics (bleu, chrf, exactMatch, byLength, ...) and the settings')
-    .action(async (dir: string, o: { test?: string; beam: string; limit?: string; bleuTokenize?: '13a' | 'zh' | 'none'; lengthPenalty: string; checkpoint: 'best' | 'last'; json?: boolean }) => {
+    .option('--json', 'one JSON object on stdout: the metrics (bleu, chrf, exactMatch, byLength, ...), three sample translations and the settings')
+    .option('--output <file>', 'write every translation to this file, one line per test pair (to score with sacreBLEU or to read)')
+    .action(async (dir: string, o: { test?: string; beam: string; limit?: string; bleuTokenize?: '13a' | 'zh' | 'none'; lengthPenalty: string; checkpoint: 'best' | 'last'; json?: boolean; output?: string }) => {
       const t = await loadTranslator(dir, o.checkpoint);
       let split: Split | undefined;
       if (o.test) split = { pairs: readCorpus(o.test, {}).map((p) => ({ ...p, length: p.source.split(/\s+/u).length })) };
@@ -212,14 +213,19 @@ export function registerTranslate(program: Command): void {
         beamSize: Number(o.beam), lengthPenalty: Number(o.lengthPenalty), ...(o.limit ? { limit: Number(o.limit) } : {}), ...(o.bleuTokenize ? { bleuTokenize: o.bleuTokenize } : {}),
       });
       const seconds = (performance.now() - started) / 1000;
+      const { hypotheses, ...metrics } = rep;
+      if (o.output) writeFileAtomic(o.output, hypotheses.map((h) => `${h}\n`).join(''));
+      const samples = split.pairs.slice(0, 3).map((p, i) => ({ source: p.source, reference: p.target, translation: hypotheses[i]! }));
       if (o.json) {
         process.stdout.write(`${JSON.stringify({
           model: dir, test: o.test ?? 'held-out split', checkpoint: o.checkpoint, beam: Number(o.beam), ...(o.beam !== '1' && { lengthPenalty: Number(o.lengthPenalty) }),
-          ...rep, seconds: Number(seconds.toFixed(2)),
+          ...metrics, samples, seconds: Number(seconds.toFixed(2)), ...(o.output && { output: o.output }),
         })}\n`);
         return;
       }
       console.log(`${rep.count} sentences, ${o.beam === '1' ? 'greedy' : `beam ${o.beam}`}, ${seconds.toFixed(1)} s`);
       printReport(rep);
+      for (const x of samples) console.log(`\n  source       ${x.source}\n  reference    ${x.reference}\n  translation  ${x.translation}`);
+      if (o.output) console.log(`\n${rep.count} translations written to ${o.output}`);
     });
 }

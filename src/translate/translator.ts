@@ -285,6 +285,8 @@ export interface EvalReport {
   exactMatch: number;
   byLength: LengthRow[];
   count: number;
+  /** The model's translations, one per test pair and in its order (what the metrics scored). */
+  hypotheses: string[];
 }
 
 /**
@@ -303,6 +305,7 @@ export async function evaluate(t: Translator, split: Split, o: { beamSize?: numb
   return {
     bleu: bleu.score, bleuSignature: bleu.signature, chrf: corpusChrf(hyps, [refs]).score,
     exactMatch: exactMatch(hyps, refs), byLength: exactMatchByLength(hyps, refs, pairs.map((p) => p.length)), count: pairs.length,
+    hypotheses: hyps,
   };
 }
 

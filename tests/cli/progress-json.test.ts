@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -100,7 +100,8 @@ describe('translate eval', () => {
   });
 
   test('--json: one JSON object on stdout with the API\'s metrics, and no bar even when forced', async () => {
-    const r = run(['translate', 'eval', model, '--test', pairs, '--json'], { ZHUYI_PROGRESS: '1' });
+    const output = join(dir, 'hyps.txt');
+    const r = run(['translate', 'eval', model, '--test', pairs, '--json', '--output', output], { ZHUYI_PROGRESS: '1' });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, `one line on stdout:\n${r.stdout}`);
@@ -118,6 +119,13 @@ describe('translate eval', () => {
     assert.equal(got.count, 12);
     assert.equal(got.beam, 1);
     assert.ok(Array.isArray(got.byLength));
+    // --output: every translation the metrics scored, one line each, in test order; three of them in the JSON.
+    assert.deepEqual(readFileSync(output, 'utf8').split('\n').slice(0, -1), want.hypotheses);
+    assert.equal(got.output, output);
+    assert.equal(got.hypotheses, undefined, 'the JSON carries samples, not every translation');
+    const [source, reference] = PAIRS[0]!.split('\t');
+    assert.deepEqual((got.samples as unknown[])[0], { source, reference, translation: want.hypotheses[0] });
+    assert.equal((got.samples as unknown[]).length, 3);
     assert.doesNotMatch(r.stderr, /translating/);
   });
 
