@@ -8,7 +8,6 @@
  * `Uint8Array`, a `File` or `Blob`, a URL to fetch); outputs are bytes to download (safetensors, an
  * HF folder as a zip). See bert/web-files.ts.
  */
-import './ops/index.js';
 import { JsBackend } from './backends/js/index.js';
 import { createWebOrtBackend } from './backends/ort/web.js';
 import { registerBackend, setBackend } from './tensor/realize.js';

@@ -2,7 +2,6 @@
  * zhuyi (注意, "attention"): build, train, run, inspect and export attention models in TypeScript.
  * The public API follows PyTorch's vocabulary in camelCase.
  */
-import './ops/index.js';
 import { JsBackend } from './backends/js/index.js';
 import { createOrtBackend } from './backends/ort/index.js';
 import { registerBackend, setBackend } from './tensor/realize.js';
