@@ -364,8 +364,11 @@ async function trainTranslatorLocked(o: TranslateTrainOptions): Promise<{ summar
   }
   const batchTokens = o.batchTokens ?? 4096;
   // fixedRows: one batch shape per bucket pair, so the ort backend compiles a bounded set of graphs.
-  const batcher = new BucketBatcher(examples, { maxTokens: batchTokens, seed, padId: vocab.padId, fixedRows: true });
-  const validBatches = [...new BucketBatcher(valid.examples, { maxTokens: batchTokens, shuffle: false, padId: vocab.padId, fixedRows: true }).epochRest()];
+  // The GRU rungs unroll over time, so each (source, target) shape is a graph of its own: square
+  // buckets cut their count about fourfold (the Transformer's symbolic graph serves every shape).
+  const shapes = { fixedRows: true, squareBuckets: kind !== 'transformer', padId: vocab.padId, maxTokens: batchTokens };
+  const batcher = new BucketBatcher(examples, { ...shapes, seed });
+  const validBatches = [...new BucketBatcher(valid.examples, { ...shapes, shuffle: false }).epochRest()];
   const translator = new Translator(kind, model, source, target);
   const labelSmoothing = o.labelSmoothing ?? 0.1;
   const validDecode = Math.min(o.validDecode ?? 1000, valid.kept.pairs.length);

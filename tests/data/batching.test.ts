@@ -59,6 +59,35 @@ describe('BucketBatcher', () => {
     assert.deepEqual(seen.sort((x, y) => x - y), ex.map((_, i) => i));
   });
 
+  test('squareBuckets: source and target padded to the larger bucket; same rows per batch; fewer shapes', () => {
+    const ex = examples(500);
+    const opts = { maxTokens: 256, buckets: [8, 16, 32, 48], seed: 3, fixedRows: true };
+    const shapesOf = (square: boolean): Set<string> => {
+      const shapes = new Set<string>();
+      const seen: number[] = [];
+      for (const batch of new BucketBatcher(ex, { ...opts, squareBuckets: square }).epochRest()) {
+        shapes.add(`${batch.rows}x${batch.sourceLength}x${batch.targetLength}`);
+        batch.indices.forEach((i, r) => {
+          const e = ex[i]!;
+          const want = [8, 16, 32, 48].find((L) => L >= Math.max(e.source.length, e.target.length));
+          if (square) assert.deepEqual([batch.sourceLength, batch.targetLength], [want, want], `example ${i}`);
+          assert.equal(batch.sourceLengths[r], e.source.length);
+          assert.equal(batch.targetLengths[r], e.target.length);
+          assert.deepEqual([...batch.target.subarray(r * batch.targetLength, r * batch.targetLength + e.target.length)], e.target);
+        });
+        assert.equal(batch.rows, Math.floor(256 / Math.max(batch.sourceLength, batch.targetLength)));
+        seen.push(...batch.indices);
+      }
+      assert.deepEqual(seen.sort((x, y) => x - y), ex.map((_, i) => i));
+      return shapes;
+    };
+    const square = shapesOf(true);
+    const pairs = shapesOf(false);
+    // Lengths 1-40 with targets within 3 of the source: 4 square shapes, against the pairs along the diagonal.
+    assert.deepEqual([...square].sort(), ['16x16x16', '32x8x8', '5x48x48', '8x32x32']);
+    assert.ok(pairs.size > square.size, `${pairs.size} shapes without`);
+  });
+
   test('same seed, same order; different seed, different order; no shuffle keeps corpus order within buckets', () => {
     const ex = examples(200);
     const order = (seed: number) => [...new BucketBatcher(ex, { maxTokens: 128, seed }).epochRest()].map((b) => b.indices.join(','));
