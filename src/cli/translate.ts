@@ -6,7 +6,7 @@ import { Argument, type Command, Option } from 'commander';
 import { cmnEngPath, readCmnEng } from '../data/cmn-eng.js';
 import {
   CORPORA, MODEL_KINDS, encodeForTraining, evaluate, loadTranslator, readCorpus, savedTestSplit, savedTrainSplit, trainTranslator,
-  type CorpusName, type ModelKind, type ModelSize, type Split, type TokenizerKind,
+  type CorpusName, type EvalReport, type ModelKind, type ModelSize, type Split, type TokenizerKind,
 } from '../translate/translator.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { writeFileAtomic } from '../io/safetensors.js';
@@ -68,12 +68,18 @@ export function trainingOptions(f: TrainingFlags): Record<string, unknown> {
   };
 }
 
-function printReport(rep: Awaited<ReturnType<typeof evaluate>>): void {
+/** Three test pairs with the model's translations (rep.hypotheses follows the pairs' order). */
+function samplesOf(rep: EvalReport, pairs: readonly { source: string; target: string }[]): { source: string; reference: string; translation: string }[] {
+  return pairs.slice(0, 3).map((p, i) => ({ source: p.source, reference: p.target, translation: rep.hypotheses[i]! }));
+}
+
+function printReport(rep: EvalReport, pairs: readonly { source: string; target: string }[]): void {
   console.log(`BLEU ${rep.bleu.toFixed(2)}  (${rep.bleuSignature})`);
   console.log(`chrF ${rep.chrf.toFixed(2)}`);
   console.log(`exact match ${(100 * rep.exactMatch).toFixed(2)}% of ${rep.count}`);
   console.log('length  count  exact match');
   for (const r of rep.byLength) console.log(`${String(r.length).padStart(6)}  ${String(r.count).padStart(5)}  ${(100 * r.accuracy).toFixed(1).padStart(6)}%`);
+  for (const x of samplesOf(rep, pairs)) console.log(`\n  source       ${x.source}\n  reference    ${x.reference}\n  translation  ${x.translation}`);
 }
 
 /** `--checkpoint best|last` of `translate run` and `eval` (one Option per command). */
@@ -137,7 +143,7 @@ export function registerTranslate(program: Command): void {
     if (test) {
       const rep = await evaluate(translator, test);
       console.log(`held-out test (${test.pairs.length}) with the last weights:`);
-      printReport(rep);
+      printReport(rep, test.pairs);
     }
   });
 
@@ -215,7 +221,7 @@ export function registerTranslate(program: Command): void {
       const seconds = (performance.now() - started) / 1000;
       const { hypotheses, ...metrics } = rep;
       if (o.output) writeFileAtomic(o.output, hypotheses.map((h) => `${h}\n`).join(''));
-      const samples = split.pairs.slice(0, 3).map((p, i) => ({ source: p.source, reference: p.target, translation: hypotheses[i]! }));
+      const samples = samplesOf(rep, split.pairs);
       if (o.json) {
         process.stdout.write(`${JSON.stringify({
           model: dir, test: o.test ?? 'held-out split', checkpoint: o.checkpoint, beam: Number(o.beam), ...(o.beam !== '1' && { lengthPenalty: Number(o.lengthPenalty) }),
@@ -224,8 +230,7 @@ export function registerTranslate(program: Command): void {
         return;
       }
       console.log(`${rep.count} sentences, ${o.beam === '1' ? 'greedy' : `beam ${o.beam}`}, ${seconds.toFixed(1)} s`);
-      printReport(rep);
-      for (const x of samples) console.log(`\n  source       ${x.source}\n  reference    ${x.reference}\n  translation  ${x.translation}`);
+      printReport(rep, split.pairs);
       if (o.output) console.log(`\n${rep.count} translations written to ${o.output}`);
     });
 }
