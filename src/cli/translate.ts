@@ -68,9 +68,9 @@ export function trainingOptions(f: TrainingFlags): Record<string, unknown> {
   };
 }
 
-/** Three test pairs with the model's translations (rep.hypotheses follows the pairs' order). */
+/** The first three translations with their test pairs (rep.hypotheses follows the pairs' order; --limit may leave fewer). */
 function samplesOf(rep: EvalReport, pairs: readonly { source: string; target: string }[]): { source: string; reference: string; translation: string }[] {
-  return pairs.slice(0, 3).map((p, i) => ({ source: p.source, reference: p.target, translation: rep.hypotheses[i]! }));
+  return rep.hypotheses.slice(0, 3).map((translation, i) => ({ source: pairs[i]!.source, reference: pairs[i]!.target, translation }));
 }
 
 function printReport(rep: EvalReport, pairs: readonly { source: string; target: string }[]): void {

@@ -126,6 +126,10 @@ describe('translate eval', () => {
     const [source, reference] = PAIRS[0]!.split('\t');
     assert.deepEqual((got.samples as unknown[])[0], { source, reference, translation: want.hypotheses[0] });
     assert.equal((got.samples as unknown[]).length, 3);
+    // --limit below three: as many samples as translations, each with its translation.
+    const limited = run(['translate', 'eval', model, '--test', pairs, '--json', '--limit', '2']);
+    assert.equal(limited.status, 0, limited.stderr);
+    assert.deepEqual((JSON.parse(limited.stdout) as { samples: { translation: string }[] }).samples.map((x) => x.translation), want.hypotheses.slice(0, 2));
     assert.doesNotMatch(r.stderr, /translating/);
   });
 
