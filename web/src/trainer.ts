@@ -76,7 +76,8 @@ export class TrainingSession {
     };
     const model = buildModel(options.model, this.config);
     this.translator = { kind: options.model, model, source, target };
-    this.batcher = new z.BucketBatcher(examples, { maxTokens: TRAINING.batchTokens, seed, padId: this.pad, fixedRows: true });
+    // As trainTranslator: the GRU rungs unroll over time, so they batch on square buckets (one graph per bucket).
+    this.batcher = new z.BucketBatcher(examples, { maxTokens: TRAINING.batchTokens, seed, padId: this.pad, fixedRows: true, squareBuckets: options.model !== 'transformer' });
     this.totalSteps = (options.epochs ?? preset.epochs) * this.batcher.batchesPerEpoch;
     this.optimizer = new z.optim.AdamW([{ params: model.parameters(), weightDecay: TRAINING.weightDecay }], { lr: TRAINING.lr, betas: TRAINING.betas, eps: 1e-8 });
     const warmup = Math.max(1, Math.ceil(TRAINING.warmupShare * this.totalSteps));
